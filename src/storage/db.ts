@@ -1,0 +1,306 @@
+/**
+ * openDb(): the one way into the store. Embedded SQLite (better-sqlite3, WAL) by default,
+ * PostgreSQL (pg) for teams; drivers load lazily so `mamori --help` never pays for them.
+ * Migrations run in one transaction on both backends (SQLite supports transactional DDL even
+ * though Kysely's adapter says otherwise), so a store is never half-migrated.
+ * Not a repository layer: areas write their own queries against their own tables.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import {
+  type Dialect,
+  Kysely,
+  type MigrationResultSet,
+  Migrator,
+  PostgresDialect,
+  SqliteAdapter,
+  SqliteDialect,
+  sql,
+} from 'kysely';
+import { MamoriError } from '../shared/errors.js';
+import { allMigrations } from './migrations/index.js';
+import type { Database } from './schema.js';
+
+export type Backend = 'sqlite' | 'postgres';
+
+export interface DbTarget {
+  backend: Backend;
+  /** File path (or ':memory:') for SQLite; the connection URL for PostgreSQL. */
+  location: string;
+}
+
+export interface Store {
+  db: Kysely<Database>;
+  backend: Backend;
+  /** Where the store is, with any password removed. Safe to print. */
+  display: string;
+  close(): Promise<void>;
+}
+
+export const MIGRATION_TABLE = 'mamori_migration';
+const MIGRATION_LOCK_TABLE = 'mamori_migration_lock';
+
+/**
+ * Decide the backend from `--db` / `MAMORI_DB`: a `postgres://` or `postgresql://` URL, a
+ * `sqlite:` URL, or a plain file path.
+ * @example parseDbTarget('postgres://u@127.0.0.1:5432/mamori').backend === 'postgres'
+ */
+export function parseDbTarget(spec: string): DbTarget {
+  const s = spec.trim();
+  if (s === '') throw new MamoriError('E_USAGE', '--db is empty');
+  if (/^postgres(ql)?:/i.test(s)) {
+    let url: URL;
+    try {
+      url = new URL(s);
+    } catch {
+      throw new MamoriError('E_USAGE', `--db: malformed PostgreSQL URL: ${redactUrl(s)}`, {
+        hint: 'expected postgres://user[:password]@host[:port]/database',
+      });
+    }
+    if (!url.hostname && !url.searchParams.get('host')) {
+      throw new MamoriError('E_USAGE', `--db: PostgreSQL URL has no host: ${redactUrl(s)}`, {
+        hint: 'expected postgres://user[:password]@host[:port]/database',
+      });
+    }
+    if (url.port && !/^\d+$/.test(url.port)) {
+      throw new MamoriError('E_USAGE', `--db: bad port in ${redactUrl(s)}`);
+    }
+    return { backend: 'postgres', location: s };
+  }
+  if (/^sqlite:/i.test(s)) {
+    const path = s.replace(/^sqlite:(\/\/)?/i, '');
+    if (!path) throw new MamoriError('E_USAGE', '--db: sqlite: URL has no path');
+    return { backend: 'sqlite', location: path === ':memory:' ? path : resolve(path) };
+  }
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(s)) {
+    throw new MamoriError('E_USAGE', `--db: unsupported store URL scheme: ${redactUrl(s)}`, {
+      hint: 'use a file path for SQLite or postgres://… for PostgreSQL',
+    });
+  }
+  return { backend: 'sqlite', location: s === ':memory:' ? s : resolve(s) };
+}
+
+/** Remove the password from a connection URL. */
+export function redactUrl(s: string): string {
+  return s.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*):[^@]*@/i, '$1:***@');
+}
+
+class TransactionalSqliteAdapter extends SqliteAdapter {
+  override get supportsTransactionalDdl(): boolean {
+    return true;
+  }
+}
+
+class MamoriSqliteDialect extends SqliteDialect {
+  override createAdapter() {
+    return new TransactionalSqliteAdapter();
+  }
+}
+
+export interface OpenDbOptions {
+  /** Run pending migrations on open (default true). */
+  migrate?: boolean;
+  /** Connection pool size for PostgreSQL (default 10). */
+  poolSize?: number;
+}
+
+/**
+ * Open the store and bring its schema up to date.
+ * @example
+ * const store = await openDb('postgres://mamori@127.0.0.1/mamori');
+ * await store.db.selectFrom('alert').selectAll().execute();
+ * await store.close();
+ */
+export async function openDb(spec: string | DbTarget, options: OpenDbOptions = {}): Promise<Store> {
+  const target = typeof spec === 'string' ? parseDbTarget(spec) : spec;
+  const store =
+    target.backend === 'sqlite'
+      ? await openSqlite(target.location)
+      : await openPostgres(target.location, options);
+  try {
+    if (options.migrate ?? true) await migrate(store);
+    else await assertNotNewer(store);
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+  return store;
+}
+
+async function openSqlite(path: string): Promise<Store> {
+  const { default: BetterSqlite3 } = await import('better-sqlite3');
+  if (path !== ':memory:') {
+    try {
+      mkdirSync(dirname(path), { recursive: true });
+    } catch (err) {
+      throw new MamoriError(
+        'E_STORAGE',
+        `cannot create the data directory ${dirname(path)}: ${errMessage(err)}`,
+        {
+          cause: err,
+          hint: 'set XDG_DATA_HOME or --db to a writable place',
+        },
+      );
+    }
+  }
+  let raw: InstanceType<typeof BetterSqlite3>;
+  try {
+    raw = new BetterSqlite3(path);
+    raw.pragma('journal_mode = WAL');
+    raw.pragma('foreign_keys = ON');
+    raw.pragma('busy_timeout = 5000');
+    raw.pragma('synchronous = NORMAL');
+  } catch (err) {
+    throw new MamoriError('E_STORAGE', `cannot open the SQLite store ${path}: ${errMessage(err)}`, {
+      cause: err,
+      hint: 'check that the file and its directory are writable, or pass --db',
+    });
+  }
+  const db = new Kysely<Database>({ dialect: new MamoriSqliteDialect({ database: raw }) });
+  return {
+    db,
+    backend: 'sqlite',
+    display: path,
+    close: () => db.destroy(),
+  };
+}
+
+async function openPostgres(url: string, options: OpenDbOptions): Promise<Store> {
+  const pg = await import('pg');
+  const { Pool, types } = pg.default;
+  // int8 as number: counts and satoshi amounts fit in 2^53 (21e14 sat is the whole supply).
+  types.setTypeParser(20, (v: string) => Number.parseInt(v, 10));
+  const pool = new Pool({
+    connectionString: url,
+    max: options.poolSize ?? 10,
+    connectionTimeoutMillis: 5000,
+  });
+  pool.on('error', () => {
+    // idle client errors surface on the next query; do not crash the process here
+  });
+  const display = redactUrl(url);
+  try {
+    const client = await pool.connect();
+    client.release();
+  } catch (err) {
+    await pool.end().catch(() => {});
+    throw new MamoriError(
+      'E_STORAGE',
+      `cannot reach PostgreSQL at ${display}: ${errMessage(err)}`,
+      {
+        cause: err,
+        hint: 'is the server running and the URL right?',
+        details: { exit: 'dependency' },
+      },
+    );
+  }
+  const dialect: Dialect = new PostgresDialect({ pool });
+  const db = new Kysely<Database>({ dialect });
+  return { db, backend: 'postgres', display, close: () => db.destroy() };
+}
+
+function migrator(store: Store): Migrator {
+  const migrations = allMigrations();
+  return new Migrator({
+    db: store.db,
+    provider: { getMigrations: async () => migrations },
+    migrationTableName: MIGRATION_TABLE,
+    migrationLockTableName: MIGRATION_LOCK_TABLE,
+  });
+}
+
+export interface SchemaState {
+  /** Migrations applied in this store. */
+  applied: string[];
+  /** Migrations this build knows. */
+  known: string[];
+  /** Applied migrations this build does not know (the store is newer). */
+  unknown: string[];
+  pending: string[];
+}
+
+export async function schemaState(store: Store): Promise<SchemaState> {
+  const known = Object.keys(allMigrations()).sort();
+  let applied: string[] = [];
+  const tables = await store.db.introspection.getTables({ withInternalKyselyTables: true });
+  if (tables.some((t) => t.name === MIGRATION_TABLE)) {
+    const rows = await sql<{
+      name: string;
+    }>`select name from ${sql.table(MIGRATION_TABLE)} order by name`.execute(store.db);
+    applied = rows.rows.map((r) => r.name);
+  }
+  const knownSet = new Set(known);
+  const appliedSet = new Set(applied);
+  return {
+    applied,
+    known,
+    unknown: applied.filter((n) => !knownSet.has(n)),
+    pending: known.filter((n) => !appliedSet.has(n)),
+  };
+}
+
+async function assertNotNewer(store: Store): Promise<SchemaState> {
+  const state = await schemaState(store);
+  if (state.unknown.length > 0) {
+    throw new MamoriError(
+      'E_SCHEMA',
+      `the store ${store.display} has schema version ${state.applied.length} from a newer mamori (unknown migration ${state.unknown[0]}); this mamori knows ${state.known.length}`,
+      { hint: 'upgrade mamori, or point --db at another store' },
+    );
+  }
+  return state;
+}
+
+/** Apply pending migrations in one transaction. Returns the names applied. */
+export async function migrate(store: Store): Promise<string[]> {
+  const state = await assertNotNewer(store);
+  if (state.pending.length === 0) return [];
+  const result: MigrationResultSet = await migrator(store).migrateToLatest();
+  if (result.error) {
+    const failed = result.results?.find((r) => r.status === 'Error');
+    throw new MamoriError(
+      'E_STORAGE',
+      `migration ${failed?.migrationName ?? '?'} failed, nothing was applied: ${errMessage(result.error)}`,
+      { cause: result.error },
+    );
+  }
+  return (result.results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
+
+export interface StoreStatus {
+  backend: Backend;
+  location: string;
+  schemaVersion: number;
+  latestVersion: number;
+  pending: string[];
+  tables: { name: string; rows: number }[];
+}
+
+/** What `mamori db status` prints. */
+export async function storeStatus(store: Store): Promise<StoreStatus> {
+  const state = await schemaState(store);
+  const tables = (await store.db.introspection.getTables())
+    .map((t) => t.name)
+    .filter((n) => !n.startsWith('sqlite_'))
+    .sort();
+  const counts: { name: string; rows: number }[] = [];
+  for (const name of tables) {
+    const r = await sql<{
+      n: number | string;
+    }>`select count(*) as n from ${sql.table(name)}`.execute(store.db);
+    counts.push({ name, rows: Number(r.rows[0]?.n ?? 0) });
+  }
+  return {
+    backend: store.backend,
+    location: store.display,
+    schemaVersion: state.applied.length,
+    latestVersion: state.known.length,
+    pending: state.pending,
+    tables: counts,
+  };
+}
+
+function errMessage(err: unknown): string {
+  if (err instanceof Error) return (err.message || err.name).split('\n')[0] ?? '';
+  return String(err);
+}

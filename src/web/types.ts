@@ -1,0 +1,24 @@
+/**
+ * What each area contributes to the service: its JSON API under /api/v1/<area> and its
+ * dashboard page. Areas' route files live in `routes/<area>.ts` and call only the area's index.ts.
+ */
+import type { Hono } from 'hono';
+import type { HtmlEscapedString } from 'hono/utils/html';
+import type { Store } from '../storage/index.js';
+
+export interface WebDeps {
+  store: Store;
+  version: string;
+}
+
+export type Html = HtmlEscapedString | Promise<HtmlEscapedString>;
+
+export interface AreaWeb {
+  name: string;
+  title: string;
+  summary: string;
+  /** Register JSON routes on the /api/v1/<name> sub-app. */
+  api?(app: Hono, deps: WebDeps): void;
+  /** The dashboard page body for this area (an honest empty state when there is no data). */
+  page(deps: WebDeps): Promise<Html> | Html;
+}

@@ -1,0 +1,68 @@
+/**
+ * The dashboard's page frame: navigation for every area, one stylesheet, no inline script or
+ * style (the CSP forbids them). Text is escaped by hono's `html` template.
+ */
+import { html } from 'hono/html';
+import type { Html } from '../types.js';
+
+export interface NavItem {
+  name: string;
+  title: string;
+}
+
+export function layout(opts: {
+  title: string;
+  active: string;
+  nav: NavItem[];
+  version: string;
+  body: Html;
+}) {
+  return html`<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${opts.title} · Mamori</title>
+<link rel="stylesheet" href="/static/mamori.css">
+</head>
+<body>
+<header class="top"><a class="brand" href="/">守り Mamori</a><span class="version">v${opts.version}</span></header>
+<nav aria-label="Areas"><ul>
+<li><a href="/" ${opts.active === 'overview' ? html`aria-current="page"` : ''}>Overview</a></li>
+${opts.nav.map((n) => html`<li><a href="/${n.name}" ${opts.active === n.name ? html`aria-current="page"` : ''}>${n.title}</a></li>`)}
+</ul></nav>
+<main id="main">
+${opts.body}
+</main>
+<footer>Mamori v${opts.version} · bound to this machine only unless you chose otherwise</footer>
+</body>
+</html>`;
+}
+
+/** An honest empty state: what is missing and the command that fills it. */
+export function emptyState(what: string, command: string) {
+  return html`<section class="empty" data-empty="true"><p>${what}</p><p>Start with <code>${command}</code>.</p></section>`;
+}
+
+export const STYLESHEET = `
+:root { color-scheme: light dark; --fg:#1b1f24; --bg:#fbfbf8; --muted:#5b6470; --accent:#a61b29; --card:#fff; --line:#d9dde3; }
+@media (prefers-color-scheme: dark) { :root { --fg:#e6e6e6; --bg:#15171a; --muted:#9aa3ad; --card:#1e2126; --line:#30353c; } }
+* { box-sizing: border-box; }
+body { margin:0; font: 15px/1.5 system-ui, "Hiragino Sans", "Noto Sans JP", sans-serif; color:var(--fg); background:var(--bg); display:grid; grid-template-columns: 14rem 1fr; grid-template-rows: auto 1fr auto; min-height:100vh; }
+header.top { grid-column: 1 / 3; display:flex; gap:1rem; align-items:baseline; padding:.75rem 1.25rem; border-bottom:1px solid var(--line); }
+.brand { font-weight:700; color:var(--accent); text-decoration:none; font-size:1.2rem; }
+.version { color:var(--muted); font-size:.85rem; }
+nav { border-right:1px solid var(--line); padding:1rem; }
+nav ul { list-style:none; margin:0; padding:0; }
+nav a { display:block; padding:.35rem .5rem; color:var(--fg); text-decoration:none; border-radius:4px; }
+nav a[aria-current="page"] { background:var(--accent); color:#fff; }
+main { padding:1.25rem 2rem; }
+footer { grid-column: 1 / 3; padding:.5rem 1.25rem; color:var(--muted); font-size:.8rem; border-top:1px solid var(--line); }
+.cards { display:grid; grid-template-columns: repeat(auto-fill, minmax(16rem, 1fr)); gap:1rem; }
+.card { background:var(--card); border:1px solid var(--line); border-radius:6px; padding:1rem; }
+.card h2 { margin-top:0; font-size:1.05rem; }
+.empty { border:1px dashed var(--line); border-radius:6px; padding:1rem; color:var(--muted); }
+table { border-collapse: collapse; width:100%; }
+th, td { text-align:left; padding:.3rem .5rem; border-bottom:1px solid var(--line); }
+code { font-family: ui-monospace, monospace; }
+`;
