@@ -29,7 +29,7 @@ async function measure(store: Store, rows: number, lookups: number, batch: numbe
   const upsertAll = async (gen: number) => {
     const t0 = performance.now();
     for (let start = 0; start < rows; start += batch) {
-      const values = [];
+      const values: KvDb['bench_kv'][] = [];
       for (let i = start; i < Math.min(rows, start + batch); i++) values.push(record(i, gen));
       await db.transaction().execute(async (trx) => {
         await trx
