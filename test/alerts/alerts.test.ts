@@ -64,7 +64,7 @@ for (const backend of testBackends()) {
       expect(received.find((r) => r.path === '/generic')?.body).toMatchObject({
         kind: 'custody.unapproved_outflow',
       });
-      expect((received.find((r) => r.path === '/slack')?.body as { text: string }).text).toMatch(
+      expect((received.find((r) => r.path === '/slack')!.body as { text: string }).text).toMatch(
         /^\[CRITICAL\] custody: /,
       );
     });
