@@ -182,7 +182,10 @@ async function upsertSourceBatch(
   for (const key of parent.keys()) {
     const root = find(key);
     let g = groups.get(root);
-    if (!g) groups.set(root, (g = { recs: [], advisories: new Set() }));
+    if (!g) {
+      g = { recs: [], advisories: new Set() };
+      groups.set(root, g);
+    }
     if (key.startsWith('a:')) g.advisories.add(Number(key.slice(2)));
   }
   for (const { rec } of changed) groups.get(find(`n:${rec.id}`))!.recs.push(rec);

@@ -59,7 +59,7 @@ function lineCol(text: string, offset: number): string {
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
-export function decodeUtf8(name: string, bytes: Uint8Array): string {
+export function decodeUtf8(_name: string, bytes: Uint8Array): string {
   try {
     return decoder.decode(bytes);
   } catch {

@@ -72,7 +72,7 @@ export function formatCpe(c: Cpe): string {
   return `cpe:2.3:${CPE_ATTRS.map((a) => c[a]).join(':')}`;
 }
 
-function unescape(s: string): string {
+function unescapeCpe(s: string): string {
   return s.replace(/\\(.)/g, '$1');
 }
 
@@ -88,7 +88,7 @@ function wildcardMatch(source: string, target: string): boolean {
     else if (c === '?') re += '.';
     else re += c.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   }
-  return new RegExp(`${re}$`).test(unescape(target));
+  return new RegExp(`${re}$`).test(unescapeCpe(target));
 }
 
 export type Relation = 'EQUAL' | 'SUPERSET' | 'SUBSET' | 'DISJOINT' | 'UNDEFINED';
@@ -105,7 +105,7 @@ export function compareAttr(source: string, target: string): Relation {
   if (sNa && tNa) return 'EQUAL';
   if (sNa || tNa) return 'DISJOINT';
   const hasWild = /(^|[^\\])[*?]/.test(source);
-  if (!hasWild) return unescape(source) === unescape(target) ? 'EQUAL' : 'DISJOINT';
+  if (!hasWild) return unescapeCpe(source) === unescapeCpe(target) ? 'EQUAL' : 'DISJOINT';
   if (/(^|[^\\])[*?]/.test(target)) return 'UNDEFINED';
   return wildcardMatch(source, target) ? 'SUPERSET' : 'DISJOINT';
 }
@@ -129,7 +129,7 @@ export interface CpeRange {
 
 /** A generic version order for CPE ranges (rpmvercmp: numbers by value, letters by text). */
 export function compareCpeVersion(a: string, b: string): number {
-  return rpmvercmp(unescape(a), unescape(b));
+  return rpmvercmp(unescapeCpe(a), unescapeCpe(b));
 }
 
 /**
