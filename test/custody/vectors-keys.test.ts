@@ -92,7 +92,11 @@ function pre(text: string): Record<string, string[]> {
   const block = [...text.matchAll(/<pre>([\s\S]*?)<\/pre>/g)]
     .map((m) => m[1]!)
     .find((b) => b.includes('mnemonic'))!;
-  for (const m of block.matchAll(/^\s*(\w+)\s*=\s*(.+)$/gm)) (out[m[1]!] ??= []).push(m[2]!.trim());
+  for (const m of block.matchAll(/^\s*(\w+)\s*=\s*(.+)$/gm)) {
+    const list = out[m[1]!] ?? [];
+    list.push(m[2]!.trim());
+    out[m[1]!] = list;
+  }
   return out;
 }
 

@@ -25,7 +25,7 @@ export type Action =
 export interface Rule {
   id: string;
   when: Condition;
-  then: Action;
+  action: Action;
 }
 
 export interface WhitelistEntry {
@@ -146,7 +146,7 @@ export function evaluate(p: Policy, ctx: WithdrawalContext): Decision {
     const t = test(p, r.when, ctx);
     trace.push({ rule: r.id, matched: t.matched, why: t.why });
     if (!t.matched) continue;
-    const a = r.then;
+    const a = r.action;
     if (a.type === 'reject') {
       return { outcome: 'rejected', rule: r.id, reason: `rejected by ${r.id}: ${t.why}`, trace };
     }
@@ -219,35 +219,35 @@ export function compilePolicy(base: Policy, f: PolicyFlags, nowIso: string): Pol
     rules.push({
       id: 'whitelist',
       when: { type: 'destination-not-whitelisted' },
-      then: { type: 'reject' },
+      action: { type: 'reject' },
     });
   }
   if (f.limitSats !== undefined) {
     rules.push({
       id: 'limit',
       when: { type: 'amount-over', sats: f.limitSats },
-      then: { type: 'reject' },
+      action: { type: 'reject' },
     });
   }
   if (f.velocity1hSats !== undefined) {
     rules.push({
       id: 'velocity-1h',
       when: { type: 'velocity-over', windowHours: 1, sats: f.velocity1hSats },
-      then: { type: 'reject' },
+      action: { type: 'reject' },
     });
   }
   if (f.velocity24hSats !== undefined) {
     rules.push({
       id: 'velocity-24h',
       when: { type: 'velocity-over', windowHours: 24, sats: f.velocity24hSats },
-      then: { type: 'reject' },
+      action: { type: 'reject' },
     });
   }
   if (f.maxSharePercent !== undefined) {
     rules.push({
       id: 'max-share',
       when: { type: 'share-over', percent: f.maxSharePercent },
-      then: { type: 'reject' },
+      action: { type: 'reject' },
     });
   }
   if (f.approvers?.length) {
@@ -260,10 +260,10 @@ export function compilePolicy(base: Policy, f: PolicyFlags, nowIso: string): Pol
       when: f.approvalAboveSats
         ? { type: 'amount-over', sats: f.approvalAboveSats }
         : { type: 'always' },
-      then: { type: 'approvals', k, approvers: f.approvers, ...delay },
+      action: { type: 'approvals', k, approvers: f.approvers, ...delay },
     });
   }
-  rules.push({ id: 'allow', when: { type: 'always' }, then: { type: 'allow', ...delay } });
+  rules.push({ id: 'allow', when: { type: 'always' }, action: { type: 'allow', ...delay } });
   return {
     rules,
     whitelist,
@@ -292,10 +292,13 @@ export function parsePolicy(doc: unknown): Policy {
   ];
   const acts = ['reject', 'allow', 'approvals'];
   p.rules.forEach((r, i) => {
-    if (!r?.id || !conds.includes(r.when?.type) || !acts.includes(r.then?.type)) {
+    if (!r?.id || !conds.includes(r.when?.type) || !acts.includes(r.action?.type)) {
       throw new MamoriError('E_INPUT', `policy: rule ${i + 1} is not valid`);
     }
-    if (r.then.type === 'approvals' && (!(r.then.k >= 1) || r.then.k > r.then.approvers.length)) {
+    if (
+      r.action.type === 'approvals' &&
+      (!(r.action.k >= 1) || r.action.k > r.action.approvers.length)
+    ) {
       throw new MamoriError('E_INPUT', `policy: rule ${r.id} needs 1 ≤ k ≤ number of approvers`);
     }
   });
@@ -308,9 +311,9 @@ export function approverQuorum(policies: Policy[]): { k: number; approvers: stri
   const approvers = new Set<string>();
   for (const p of policies)
     for (const r of p.rules)
-      if (r.then.type === 'approvals') {
-        k = Math.max(k, r.then.k);
-        r.then.approvers.forEach((a) => approvers.add(a));
+      if (r.action.type === 'approvals') {
+        k = Math.max(k, r.action.k);
+        for (const a of r.action.approvers) approvers.add(a);
       }
   return k ? { k, approvers: [...approvers] } : undefined;
 }
