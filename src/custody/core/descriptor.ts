@@ -190,7 +190,7 @@ export function parseMultisigDescriptor(
     innerText = top.inner;
   } else if (top.name === 'sh') {
     const w = call(top.inner);
-    if (!w || w.name !== 'wsh') {
+    if (w?.name !== 'wsh') {
       throw new MamoriError(
         'E_UNSUPPORTED',
         'descriptor: only sh(wsh(multi…)) is supported under sh()',

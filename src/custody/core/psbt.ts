@@ -176,7 +176,7 @@ export function decodePsbt(data: Uint8Array | string): Transaction {
 }
 
 export function encodePsbt(tx: Transaction): string {
-  const b = tx.toPSBT(0);
+  const b = tx.toPSBT();
   let s = '';
   for (const x of b) s += String.fromCharCode(x);
   return btoa(s);
