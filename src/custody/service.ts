@@ -1000,7 +1000,7 @@ export async function signWithHotKey(
     .select(['custody_wallet.name as wallet', 'custody_psbt.status'])
     .where('custody_psbt.txid', '=', tx.id)
     .executeTakeFirst();
-  if (!row || row.status !== 'built') {
+  if (row?.status !== 'built') {
     throw new MamoriError(
       'E_POLICY',
       'the hot key signs only PSBTs that Mamori built from approved withdrawals',
