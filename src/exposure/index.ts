@@ -10,6 +10,11 @@ export {
   parseAddr,
   parseCidr,
 } from './core/cidr.js';
+export { type Identity, identify } from './core/identify.js';
 export { parsePorts } from './core/ports.js';
+export { RecogEngine } from './core/recog.js';
 export { assertInScope, type ScopeEntry } from './core/scope.js';
+export { loadEngine, loadRecogDir, mamoriDatabases } from './fingerprints.js';
+export { probe, runScan, SCAN_DEFAULTS, type ScanRequest, type ScanSummary } from './scan.js';
 export { addScope, gateTargets, listScope, removeScope, type ScopeRow } from './scope-store.js';
+export { getScan, listScans, type ScanRow } from './store.js';
