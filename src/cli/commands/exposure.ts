@@ -160,6 +160,84 @@ const scan: VerbSpec = {
   },
 };
 
+const searchVerb: VerbSpec = {
+  summary: 'search stored services, Shodan/Censys style',
+  usage: "mamori exposure search '<query>' [--facet port,product,…] [--limit <n>] [--json]",
+  examples: [
+    "mamori exposure search 'port:554 has_auth:false'",
+    'mamori exposure search \'product:"IP Camera" -port:22 net:192.0.2.0/24\' --facet vendor,port --json',
+    "mamori exposure search '(title:login OR http.status:401) after:2026-01-01'",
+  ],
+  description:
+    'Fields: port transport protocol product vendor version device cpe title has_auth net ip\nhttp.status ssl.cert.subject.cn after before. Bare words and "quoted phrases" search banner\ntext. AND (or juxtaposition), OR, NOT / -field:value, parentheses. * is a wildcard in values.',
+  options: {
+    facet: { type: 'string', value: '<fields>', description: 'comma-separated fields to count' },
+    limit: { type: 'string', value: '<n>', description: 'most matches returned (default 100)' },
+  },
+  positionals: { min: 0, max: 1, name: 'query' },
+  async run(ctx, { values, positionals }) {
+    const ex = await import('../../exposure/index.js');
+    const store = await ctx.store();
+    const facets =
+      typeof values.facet === 'string'
+        ? values.facet
+            .split(',')
+            .map((f) => f.trim())
+            .filter(Boolean)
+        : [];
+    const limit = num(values.limit, 'limit');
+    const r = await ex.search(store, positionals[0] ?? '', {
+      facets,
+      ...(limit !== undefined ? { limit } : {}),
+    });
+    ctx.print(r, () => {
+      const out = [
+        `${r.total} match${r.total === 1 ? '' : 'es'}`,
+        r.matches.length
+          ? formatTable(
+              [
+                'ip',
+                'port',
+                'proto',
+                'vendor',
+                'product',
+                'version',
+                'title',
+                'auth',
+                'findings',
+                'seen',
+              ],
+              r.matches.map((m) => [
+                m.ip,
+                `${m.port}/${m.transport}`,
+                m.protocol,
+                m.vendor,
+                m.product,
+                m.version,
+                m.title,
+                m.auth_required === null ? '?' : m.auth_required ? 'yes' : 'NO',
+                m.findings.join(','),
+                m.seen,
+              ]),
+            )
+          : '',
+      ];
+      for (const [f, list] of Object.entries(r.facets)) {
+        out.push(
+          '',
+          `facet ${f}:`,
+          formatTable(
+            ['value', 'count'],
+            list.map((x) => [x.value === null ? '(none)' : String(x.value), x.count]),
+          ),
+        );
+      }
+      return out.join('\n');
+    });
+    return 0;
+  },
+};
+
 export const area: AreaSpec = {
   name: 'exposure',
   summary: 'scan and index your own address ranges: banners, fingerprints, default passwords',
@@ -170,7 +248,7 @@ export const area: AreaSpec = {
       'default-credential audit',
       'mamori exposure audit-credentials [<targets>]',
     ),
-    search: notYet('search stored banners', "mamori exposure search '<query>'"),
+    search: searchVerb,
     diff: notYet('services that appeared or disappeared', 'mamori exposure diff [--since <scan>]'),
     import: notYet('import nmap XML or masscan JSON', 'mamori exposure import <file>'),
     export: notYet('export results', 'mamori exposure export --format json|csv|nmap-xml'),

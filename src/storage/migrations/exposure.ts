@@ -82,6 +82,12 @@ export const exposureMigrations: MigrationSet = {
           .column(col)
           .execute();
       }
+      // search compares these case-insensitively: index the lower-cased value (both backends)
+      for (const col of ['product', 'vendor', 'device_type', 'cert_cn', 'protocol']) {
+        await sql`create index ${sql.raw(`exposure_service_lower_${col}`)} on exposure_service (lower(${sql.ref(col)}))`.execute(
+          db,
+        );
+      }
       if (isPostgres(db)) {
         await sql`alter table exposure_service add column tsv tsvector generated always as
           (to_tsvector('simple', coalesce(banner, '') || ' ' || coalesce(title, ''))) stored`.execute(
