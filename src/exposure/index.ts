@@ -2,6 +2,13 @@
  * The exposure area's public surface: scope, scanning, fingerprints, search, the credential
  * audit. The CLI, the web service and other areas import only this file.
  */
+
+export {
+  type AuditFinding,
+  type AuditOptions,
+  type AuditResult,
+  auditCredentials,
+} from './audit.js';
 export {
   type Addr,
   type Cidr,
@@ -11,6 +18,7 @@ export {
   parseCidr,
 } from './core/cidr.js';
 export { type Identity, identify } from './core/identify.js';
+export { FACTORY_DEFAULTS } from './core/mamori-fingerprints.js';
 export { parsePorts } from './core/ports.js';
 export { formatQuery, parseQuery, type QueryNode } from './core/query.js';
 export { RecogEngine } from './core/recog.js';

@@ -238,16 +238,68 @@ const searchVerb: VerbSpec = {
   },
 };
 
+const audit: VerbSpec = {
+  summary: 'default-credential audit of scanned services (only --allow-credentials ranges)',
+  usage:
+    'mamori exposure audit-credentials [<targets…>] [--max-attempts <n>] [--backoff <ms>] [--timeout <ms>] [--fail-on-findings] [--json]',
+  examples: [
+    'mamori exposure audit-credentials 192.0.2.0/24',
+    'mamori exposure audit-credentials --json',
+  ],
+  description:
+    'For services found by earlier scans, inside ranges added with --allow-credentials: is auth\nrequired at all (no-auth), then a deliberately wrong password as a control\n(weak-auth-control-failed), then only the documented factory defaults of the fingerprinted\nvendor (default-credentials), stopping at the first success. HTTP and RTSP DESCRIBE only:\nno video frame is ever fetched. Passwords are never stored or printed.',
+  options: {
+    'max-attempts': { type: 'string', value: '<n>', description: 'attempts per host (default 4)' },
+    backoff: {
+      type: 'string',
+      value: '<ms>',
+      description: 'first pause between attempts on a host (default 250)',
+    },
+    timeout: { type: 'string', value: '<ms>', description: 'per request (default 3000)' },
+    'fail-on-findings': { type: 'boolean', description: 'exit 1 when there is any finding' },
+  },
+  positionals: { min: 0, name: 'targets…' },
+  async run(ctx, { values, positionals }) {
+    const ex = await import('../../exposure/index.js');
+    const store = await ctx.store();
+    const o: Parameters<typeof ex.auditCredentials>[2] = {};
+    const m = num(values['max-attempts'], 'max-attempts');
+    if (m !== undefined) o.maxAttemptsPerHost = m;
+    const b = num(values.backoff, 'backoff');
+    if (b !== undefined) o.backoffMs = b;
+    const t = num(values.timeout, 'timeout');
+    if (t !== undefined) o.timeoutMs = t;
+    const r = await ex.auditCredentials(store, positionals, o);
+    ctx.print(r, () =>
+      [
+        `audited ${r.services} service(s) in ${r.targets.join(', ')}: ${r.findings.length} finding(s), ${r.attempts} login attempt(s)`,
+        r.findings.length
+          ? formatTable(
+              ['ip', 'port', 'protocol', 'finding', 'detail'],
+              r.findings.map((f) => [f.ip, f.port, f.protocol, f.kind, f.detail]),
+            )
+          : '',
+        r.skipped.length
+          ? `skipped:\n${formatTable(
+              ['ip', 'port', 'reason'],
+              r.skipped.map((s) => [s.ip, s.port, s.reason]),
+            )}`
+          : '',
+      ]
+        .filter(Boolean)
+        .join('\n'),
+    );
+    return values['fail-on-findings'] === true && r.findings.length > 0 ? 1 : 0;
+  },
+};
+
 export const area: AreaSpec = {
   name: 'exposure',
   summary: 'scan and index your own address ranges: banners, fingerprints, default passwords',
   verbs: {
     scope,
     scan,
-    'audit-credentials': notYet(
-      'default-credential audit',
-      'mamori exposure audit-credentials [<targets>]',
-    ),
+    'audit-credentials': audit,
     search: searchVerb,
     diff: notYet('services that appeared or disappeared', 'mamori exposure diff [--since <scan>]'),
     import: notYet('import nmap XML or masscan JSON', 'mamori exposure import <file>'),

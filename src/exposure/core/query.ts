@@ -96,7 +96,7 @@ function validate(query: string, node: QueryNode): void {
   switch (node.type) {
     case 'and':
     case 'or':
-      node.items.forEach((n) => validate(query, n));
+      for (const n of node.items) validate(query, n);
       return;
     case 'not':
       validate(query, node.item);
