@@ -36,6 +36,8 @@ export interface StartOptions {
   maxSessionsPerSource?: number;
   maxSessions?: number;
   maxStreamMs?: number;
+  /** Idle and header timeouts of sessions in ms (slowloris bound; default 10–60 s). */
+  idleMs?: number;
   /** Replace the recorder (the benchmark's no-recording base). */
   sink?: EventSink;
 }
@@ -46,6 +48,8 @@ export interface RunningHoneypot {
   ports: HoneypotPorts;
   auth: AuthMode;
   recorder: Recorder | undefined;
+  /** Sessions open right now (all protocols). */
+  openSessions(): number;
   stop(): Promise<void>;
 }
 
@@ -100,13 +104,15 @@ export async function startHoneypot(opts: StartOptions): Promise<RunningHoneypot
     ? undefined
     : await Recorder.open({ store: opts.store, logPath: opts.logPath });
   const sink = opts.sink ?? recorder!;
+  const limiter = new SourceLimiter(opts.maxSessionsPerSource ?? 32, opts.maxSessions ?? 4096);
   const base = {
     sink,
     auth: policy,
     clock,
-    limiter: new SourceLimiter(opts.maxSessionsPerSource ?? 32, opts.maxSessions ?? 4096),
+    limiter,
     runTag: runId,
     ...(opts.maxStreamMs !== undefined ? { maxStreamMs: opts.maxStreamMs } : {}),
+    ...(opts.idleMs !== undefined ? { idleMs: opts.idleMs } : {}),
   };
   const frames = new FrameSource(clock);
   const servers = {
@@ -150,6 +156,7 @@ export async function startHoneypot(opts: StartOptions): Promise<RunningHoneypot
     ports,
     auth,
     recorder,
+    openSessions: () => limiter.open,
     async stop() {
       if (stopped) return;
       stopped = true;
