@@ -246,7 +246,10 @@ export function createCameraHttp(opts: CameraHttpOptions): Server {
     maxHeaderSize: MAX_HEADER,
     headersTimeout: opts.idleMs ?? 10_000,
     requestTimeout: Math.max(opts.idleMs ?? 30_000, 1000),
-    connectionsCheckingInterval: Math.min(1000, Math.max(100, Math.floor((opts.idleMs ?? 10_000) / 4))),
+    connectionsCheckingInterval: Math.min(
+      1000,
+      Math.max(100, Math.floor((opts.idleMs ?? 10_000) / 4)),
+    ),
     keepAliveTimeout: 5_000,
   });
   server.maxRequestsPerSocket = 1000;
