@@ -98,10 +98,27 @@ export function boundSummary(
   return out;
 }
 
-/** Is this a 'real' binary blob rather than text? More than 20% non-text bytes. */
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Is this a binary blob rather than text? More than 20% control bytes, or (when it is not
+ * valid UTF-8) more than 30% bytes outside printable ASCII.
+ * @example looksBinary(new TextEncoder().encode('root\r\n')) === false
+ */
 export function looksBinary(bytes: Uint8Array): boolean {
   if (bytes.length === 0) return false;
-  let bad = 0;
-  for (const b of bytes) if ((b < 0x20 && b !== 9 && b !== 10 && b !== 13) || b === 0x7f) bad++;
-  return bad / bytes.length > 0.2;
+  let control = 0;
+  let high = 0;
+  for (const b of bytes) {
+    if ((b < 0x20 && b !== 9 && b !== 10 && b !== 13 && b !== 0) || b === 0x7f) control++;
+    else if (b >= 0x80) high++;
+  }
+  if (control / bytes.length > 0.2) return true;
+  if (high === 0) return false;
+  try {
+    UTF8.decode(bytes);
+    return false;
+  } catch {
+    return (control + high) / bytes.length > 0.3;
+  }
 }

@@ -274,7 +274,14 @@ export function createCameraHttp(opts: CameraHttpOptions): Server {
     });
   });
 
+  const errored = new WeakSet<object>();
   server.on('clientError', (err: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket) => {
+    // One garbage record per connection: what a client sends after we gave up is not news.
+    if (errored.has(socket)) {
+      socket.destroy();
+      return;
+    }
+    errored.add(socket);
     const session = sessions.get(socket as Socket);
     const reason =
       err.code === 'HPE_HEADER_OVERFLOW'
