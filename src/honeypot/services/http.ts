@@ -277,7 +277,8 @@ export function createCameraHttp(opts: CameraHttpOptions): Server {
   const errored = new WeakSet<object>();
   server.on('clientError', (err: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket) => {
     // One garbage record per connection: what a client sends after we gave up is not news.
-    if (errored.has(socket)) {
+    // A reset is the client hanging up, not input: session.closed records it.
+    if (errored.has(socket) || err.code === 'ECONNRESET' || err.code === 'EPIPE') {
       socket.destroy();
       return;
     }
