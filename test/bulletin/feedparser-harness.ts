@@ -7,7 +7,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { decodeBytes } from '../../src/bulletin/core/encoding.js';
 import { type FeedDict, type ParsedFeed, parseFeed } from '../../src/bulletin/core/feed.js';
-import { evalPy, PyKeyError, type PyEnv, type PyValue, truthy } from './pyexpr.js';
+import { evalPy, type PyEnv, PyKeyError, type PyValue, truthy } from './pyexpr.js';
 
 export interface FpCase {
   file: string;
@@ -29,7 +29,8 @@ export function listCases(root: string): FpCase[] {
         const expect = /Expect:\s*(.*)/.exec(head)?.[1]?.trim();
         if (!expect) continue;
         const headers: Record<string, string> = {};
-        for (const m of head.matchAll(/Header:\s*([\w-]+):\s*(.*)/g)) headers[m[1]!.toLowerCase()] = m[2]!.trim();
+        for (const m of head.matchAll(/Header:\s*([\w-]+):\s*(.*)/g))
+          headers[m[1]!.toLowerCase()] = m[2]!.trim();
         out.push({
           file: p,
           rel: relative(root, p),
@@ -93,7 +94,10 @@ function getItem(obj: PyValue, key: PyValue): PyValue {
   if (real !== undefined) {
     for (const r of Array.isArray(real) ? real : [real]) {
       if (obj[r] !== undefined) return obj[r];
-      if ((r === 'updated' || r === 'updated_parsed') && obj[r.replace('updated', 'published')] !== undefined)
+      if (
+        (r === 'updated' || r === 'updated_parsed') &&
+        obj[r.replace('updated', 'published')] !== undefined
+      )
         return obj[r.replace('updated', 'published')];
     }
   }

@@ -14,7 +14,10 @@ for (const c of listCases(root)) {
   per.set(dir, s);
   if (show && dir === show && !r.pass) {
     console.log(`${c.rel}: ${c.expect}${r.error ? ` [${r.error}]` : ''}`);
-    console.log(`   feed=${JSON.stringify(r.result.feed).slice(0, 300)} entries=${JSON.stringify(r.result.entries).slice(0, 300)} bozo=${r.result.bozo} ${r.result.bozo_exception ?? ''}`);
+    console.log(
+      `   feed=${JSON.stringify(r.result.feed).slice(0, 300)} entries=${JSON.stringify(r.result.entries).slice(0, 300)} bozo=${r.result.bozo} ${r.result.bozo_exception ?? ''}`,
+    );
   }
 }
-for (const [d, [p, t]] of [...per].sort()) console.log(`${d.padEnd(28)} ${p}/${t} ${((100 * p) / t).toFixed(1)}%`);
+for (const [d, [p, t]] of [...per].sort())
+  console.log(`${d.padEnd(28)} ${p}/${t} ${((100 * p) / t).toFixed(1)}%`);

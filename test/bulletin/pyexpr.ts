@@ -26,9 +26,13 @@ function tokenize(src: string): Tok[] {
     if (sm && (c === "'" || c === '"' || /[uUbBrR]/.test(c))) {
       const raw = /[rR]/.test(src.slice(i, i + sm[0].length - 1));
       i += sm[0].length;
-      const q = sm[1]!;
+      let q = sm[1]!;
+      if (src.startsWith(q.repeat(3), i - 1)) {
+        q = q.repeat(3);
+        i += 2;
+      }
       let s = '';
-      while (i < src.length && src[i] !== q) {
+      while (i < src.length && !src.startsWith(q, i)) {
         if (src[i] === '\\' && !raw) {
           const e = src[i + 1]!;
           i += 2;
@@ -51,8 +55,8 @@ function tokenize(src: string): Tok[] {
           else s += `\\${e}`;
         } else s += src[i++];
       }
-      if (src[i] !== q) throw new Error('unterminated string');
-      i++;
+      if (!src.startsWith(q, i)) throw new Error('unterminated string');
+      i += q.length;
       out.push({ t: 'str', v: s });
       continue;
     }
@@ -154,9 +158,16 @@ export function evalPy(src: string, env: PyEnv): PyValue {
     const l = additive();
     const t = peek();
     if (t.v === '==' || t.v === '!=') {
-      eat();
-      const r = additive();
-      return t.v === '==' ? pyEq(l, r) : !pyEq(l, r);
+      // Python chains comparisons: a == b == c means a == b and b == c.
+      let left = l;
+      let ok = true;
+      while (peek().v === '==' || peek().v === '!=') {
+        const op = eat().v;
+        const r = additive();
+        ok = ok && (op === '==' ? pyEq(left, r) : !pyEq(left, r));
+        left = r;
+      }
+      return ok;
     }
     if (t.v === '<' || t.v === '>' || t.v === '<=' || t.v === '>=') {
       eat();
@@ -322,7 +333,9 @@ export function pyEq(a: PyValue, b: PyValue): boolean {
   if (Array.isArray(a) && Array.isArray(b))
     return a.length === b.length && a.every((x, i) => pyEq(x, b[i]));
   if (typeof a === 'object' && typeof b === 'object' && !Array.isArray(a) && !Array.isArray(b)) {
-    const ka = Object.keys(a as object).filter((k) => (a as Record<string, unknown>)[k] !== undefined);
+    const ka = Object.keys(a as object).filter(
+      (k) => (a as Record<string, unknown>)[k] !== undefined,
+    );
     const kb = Object.keys(b as object);
     return (
       ka.length === kb.length &&

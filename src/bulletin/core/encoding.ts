@@ -32,7 +32,10 @@ const ALIASES: Record<string, string> = {
 };
 
 function norm(name: string): string {
-  const n = name.trim().toLowerCase().replace(/^["']|["']$/g, '');
+  const n = name
+    .trim()
+    .toLowerCase()
+    .replace(/^["']|["']$/g, '');
   return ALIASES[n] ?? n;
 }
 
@@ -81,7 +84,10 @@ export function decodeIso2022jp(bytes: Uint8Array): string {
     } else if (mode === 'kana') out.push(0x8e, b | 0x80);
     else out.push(b);
   }
-  return iconv.decode(Uint8Array.from(out) as unknown as Parameters<typeof iconv.decode>[0], 'euc-jp');
+  return iconv.decode(
+    Uint8Array.from(out) as unknown as Parameters<typeof iconv.decode>[0],
+    'euc-jp',
+  );
 }
 
 function japaneseScore(s: string): number {
@@ -90,8 +96,14 @@ function japaneseScore(s: string): number {
   for (const ch of s) {
     const c = ch.codePointAt(0)!;
     if (c === 0xfffd) bad += 5;
-    else if ((c >= 0x3040 && c <= 0x30ff) || (c >= 0x4e00 && c <= 0x9fff) || (c >= 0x3000 && c <= 0x303f)) good++;
-    else if (c >= 0xff61 && c <= 0xff9f) bad += 1; // half-width kana: rare in news, common in mis-decodes
+    else if (
+      (c >= 0x3040 && c <= 0x30ff) ||
+      (c >= 0x4e00 && c <= 0x9fff) ||
+      (c >= 0x3000 && c <= 0x303f)
+    )
+      good++;
+    else if (c >= 0xff61 && c <= 0xff9f)
+      bad += 1; // half-width kana: rare in news, common in mis-decodes
     else if (c >= 0x80 && c < 0x3000) bad += 1;
   }
   return good - bad;
@@ -103,11 +115,23 @@ function japaneseScore(s: string): number {
  */
 export function decodeBytes(bytes: Uint8Array, contentType?: string | null): Decoded {
   if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf)
-    return { text: new TextDecoder('utf-8').decode(bytes.subarray(3)), encoding: 'utf-8', source: 'bom' };
+    return {
+      text: new TextDecoder('utf-8').decode(bytes.subarray(3)),
+      encoding: 'utf-8',
+      source: 'bom',
+    };
   if (bytes[0] === 0xff && bytes[1] === 0xfe)
-    return { text: new TextDecoder('utf-16le').decode(bytes.subarray(2)), encoding: 'utf-16le', source: 'bom' };
+    return {
+      text: new TextDecoder('utf-16le').decode(bytes.subarray(2)),
+      encoding: 'utf-16le',
+      source: 'bom',
+    };
   if (bytes[0] === 0xfe && bytes[1] === 0xff)
-    return { text: new TextDecoder('utf-16be').decode(bytes.subarray(2)), encoding: 'utf-16be', source: 'bom' };
+    return {
+      text: new TextDecoder('utf-16be').decode(bytes.subarray(2)),
+      encoding: 'utf-16be',
+      source: 'bom',
+    };
   const http = httpCharset(contentType);
   if (http) {
     const t = decodeWith(bytes, http);
@@ -122,13 +146,22 @@ export function decodeBytes(bytes: Uint8Array, contentType?: string | null): Dec
     const t = decodeWith(bytes, enc);
     if (t !== undefined) return { text: t, encoding: enc, source: 'declared' };
   }
-  const utf8 = decodeWith(bytes, 'utf-8');
-  if (utf8 !== undefined) return { text: utf8, encoding: 'utf-8', source: bytes.some((b) => b >= 0x80) ? 'detected' : 'fallback' };
   // ESC $ B: ISO-2022-JP.
   for (let i = 0; i + 2 < bytes.length; i++) {
-    if (bytes[i] === 0x1b && bytes[i + 1] === 0x24 && (bytes[i + 2] === 0x42 || bytes[i + 2] === 0x40))
+    if (
+      bytes[i] === 0x1b &&
+      bytes[i + 1] === 0x24 &&
+      (bytes[i + 2] === 0x42 || bytes[i + 2] === 0x40)
+    )
       return { text: decodeIso2022jp(bytes), encoding: 'iso-2022-jp', source: 'detected' };
   }
+  const utf8 = decodeWith(bytes, 'utf-8');
+  if (utf8 !== undefined)
+    return {
+      text: utf8,
+      encoding: 'utf-8',
+      source: bytes.some((b) => b >= 0x80) ? 'detected' : 'fallback',
+    };
   const sjis = decodeWith(bytes, 'shift_jis')!;
   const euc = decodeWith(bytes, 'euc-jp')!;
   const ss = japaneseScore(sjis);

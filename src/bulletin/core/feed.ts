@@ -118,9 +118,10 @@ export function parseFeed(
         '2.0': 'rss20',
         '2': 'rss20',
         '2.00': 'rss20',
-      }[v.trim()] ?? 'rss';
+      }[v.trim()] ?? (v.trim().startsWith('2') ? 'rss20' : 'rss');
     if (out.version === 'rss091u' && /Netscape|netscape/.test(text.slice(0, 500))) {
-      if (/<!DOCTYPE\s+rss\s+PUBLIC\s+"-\/\/Netscape/i.test(text.slice(0, 500))) out.version = 'rss091n';
+      if (/<!DOCTYPE\s+rss\s+PUBLIC\s+"-\/\/Netscape/i.test(text.slice(0, 500)))
+        out.version = 'rss091n';
     }
     const channel = rl === 'channel' ? root : firstChild(root, 'channel');
     if (channel) {
@@ -131,7 +132,8 @@ export function parseFeed(
       out.entries.push(handleEntry(item, rootCtx, out));
   } else if (rl === 'rdf') {
     const channel = firstChild(root, 'channel');
-    out.version = channel?.ns === NS.rss090 ? 'rss090' : 'rss10';
+    out.version =
+      channel?.ns === NS.rss090 || root.nsScope.get('') === NS.rss090 ? 'rss090' : 'rss10';
     if (channel) handleContainer(channel, childCtx(rootCtx, channel), out.feed, 'feed', out);
     for (const c of elements(root)) {
       const l = c.local.toLowerCase();
@@ -141,7 +143,16 @@ export function parseFeed(
   } else if (rl === 'feed') {
     const atomCtx = { ...rootCtx, atom: true };
     const v = root.attrs.version;
-    out.version = root.ns === NS.atom10 ? 'atom10' : root.ns === NS.atom03 || v === '0.3' ? 'atom03' : v === '0.2' ? 'atom02' : v === '0.1' ? 'atom01' : 'atom';
+    out.version =
+      root.ns === NS.atom10
+        ? 'atom10'
+        : root.ns === NS.atom03 || v === '0.3'
+          ? 'atom03'
+          : v === '0.2'
+            ? 'atom02'
+            : v === '0.1'
+              ? 'atom01'
+              : 'atom';
     handleContainer(root, atomCtx, out.feed, 'feed', out);
   } else {
     out.bozo = true;
@@ -176,11 +187,19 @@ function normName(el: XmlElement): string {
   const local = el.local.toLowerCase();
   if (known !== undefined) return known ? `${known}_${local}` : local;
   if (!el.ns) return local;
-  const prefix = el.qname.includes(':') ? el.qname.slice(0, el.qname.indexOf(':')).toLowerCase() : '';
+  const prefix = el.qname.includes(':')
+    ? el.qname.slice(0, el.qname.indexOf(':')).toLowerCase()
+    : '';
   return prefix ? `${prefix}_${local}` : local;
 }
 
-function handleContainer(el: XmlElement, ctx: Ctx, target: FeedDict, kind: 'feed' | 'entry' | 'source', out: ParsedFeed) {
+function handleContainer(
+  el: XmlElement,
+  ctx: Ctx,
+  target: FeedDict,
+  kind: 'feed' | 'entry' | 'source',
+  out: ParsedFeed,
+) {
   for (const c of elements(el)) {
     const n = normName(c);
     if (kind === 'feed' && (n === 'item' || n === 'entry')) {
@@ -200,29 +219,42 @@ function handleEntry(el: XmlElement, parent: Ctx, out: ParsedFeed): FeedDict {
   // RSS 1.0 items name themselves with rdf:about.
   const about = el.attrsNs.get(`{${NS.rdf}}about`);
   if (about && entry.id === undefined) entry.id = about;
-  if (entry.guidislink && entry.link === undefined && typeof entry.id === 'string') {
-    entry.link = entry.id;
+  if (entry.guidislink) {
+    if (entry.link === undefined && typeof entry.id === 'string')
+      addLink(entry, { rel: 'alternate', type: 'text/html', href: entry.id });
+    else if (entry.link !== entry.id) entry.guidislink = false;
   }
   return entry;
 }
 
+function listOf(target: FeedDict, key: string): FeedDict[] {
+  let list = target[key] as FeedDict[] | undefined;
+  if (!list) {
+    list = [];
+    target[key] = list;
+  }
+  return list;
+}
+
 function addLink(target: FeedDict, link: FeedDict) {
-  const links = (target.links ??= []) as FeedDict[];
+  const links = listOf(target, 'links');
   links.push(link);
   if (link.rel === 'alternate' && target.link === undefined) target.link = link.href;
-  if (link.rel === 'enclosure') ((target.enclosures ??= []) as FeedDict[]).push(link);
+  if (link.rel === 'enclosure') {
+    const { rel: _rel, ...enclosure } = link;
+    listOf(target, 'enclosures').push(enclosure);
+  }
   if (link.rel === 'license') target.license = link.href;
 }
 
 function setDate(target: FeedDict, key: string, value: string) {
-  if (target[key] !== undefined) return;
   target[key] = value;
   const t = parseFeedDate(value);
   target[`${key}_parsed`] = t === undefined ? null : structTime(t);
 }
 
 function addTag(target: FeedDict, term: string | undefined, scheme?: string, label?: string) {
-  const tags = (target.tags ??= []) as FeedDict[];
+  const tags = listOf(target, 'tags');
   tags.push({ term: term ?? null, scheme: scheme ?? null, label: label ?? null });
 }
 
@@ -233,7 +265,8 @@ function person(el: XmlElement, ctx: Ctx): FeedDict {
     const v = textOf(c).trim();
     if (n === 'name') d.name = v;
     else if (n === 'email') d.email = v;
-    else if (n === 'uri' || n === 'url' || n === 'homepage') d.href = safeUrl(v, childCtx(ctx, c).base);
+    else if (n === 'uri' || n === 'url' || n === 'homepage')
+      d.href = safeUrl(v, childCtx(ctx, c).base);
   }
   if (!elements(el).length) {
     const raw = textOf(el).trim();
@@ -251,7 +284,12 @@ function splitAuthor(raw: string): FeedDict {
   const m = EMAIL.exec(author);
   if (m) {
     d.email = m[0];
-    author = author.replace(m[0], '').replace('()', '').replace('<>', '').replace('&lt;&gt;', '').trim();
+    author = author
+      .replace(m[0], '')
+      .replace('()', '')
+      .replace('<>', '')
+      .replace('&lt;&gt;', '')
+      .trim();
     if (author.startsWith('(')) author = author.slice(1);
     if (author.endsWith(')')) author = author.slice(0, -1);
     author = author.trim();
@@ -285,17 +323,41 @@ function textConstruct(el: XmlElement, ctx: Ctx, defaultType: string): FeedDict 
   else if (type === 'xhtml') type = 'application/xhtml+xml';
   let value: string;
   const kids = elements(el);
-  if (type === 'application/xhtml+xml' || mode === 'xml' || (kids.length > 0 && type.includes('html') && mode !== 'escaped' && !el.children.some((k) => k.kind === 'text' && k.cdata))) {
+  const atom10Binary =
+    el.ns === NS.atom10 &&
+    type.includes('/') &&
+    !type.startsWith('text/') &&
+    !/(\/|\+)xml$/.test(type);
+  if (
+    type === 'text/html' &&
+    kids.length === 1 &&
+    kids[0]!.local === 'div' &&
+    kids[0]!.ns === NS.xhtml
+  ) {
+    value = textOf(kids[0]!);
+  } else if (
+    type === 'application/xhtml+xml' ||
+    mode === 'xml' ||
+    (kids.length > 0 && mode !== 'escaped')
+  ) {
     let nodes = el.children;
-    const onlyDiv = kids.length === 1 && kids[0]!.local === 'div' && kids[0]!.ns === NS.xhtml && el.children.every((k) => k.kind === 'element' || !k.text.trim());
+    const onlyDiv =
+      el.ns === NS.atom10 &&
+      (el.attrs.type ?? '').trim().toLowerCase() === 'xhtml' &&
+      kids.length === 1 &&
+      kids[0]!.local === 'div' &&
+      kids[0]!.ns === NS.xhtml &&
+      el.children.every((k) => k.kind === 'element' || !k.text.trim());
     if (onlyDiv) nodes = kids[0]!.children;
     value = serializeNodes(nodes);
     if (type === 'text/plain') type = 'application/xhtml+xml';
   } else {
     value = textOf(el);
-    if (mode === 'base64') {
+    if (mode === 'base64' || atom10Binary) {
       try {
-        value = new TextDecoder().decode(Uint8Array.from(atob(value.replace(/\s+/g, '')), (ch) => ch.charCodeAt(0)));
+        value = new TextDecoder().decode(
+          Uint8Array.from(atob(value.replace(/\s+/g, '')), (ch) => ch.charCodeAt(0)),
+        );
       } catch {
         /* leave as is */
       }
@@ -306,7 +368,9 @@ function textConstruct(el: XmlElement, ctx: Ctx, defaultType: string): FeedDict 
   if (HTML_TYPES.has(type) || type.endsWith('+xml') || type === 'text/xml') {
     if (HTML_TYPES.has(type)) value = sanitizeHtml(value, c.base);
   }
-  return { type, language: c.lang ?? null, base: c.base ?? '', value };
+  const detail: FeedDict = { type, language: c.lang ?? null, base: c.base ?? '', value };
+  if (el.attrs.src !== undefined) detail.src = safeUrl(el.attrs.src, c.base);
+  return detail;
 }
 
 function setText(target: FeedDict, key: string, detail: FeedDict, overwrite = false) {
@@ -315,7 +379,13 @@ function setText(target: FeedDict, key: string, detail: FeedDict, overwrite = fa
   target[`${key}_detail`] = detail;
 }
 
-function handleChild(c: XmlElement, ctx: Ctx, target: FeedDict, kind: 'feed' | 'entry' | 'source', out: ParsedFeed) {
+function handleChild(
+  c: XmlElement,
+  ctx: Ctx,
+  target: FeedDict,
+  kind: 'feed' | 'entry' | 'source',
+  out: ParsedFeed,
+) {
   const n = normName(c);
   const cc = childCtx(ctx, c);
   const txt = () => textOf(c).trim();
@@ -325,7 +395,10 @@ function handleChild(c: XmlElement, ctx: Ctx, target: FeedDict, kind: 'feed' | '
       setText(target, 'title', textConstruct(c, ctx, 'text/plain'), n === 'title');
       return;
     case 'description':
-      if (kind === 'feed' || kind === 'source') setText(target, 'subtitle', textConstruct(c, ctx, 'text/html'));
+      if (kind === 'entry' && target.summary !== undefined) {
+        listOf(target, 'content').push(textConstruct(c, ctx, 'text/html'));
+      } else if (kind === 'feed' || kind === 'source')
+        setText(target, 'subtitle', textConstruct(c, ctx, 'text/html'));
       else setText(target, 'summary', textConstruct(c, ctx, 'text/html'));
       return;
     case 'dc_description':
@@ -340,7 +413,7 @@ function handleChild(c: XmlElement, ctx: Ctx, target: FeedDict, kind: 'feed' | '
     case 'summary':
     case 'itunes_summary':
       if (target.summary !== undefined && n === 'summary') {
-        ((target.content ??= []) as FeedDict[]).push(textConstruct(c, ctx, 'text/plain'));
+        listOf(target, 'content').push(textConstruct(c, ctx, 'text/plain'));
       } else setText(target, 'summary', textConstruct(c, ctx, 'text/plain'));
       return;
     case 'info':
@@ -357,11 +430,22 @@ function handleChild(c: XmlElement, ctx: Ctx, target: FeedDict, kind: 'feed' | '
     case 'xhtml_body':
     case 'fullitem':
     case 'body': {
-      const def = n === 'content_encoded' || n === 'fullitem' ? 'text/html' : n === 'xhtml_body' || n === 'body' ? 'application/xhtml+xml' : 'text/plain';
-      const detail = n === 'xhtml_body' || n === 'body'
-        ? { type: 'application/xhtml+xml', language: cc.lang ?? null, base: cc.base ?? '', value: sanitizeHtml(serializeNodes(c.children).trim(), cc.base) }
-        : textConstruct(c, ctx, def);
-      ((target.content ??= []) as FeedDict[]).push(detail);
+      const def =
+        n === 'content_encoded' || n === 'fullitem'
+          ? 'text/html'
+          : n === 'xhtml_body' || n === 'body'
+            ? 'application/xhtml+xml'
+            : 'text/plain';
+      const detail =
+        n === 'xhtml_body' || n === 'body'
+          ? {
+              type: 'application/xhtml+xml',
+              language: cc.lang ?? null,
+              base: cc.base ?? '',
+              value: sanitizeHtml(serializeNodes(c.children).trim(), cc.base),
+            }
+          : textConstruct(c, ctx, def);
+      listOf(target, 'content').push(detail);
       if (target.summary === undefined && n !== 'content') {
         /* RSS content:encoded does not stand in for the summary */
       }
@@ -372,14 +456,16 @@ function handleChild(c: XmlElement, ctx: Ctx, target: FeedDict, kind: 'feed' | '
         const link: FeedDict = { rel: (c.attrs.rel ?? 'alternate').trim() || 'alternate' };
         if (c.attrs.type !== undefined) link.type = c.attrs.type;
         else if (link.rel === 'alternate') link.type = 'text/html';
-        link.href = safeUrl(c.attrs.href ?? '', cc.base);
+        else if (link.rel === 'self') link.type = 'application/atom+xml';
+        link.href = safeUrl(c.attrs.href ?? txt(), cc.base);
         if (c.attrs.title !== undefined) link.title = c.attrs.title;
         if (c.attrs.hreflang !== undefined) link.hreflang = c.attrs.hreflang;
         if (c.attrs.length !== undefined) link.length = c.attrs.length;
         addLink(target, link);
       } else {
         const href = safeUrl(txt(), cc.base);
-        if (target.link === undefined) addLink(target, { rel: 'alternate', type: 'text/html', href });
+        if (target.link === undefined)
+          addLink(target, { rel: 'alternate', type: 'text/html', href });
       }
       return;
     }
@@ -388,7 +474,9 @@ function handleChild(c: XmlElement, ctx: Ctx, target: FeedDict, kind: 'feed' | '
     case 'dc_identifier':
       if (target.id === undefined) {
         target.id = txt();
-        if (n === 'guid') target.guidislink = (c.attrs.isPermaLink ?? c.attrs.ispermalink ?? 'true').toLowerCase() !== 'false';
+        if (n === 'guid')
+          target.guidislink =
+            (c.attrs.isPermaLink ?? c.attrs.ispermalink ?? 'true').toLowerCase() !== 'false';
       }
       return;
     case 'author':
@@ -396,16 +484,16 @@ function handleChild(c: XmlElement, ctx: Ctx, target: FeedDict, kind: 'feed' | '
     case 'dc_author':
     case 'itunes_author':
     case 'managingeditor': {
-      if (target.author_detail !== undefined) return;
       const d = person(c, ctx);
+      listOf(target, 'authors').push(d);
+      if (target.author_detail !== undefined) return;
       target.author_detail = d;
-      ((target.authors ??= []) as FeedDict[]).push(d);
       if (!elements(c).length && txt()) target.author = txt();
       return;
     }
     case 'contributor':
     case 'dc_contributor':
-      ((target.contributors ??= []) as FeedDict[]).push(person(c, ctx));
+      listOf(target, 'contributors').push(person(c, ctx));
       return;
     case 'webmaster':
     case 'dc_publisher':
@@ -446,10 +534,13 @@ function handleChild(c: XmlElement, ctx: Ctx, target: FeedDict, kind: 'feed' | '
     case 'category':
     case 'dc_subject':
     case 'keywords':
+    case 'tags':
       if (ctx.atom && n === 'category') addTag(target, c.attrs.term, c.attrs.scheme, c.attrs.label);
-      else if (n === 'keywords') for (const k of txt().split(',')) addTag(target, k.trim());
+      else if (n === 'keywords' || n === 'tags')
+        for (const k of txt().split(',')) addTag(target, k.trim());
       else addTag(target, txt(), c.attrs.domain);
-      if (target.category === undefined) target.category = ((target.tags as FeedDict[])[0]!.term as string) ?? '';
+      if (target.category === undefined)
+        target.category = ((target.tags as FeedDict[])[0]!.term as string) ?? '';
       return;
     case 'enclosure': {
       const link: FeedDict = { rel: 'enclosure', href: safeUrl(c.attrs.url ?? '', cc.base) };
@@ -486,13 +577,26 @@ function handleChild(c: XmlElement, ctx: Ctx, target: FeedDict, kind: 'feed' | '
     case 'itunes_block': {
       const key = n === 'dc_language' ? 'language' : n;
       let v: unknown = txt();
-      if (n === 'itunes_explicit') v = { yes: true, explicit: true, true: true, clean: false, no: false, false: false }[String(v).toLowerCase()] ?? null;
+      if (n === 'itunes_explicit')
+        v =
+          { yes: true, explicit: true, true: true, clean: false, no: false, false: false }[
+            String(v).toLowerCase()
+          ] ?? null;
       if (n === 'itunes_block') v = String(v).toLowerCase() === 'yes' ? 1 : 0;
       target[key] = v;
       return;
     }
     case 'cloud':
-      target.cloud = { ...c.attrs };
+      target.cloud = Object.fromEntries(
+        Object.entries(c.attrs).map(([k, v]) => [k.toLowerCase(), v]),
+      );
+      return;
+    case 'cc_license':
+    case 'creativecommons_license':
+      addLink(target, {
+        rel: 'license',
+        href: safeUrl(c.attrsNs.get(`{${NS.rdf}}resource`) ?? txt(), cc.base),
+      });
       return;
     case 'icon':
     case 'logo':
@@ -514,7 +618,8 @@ function handleChild(c: XmlElement, ctx: Ctx, target: FeedDict, kind: 'feed' | '
           if (kn === 'url') img.href = img.url;
           if (kn === 'link') addLink(img, { rel: 'alternate', type: 'text/html', href: img.link });
         } else if (kn === 'width' || kn === 'height') img[kn] = Number.parseInt(v, 10) || 0;
-        else if (kn === 'description') setText(img, 'description', textConstruct(k, cc, 'text/plain'));
+        else if (kn === 'description')
+          setText(img, 'description', textConstruct(k, cc, 'text/plain'));
       }
       const about = c.attrsNs.get(`{${NS.rdf}}resource`) ?? c.attrsNs.get(`{${NS.rdf}}about`);
       if (kind === 'feed' && elements(c).length === 0 && about) return;
@@ -527,7 +632,8 @@ function handleChild(c: XmlElement, ctx: Ctx, target: FeedDict, kind: 'feed' | '
         const kn = normName(k);
         const v = textOf(k).trim();
         if (kn === 'link') ti.link = safeUrl(v, childCtx(cc, k).base);
-        else if (kn === 'title' || kn === 'description') setText(ti, kn, textConstruct(k, cc, 'text/plain'));
+        else if (kn === 'title' || kn === 'description')
+          setText(ti, kn, textConstruct(k, cc, 'text/plain'));
         else ti[kn] = v;
       }
       if (kind === 'feed' && elements(c).length === 0) return;
@@ -548,11 +654,11 @@ function handleChild(c: XmlElement, ctx: Ctx, target: FeedDict, kind: 'feed' | '
     case 'media_thumbnail': {
       const th: FeedDict = { ...c.attrs };
       if (th.url !== undefined) th.url = safeUrl(String(th.url), cc.base);
-      ((target.media_thumbnail ??= []) as FeedDict[]).push(th);
+      listOf(target, 'media_thumbnail').push(th);
       return;
     }
     case 'media_content':
-      ((target.media_content ??= []) as FeedDict[]).push({ ...c.attrs });
+      listOf(target, 'media_content').push({ ...c.attrs });
       return;
     default:
       if (n.includes('_') && !elements(c).length && target[n] === undefined) target[n] = txt();
@@ -598,10 +704,20 @@ function parseJsonFeed(text: string, baseUrl: string | undefined): ParsedFeed {
   }
   out.version = version.endsWith('/1.1') ? 'json11' : 'json1';
   const base = str(data.home_page_url) ?? baseUrl;
-  const plain = (v: unknown) => ({ type: 'text/plain', language: str(data.language) ?? null, base: base ?? '', value: str(v) ?? '' });
+  const plain = (v: unknown) => ({
+    type: 'text/plain',
+    language: str(data.language) ?? null,
+    base: base ?? '',
+    value: str(v) ?? '',
+  });
   if (str(data.title) !== undefined) setText(out.feed, 'title', plain(data.title));
   if (str(data.description) !== undefined) setText(out.feed, 'subtitle', plain(data.description));
-  if (str(data.home_page_url)) addLink(out.feed, { rel: 'alternate', type: 'text/html', href: safeUrl(str(data.home_page_url)!, baseUrl) });
+  if (str(data.home_page_url))
+    addLink(out.feed, {
+      rel: 'alternate',
+      type: 'text/html',
+      href: safeUrl(str(data.home_page_url)!, baseUrl),
+    });
   if (str(data.language)) out.feed.language = str(data.language);
   const items = Array.isArray(data.items) ? (data.items as JsonFeedItem[]) : [];
   for (const item of items) {
@@ -614,10 +730,16 @@ function parseJsonFeed(text: string, baseUrl: string | undefined): ParsedFeed {
     if (str(item.summary) !== undefined) setText(e, 'summary', plain(item.summary));
     if (str(item.content_html) !== undefined) {
       const html = sanitizeHtml(str(item.content_html)!, url ?? base);
-      (e.content = [] as FeedDict[]).push({ type: 'text/html', language: null, base: url ?? base ?? '', value: html });
-      if (e.summary === undefined) setText(e, 'summary', { type: 'text/html', language: null, base: url ?? '', value: html });
+      listOf(e, 'content').push({
+        type: 'text/html',
+        language: null,
+        base: url ?? base ?? '',
+        value: html,
+      });
+      if (e.summary === undefined)
+        setText(e, 'summary', { type: 'text/html', language: null, base: url ?? '', value: html });
     } else if (str(item.content_text) !== undefined) {
-      (e.content = [] as FeedDict[]).push(plain(item.content_text));
+      listOf(e, 'content').push(plain(item.content_text));
       if (e.summary === undefined) setText(e, 'summary', plain(item.content_text));
     }
     if (str(item.date_published)) setDate(e, 'published', str(item.date_published)!);

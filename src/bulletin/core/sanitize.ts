@@ -143,7 +143,9 @@ export function sanitizeStyle(style: string): string {
     const value = m[2]!;
     if (!value) continue;
     if (ACCEPTABLE_CSS_PROPERTIES.has(prop.toLowerCase())) clean.push(`${prop}: ${value};`);
-    else if (['background', 'border', 'margin', 'padding'].includes(prop.split('-')[0]!.toLowerCase())) {
+    else if (
+      ['background', 'border', 'margin', 'padding'].includes(prop.split('-')[0]!.toLowerCase())
+    ) {
       const ok = value
         .split(/\s+/)
         .filter(Boolean)
@@ -194,9 +196,10 @@ function serialize(nodes: ArrayLike<DomNode>, base: string | undefined): string 
       continue;
     }
     out += `<${tag}`;
-    const attrs = node.attributes ?? [];
-    for (let a = 0; a < attrs.length; a++) {
-      const { name, value } = attrs[a]!;
+    const attrs = Array.from(node.attributes ?? []).sort((x, y) =>
+      x.name < y.name ? -1 : x.name > y.name ? 1 : 0,
+    );
+    for (const { name, value } of attrs) {
       const lname = name.toLowerCase();
       if (!ACCEPTABLE_ATTRIBUTES.has(lname)) continue;
       let v = value;
@@ -240,16 +243,36 @@ export function unsafeReasons(html: string): string[] {
   for (let i = 0; i < all.length; i++) {
     const el = all[i]!;
     const tag = el.nodeName.toLowerCase();
-    if (['script', 'iframe', 'object', 'embed', 'applet', 'frame', 'base', 'meta', 'link', 'style'].includes(tag)) {
-      if (!(tag === 'meta' || tag === 'link' || tag === 'style') || (el as unknown as { parentNode: unknown }).parentNode !== document.head)
+    if (
+      [
+        'script',
+        'iframe',
+        'object',
+        'embed',
+        'applet',
+        'frame',
+        'base',
+        'meta',
+        'link',
+        'style',
+      ].includes(tag)
+    ) {
+      if (
+        !(tag === 'meta' || tag === 'link' || tag === 'style') ||
+        (el as unknown as { parentNode: unknown }).parentNode !== document.head
+      )
         reasons.push(`<${tag}>`);
     }
     for (let a = 0; a < el.attributes.length; a++) {
       const { name, value } = el.attributes[a]!;
       const squashed = value.replace(/[\u0000-\u0020\u007f-\u009f]/g, '').toLowerCase();
       if (/^on/i.test(name)) reasons.push(`event handler ${name}`);
-      if (/^(javascript|vbscript|livescript|data):/.test(squashed)) reasons.push(`${name}=${squashed.slice(0, 20)}`);
-      if (name.toLowerCase() === 'style' && /expression|url\(|behavior|binding|javascript/.test(squashed))
+      if (/^(javascript|vbscript|livescript|data):/.test(squashed))
+        reasons.push(`${name}=${squashed.slice(0, 20)}`);
+      if (
+        name.toLowerCase() === 'style' &&
+        /expression|url\(|behavior|binding|javascript/.test(squashed)
+      )
         reasons.push(`style ${squashed.slice(0, 30)}`);
     }
   }

@@ -55,7 +55,8 @@ export function decodeEntities(
   if (!s.includes('&')) return s;
   return s.replace(/&(#x[0-9a-fA-F]+|#[0-9]+|[A-Za-z_][\w.-]*);/g, (m, ref: string) => {
     if (ref[0] === '#') {
-      const cp = ref[1] === 'x' || ref[1] === 'X' ? Number.parseInt(ref.slice(2), 16) : Number(ref.slice(1));
+      const cp =
+        ref[1] === 'x' || ref[1] === 'X' ? Number.parseInt(ref.slice(2), 16) : Number(ref.slice(1));
       if (!Number.isFinite(cp) || cp <= 0 || cp > 0x10ffff) return m;
       return String.fromCodePoint(cp);
     }
@@ -168,7 +169,9 @@ export function parseXml(src: string): XmlDocument {
       }
       if (subsetStart >= 0 && subsetEnd > subsetStart) {
         const subset = src.slice(subsetStart, subsetEnd);
-        for (const m of subset.matchAll(/<!ENTITY\s+([A-Za-z_][\w.-]*)\s+(?:"([^"]*)"|'([^']*)')\s*>/g)) {
+        for (const m of subset.matchAll(
+          /<!ENTITY\s+([A-Za-z_][\w.-]*)\s+(?:"([^"]*)"|'([^']*)')\s*>/g,
+        )) {
           const value = decodeEntities(m[2] ?? m[3] ?? '', entities);
           expanded += value.length;
           if (expanded > MAX_ENTITY_EXPANSION) {
@@ -227,7 +230,9 @@ export function parseXml(src: string): XmlDocument {
     }
     const qname = nm[1]!;
     const rawAttrs: Record<string, string> = {};
-    for (const m of inner.slice(qname.length).matchAll(/([^\s=]+)\s*=\s*(?:"([^"]*)"|'([^']*)')/g)) {
+    for (const m of inner
+      .slice(qname.length)
+      .matchAll(/([^\s=]+)\s*=\s*(?:"([^"]*)"|'([^']*)')/g)) {
       rawAttrs[m[1]!] = decodeText(m[2] ?? m[3] ?? '').replace(/[\t\n\r]/g, ' ');
     }
     const parentFrame = stack[stack.length - 1]!;
