@@ -25,7 +25,10 @@ export interface Extracted {
 
 /** CSS selectors of the article body on sites where Readability picks the wrong block. */
 export const SITE_RULES: { host: RegExp; selector: string }[] = [
-  { host: /(^|\.)nikkei\.com$/, selector: '.container_campaign_article, article .cmn-article_text' },
+  {
+    host: /(^|\.)nikkei\.com$/,
+    selector: '.container_campaign_article, article .cmn-article_text',
+  },
   { host: /(^|\.)itmedia\.co\.jp$/, selector: '#cmsBody .inner' },
   { host: /(^|\.)impress\.co\.jp$/, selector: '.main-contents.mainContents' },
   { host: /(^|\.)security-next\.com$/, selector: '.content' },
@@ -40,7 +43,9 @@ export const SITE_RULES: { host: RegExp; selector: string }[] = [
 type Doc = ReturnType<typeof parseHTML>['document'];
 
 function metaContent(doc: Doc, selector: string): string | undefined {
-  const el = doc.querySelector(selector) as unknown as { getAttribute(n: string): string | null } | null;
+  const el = doc.querySelector(selector) as unknown as {
+    getAttribute(n: string): string | null;
+  } | null;
   return el?.getAttribute('content') ?? el?.getAttribute('href') ?? undefined;
 }
 
@@ -48,7 +53,10 @@ function metaContent(doc: Doc, selector: string): string | undefined {
 export function htmlToText(html: string): string {
   const { document } = parseHTML(
     `<!DOCTYPE html><html><body>${html
-      .replace(/<\/(p|div|h[1-6]|li|blockquote|pre|tr|section|article|header|footer)>/gi, '</$1>\n\n')
+      .replace(
+        /<\/(p|div|h[1-6]|li|blockquote|pre|tr|section|article|header|footer)>/gi,
+        '</$1>\n\n',
+      )
       .replace(/<br\s*\/?>/gi, '\n')}</body></html>`,
   );
   return (document.body?.textContent ?? '')
@@ -65,7 +73,8 @@ export function htmlToText(html: string): string {
 export function extractArticle(html: string, url: string): Extracted {
   const { document } = parseHTML(html);
   const doc = document as Doc;
-  const canonicalRaw = metaContent(doc, 'link[rel="canonical"]') ?? metaContent(doc, 'meta[property="og:url"]');
+  const canonicalRaw =
+    metaContent(doc, 'link[rel="canonical"]') ?? metaContent(doc, 'meta[property="og:url"]');
   let canonicalUrl: string | undefined;
   if (canonicalRaw) {
     try {
@@ -75,7 +84,10 @@ export function extractArticle(html: string, url: string): Extracted {
       canonicalUrl = undefined;
     }
   }
-  const lang = (doc.documentElement as unknown as { getAttribute(n: string): string | null } | null)?.getAttribute('lang') ?? undefined;
+  const lang =
+    (
+      doc.documentElement as unknown as { getAttribute(n: string): string | null } | null
+    )?.getAttribute('lang') ?? undefined;
   const publishedTime = metaContent(doc, 'meta[property="article:published_time"]');
   const host = (() => {
     try {

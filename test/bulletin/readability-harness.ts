@@ -5,7 +5,11 @@ import { extractArticle, htmlToText } from '../../src/bulletin/extract.js';
 
 export function tokens(text: string): string[] {
   // Words for spaced scripts, single characters for CJK (no spaces to split on).
-  return text.toLowerCase().match(/[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}]|[\p{L}\p{N}]+/gu) ?? [];
+  return (
+    text
+      .toLowerCase()
+      .match(/[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}]|[\p{L}\p{N}]+/gu) ?? []
+  );
 }
 
 export function tokenF1(got: string[], want: string[]): number {
@@ -38,7 +42,11 @@ export function scorePages(root: string): { name: string; f1: number; method: st
     }
     const expected = readFileSync(join(dir, 'expected.html'), 'utf8');
     const got = extractArticle(src, 'http://fakehost/test/page.html');
-    out.push({ name, f1: tokenF1(tokens(got.text), tokens(htmlToText(expected))), method: got.method });
+    out.push({
+      name,
+      f1: tokenF1(tokens(got.text), tokens(htmlToText(expected))),
+      method: got.method,
+    });
   }
   return out;
 }
