@@ -35,13 +35,11 @@ export function japaneseTokenizer(): Promise<JaTokenizer> {
         return;
       }
       resolve((text: string): Morph[] =>
-        t
-          .tokenize(text)
-          .map((k) => ({
-            surface: k.surface_form,
-            base: k.basic_form,
-            pos: `${k.pos},${k.pos_detail_1}`,
-          })),
+        t.tokenize(text).map((k) => ({
+          surface: k.surface_form,
+          base: k.basic_form,
+          pos: `${k.pos},${k.pos_detail_1}`,
+        })),
       );
     });
   });

@@ -218,13 +218,13 @@ export class StoryClusterer {
     st.members.push(f);
     st.lastTime = Math.max(st.lastTime, f.time);
     for (const k of bandKeys(f.sig)) {
-      let set = this.lsh.get(k);
-      if (!set) this.lsh.set(k, (set = new Set()));
+      const set = this.lsh.get(k) ?? new Set<number>();
+      this.lsh.set(k, set);
       set.add(id);
     }
     for (const t of this.tokens(f)) {
-      let set = this.byToken.get(t);
-      if (!set) this.byToken.set(t, (set = new Set()));
+      const set = this.byToken.get(t) ?? new Set<number>();
+      this.byToken.set(t, set);
       if (set.size < 50) set.add(id);
     }
   }

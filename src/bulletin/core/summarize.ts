@@ -147,14 +147,15 @@ export function terse(sentence: string, lang: Lang): string {
       '',
     );
     s = s.replace(/（[^（）]*）/g, (m) => (/\d/.test(m) ? m : ''));
+    s = s.replace(/だ?とい(う|います)。$/, '');
     s = s.replace(
       /(ことが|と)?(明らかになった|分かった|わかった|いう|している|した|する|です|ます|ました)。$/,
-      (m, p1: string | undefined, p2: string) => {
+      (_m, p1: string | undefined, p2: string) => {
         if (p2 === 'した' || p2 === 'ました') return p1 === 'と' ? 'と' : '';
         return '';
       },
     );
-    s = s.replace(/だ?とい(う|います)。$/, '').replace(/。$/, '');
+    s = s.replace(/。$/, '');
     if ([...s].length > 90) s = capAtClause(s, 90, '、');
   } else {
     s = s.replace(
