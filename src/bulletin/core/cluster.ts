@@ -168,11 +168,8 @@ export class StoryClusterer {
     this.nextId = Math.max(this.nextId, id + 1);
   }
 
-  /** Add an article; returns its story id and whether it started a new story. */
-  add(
-    f: ArticleFeatures,
-    newId?: () => number,
-  ): { storyId: number; created: boolean; score: number } {
+  /** The best story for an article, if one scores above the threshold. */
+  match(f: ArticleFeatures): { storyId: number; score: number } | undefined {
     const cands = new Set<number>();
     for (const k of bandKeys(f.sig)) for (const s of this.lsh.get(k) ?? []) cands.add(s);
     for (const t of this.tokens(f)) for (const s of this.byToken.get(t) ?? []) cands.add(s);
@@ -191,14 +188,27 @@ export class StoryClusterer {
         best = sid;
       }
     }
-    if (best >= 0 && bestScore >= this.threshold) {
-      this.attach(best, f);
-      return { storyId: best, created: false, score: bestScore };
+    return best >= 0 && bestScore >= this.threshold
+      ? { storyId: best, score: bestScore }
+      : undefined;
+  }
+
+  /** Put an article into a story (a new id starts a new story). */
+  assign(storyId: number, f: ArticleFeatures) {
+    this.attach(storyId, f);
+    if (storyId >= this.nextId) this.nextId = storyId + 1;
+  }
+
+  /** Add an article with ids from this clusterer; returns its story id. */
+  add(f: ArticleFeatures): { storyId: number; created: boolean } {
+    const m = this.match(f);
+    if (m) {
+      this.attach(m.storyId, f);
+      return { storyId: m.storyId, created: false };
     }
-    const id = newId ? newId() : this.nextId++;
-    if (id >= this.nextId) this.nextId = id + 1;
+    const id = this.nextId++;
     this.attach(id, f);
-    return { storyId: id, created: true, score: bestScore };
+    return { storyId: id, created: true };
   }
 
   private tokens(f: ArticleFeatures): string[] {
