@@ -1,0 +1,271 @@
+/**
+ * Language-aware text primitives for clustering and summarizing: sentence splitting that keeps
+ * 「」『』（）"" quotes whole, word tokens (Japanese through an injected morphological analyser,
+ * English by rule with a stop list), character shingles, key figures (amounts, counts, dates)
+ * normalized so 「3億円」 and "300 million yen" compare, and entity-like tokens.
+ * Not a tokenizer for other languages; no I/O (the Japanese analyser comes in as a parameter).
+ */
+
+export type Lang = 'ja' | 'en';
+
+/** A morphological token: surface form, base form, and coarse part of speech. */
+export interface Morph {
+  surface: string;
+  base: string;
+  pos: string;
+}
+
+/** Japanese analyser, injected (kuromoji in the shell). */
+export type JaTokenizer = (text: string) => Morph[];
+
+/** Guess the language of a text from its script mix. */
+export function detectLang(text: string): Lang {
+  let ja = 0;
+  let latin = 0;
+  for (const ch of text.slice(0, 2000)) {
+    const c = ch.codePointAt(0)!;
+    if ((c >= 0x3040 && c <= 0x30ff) || (c >= 0x4e00 && c <= 0x9fff)) ja++;
+    else if ((c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a)) latin++;
+  }
+  return ja > latin * 0.2 ? 'ja' : 'en';
+}
+
+const OPEN: Record<string, string> = {
+  '「': '」',
+  '『': '』',
+  '（': '）',
+  '(': ')',
+  '“': '”',
+  '【': '】',
+};
+const CLOSE = new Set(Object.values(OPEN));
+
+/**
+ * Split text into sentences. Japanese ends at 。！？ outside brackets; English at . ! ? followed
+ * by a space and a capital/digit/quote, skipping common abbreviations.
+ * @example splitSentences('彼は「来た。見た。」と言った。次。') → ['彼は「来た。見た。」と言った。', '次。']
+ */
+export function splitSentences(text: string): string[] {
+  const out: string[] = [];
+  for (const para of text.split(/\n\s*\n|\n(?=\s*[-•・■●◆])/)) {
+    const p = para.replace(/\s+/g, ' ').trim();
+    if (!p) continue;
+    let depth: string[] = [];
+    let start = 0;
+    for (let i = 0; i < p.length; i++) {
+      const ch = p[i]!;
+      if (OPEN[ch]) depth.push(OPEN[ch]!);
+      else if (CLOSE.has(ch)) {
+        const k = depth.lastIndexOf(ch);
+        if (k >= 0) depth = depth.slice(0, k);
+      }
+      if (depth.length > 2) depth = [];
+      if (depth.length) continue;
+      let end = -1;
+      if (ch === '。' || ch === '！' || ch === '？') end = i + 1;
+      else if ((ch === '.' || ch === '!' || ch === '?') && p[i + 1] === ' ') {
+        const before = p.slice(Math.max(start, i - 6), i);
+        const next = p[i + 2] ?? '';
+        const abbrev =
+          /(\b(Mr|Mrs|Ms|Dr|Inc|Ltd|Co|Corp|St|vs|No|U\.S|e\.g|i\.e|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)|\b[A-Z])$/.test(
+            before,
+          );
+        if (!abbrev && /[A-Z0-9"“'‘(]|[^\x00-\x7f]/.test(next)) end = i + 1;
+      }
+      if (end > 0) {
+        while (p[end] && CLOSE.has(p[end]!)) end++;
+        const s = p.slice(start, end).trim();
+        if (s) out.push(s);
+        start = end;
+      }
+    }
+    const rest = p.slice(start).trim();
+    if (rest) out.push(rest);
+  }
+  return out;
+}
+
+const EN_STOP = new Set(
+  `a an the and or but if of to in on at by for with from as is are was were be been being has have had
+do does did this that these those it its it's they them their there which who whom what when where why how
+not no so than then also into over under about after before more most other some such only own same can
+will would should could may might must said says say told according new one two three we our you your he she
+his her us i me my just up out very via per while during including amid across against between both each few`.split(
+    /\s+/,
+  ),
+);
+
+/** Content words of a text, lower-cased and base-formed where the analyser gives one. */
+export function contentWords(text: string, lang: Lang, ja?: JaTokenizer): string[] {
+  if (lang === 'ja' && ja) {
+    return ja(text)
+      .filter(
+        (m) =>
+          /^(名詞|動詞|形容詞)/.test(m.pos) &&
+          !/^(非自立|代名詞|数|接尾)/.test(m.pos.split(',')[1] ?? ''),
+      )
+      .map((m) => (m.base && m.base !== '*' ? m.base : m.surface).toLowerCase())
+      .filter((w) => w.length > 1 || /[\p{Script=Han}]/u.test(w))
+      .filter(
+        (w) =>
+          !/^(する|いる|ある|なる|れる|られる|こと|もの|よう|ため|これ|それ|同社|今回)$/.test(w),
+      );
+  }
+  return (text.toLowerCase().match(/[\p{L}\p{N}][\p{L}\p{N}'-]*/gu) ?? [])
+    .map((w) => w.replace(/'s$/, ''))
+    .filter((w) => w.length > 1 && !EN_STOP.has(w))
+    .map(stemEn);
+}
+
+function stemEn(w: string): string {
+  if (w.length > 5 && w.endsWith('ies')) return `${w.slice(0, -3)}y`;
+  if (w.length > 4 && w.endsWith('es') && /(ss|x|ch|sh)es$/.test(w)) return w.slice(0, -2);
+  if (w.length > 3 && w.endsWith('s') && !w.endsWith('ss')) return w.slice(0, -1);
+  return w;
+}
+
+/** Text normalized for shingling: NFKC, lower case, no spaces or punctuation. */
+export function normalizeForShingles(text: string): string {
+  return text
+    .normalize('NFKC')
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}]+/gu, '');
+}
+
+/** Character n-gram shingles. */
+export function shingles(text: string, n = 4): Set<string> {
+  const s = normalizeForShingles(text);
+  const out = new Set<string>();
+  for (let i = 0; i + n <= s.length; i++) out.add(s.slice(i, i + n));
+  if (!out.size && s) out.add(s);
+  return out;
+}
+
+const JA_UNITS: Record<string, number> = { 万: 1e4, 億: 1e8, 兆: 1e12, 千: 1e3 };
+const EN_SCALE: Record<string, number> = {
+  thousand: 1e3,
+  million: 1e6,
+  billion: 1e9,
+  trillion: 1e12,
+  k: 1e3,
+  m: 1e6,
+  bn: 1e9,
+};
+
+export interface Figure {
+  /** As written, e.g. `約3億円`, `$1.5 million`, `1,200件`. */
+  text: string;
+  /** Normalized value, e.g. 300000000. */
+  value: number;
+  /** Unit family: yen, usd, count, percent, date, other. */
+  unit: string;
+}
+
+/**
+ * Key figures (amounts, counts, percentages, dates) in a text, normalized for comparison.
+ * @example keyFigures('被害額は約3億円')[0] → { text: '約3億円', value: 300000000, unit: 'yen' }
+ */
+export function keyFigures(text: string): Figure[] {
+  const t = text.normalize('NFKC');
+  const out: Figure[] = [];
+  const seen = new Set<string>();
+  const push = (f: Figure) => {
+    const k = `${f.unit}:${f.value}`;
+    if (!seen.has(k) && Number.isFinite(f.value)) {
+      seen.add(k);
+      out.push(f);
+    }
+  };
+  // Japanese: 約3億5000万円, 1,200件, 45万人, 2024年3月5日
+  for (const m of t.matchAll(
+    /(約|およそ|最大|少なくとも)?(\d[\d,]*(?:\.\d+)?)(兆|億|万|千)?(?:(\d[\d,]*)(万|千))?(円|ドル|件|人|台|社|万人|個|件超|人分|ビットコイン|BTC|ETH|%|％)/g,
+  )) {
+    let v = Number(m[2]!.replace(/,/g, '')) * (m[3] ? JA_UNITS[m[3]]! : 1);
+    if (m[4] && m[5]) v += Number(m[4].replace(/,/g, '')) * JA_UNITS[m[5]]!;
+    const unit =
+      m[6] === '円'
+        ? 'yen'
+        : m[6] === 'ドル'
+          ? 'usd'
+          : m[6] === '%' || m[6] === '％'
+            ? 'percent'
+            : m[6] === 'BTC' || m[6] === 'ビットコイン'
+              ? 'btc'
+              : m[6] === 'ETH'
+                ? 'eth'
+                : 'count';
+    push({ text: m[0], value: v, unit });
+  }
+  for (const m of t.matchAll(/(\d{4})年(\d{1,2})月(?:(\d{1,2})日)?/g))
+    push({
+      text: m[0],
+      value: Number(m[1]) * 10000 + Number(m[2]) * 100 + Number(m[3] ?? 0),
+      unit: 'date',
+    });
+  // English: $1.5 million, ¥30 billion, 1.2 million users, 45%, 600,000 records
+  for (const m of t.matchAll(
+    /([$¥€£])\s?(\d[\d,]*(?:\.\d+)?)\s?(thousand|million|billion|trillion|bn|m|k)?\b/gi,
+  )) {
+    const v = Number(m[2]!.replace(/,/g, '')) * (m[3] ? EN_SCALE[m[3].toLowerCase()]! : 1);
+    push({ text: m[0], value: v, unit: m[1] === '¥' ? 'yen' : m[1] === '$' ? 'usd' : 'other' });
+  }
+  for (const m of t.matchAll(
+    /\b(\d[\d,]*(?:\.\d+)?)\s?(thousand|million|billion|trillion)?\s?(yen|dollars|bitcoin|btc|eth|ether|users|customers|records|accounts|devices|people|cameras|routers|servers|sites|websites|organizations|organisations|companies|victims|%|percent)\b/gi,
+  )) {
+    const v = Number(m[1]!.replace(/,/g, '')) * (m[2] ? EN_SCALE[m[2].toLowerCase()]! : 1);
+    const u = m[3]!.toLowerCase();
+    const unit =
+      u === 'yen'
+        ? 'yen'
+        : u === 'dollars'
+          ? 'usd'
+          : u === '%' || u === 'percent'
+            ? 'percent'
+            : u === 'bitcoin' || u === 'btc'
+              ? 'btc'
+              : u === 'eth' || u === 'ether'
+                ? 'eth'
+                : 'count';
+    push({ text: m[0], value: v, unit });
+  }
+  return out;
+}
+
+/** Identifiers a story can be linked by: CVE, JVNDB, JVN#, GHSA. */
+export function extractIds(text: string): string[] {
+  const t = text.normalize('NFKC');
+  const ids = new Set<string>();
+  for (const m of t.matchAll(/\bCVE-\d{4}-\d{4,7}\b/gi)) ids.add(m[0].toUpperCase());
+  for (const m of t.matchAll(/\bJVNDB-\d{4}-\d{6}\b/gi)) ids.add(m[0].toUpperCase());
+  for (const m of t.matchAll(/\bJVN#\d{8}\b/gi)) ids.add(m[0].toUpperCase());
+  for (const m of t.matchAll(/\bGHSA(-[23456789cfghjmpqrvwx]{4}){3}\b/gi))
+    ids.add(`GHSA${m[0].slice(4).toLowerCase()}`);
+  return [...ids].sort();
+}
+
+/**
+ * Entity-like tokens: capitalized or mixed-case Latin words (names of firms, products, groups),
+ * katakana runs, and identifiers. Works across Japanese and English text alike, which is what
+ * lets a Japanese and an English report of one incident meet.
+ */
+export function entities(text: string): Set<string> {
+  const t = text.normalize('NFKC');
+  const out = new Set<string>();
+  for (const m of t.matchAll(
+    /\b[A-Z][A-Za-z0-9]*(?:[A-Z][a-z0-9]+)*\b|\b[a-z]+[A-Z][A-Za-z0-9]*\b/g,
+  )) {
+    const w = m[0];
+    if (
+      w.length < 3 ||
+      EN_STOP.has(w.toLowerCase()) ||
+      /^(The|This|That|In|On|At|It|A|An|And|But|For|According|However|Also|After|Before|While|As|We|He|She|They|On|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|January|February|March|April|May|June|July|August|September|October|November|December)$/.test(
+        w,
+      )
+    )
+      continue;
+    out.add(w.toLowerCase());
+  }
+  for (const m of t.matchAll(/[\p{Script=Katakana}ー]{3,}/gu)) out.add(m[0]);
+  for (const id of extractIds(t)) out.add(id.toLowerCase());
+  return out;
+}
