@@ -28,6 +28,8 @@ export interface TaintOptions {
   feeTaint?: boolean;
   /** Inclusive; undefined = no limit. */
   maxHeight?: number | undefined;
+  /** Outpoint keys (`txid:vout`) whose taint to report when reached, spent or not (screening). */
+  watch?: ReadonlySet<string> | undefined;
 }
 
 export interface TaintedOutput {
@@ -54,6 +56,8 @@ export interface TaintResult {
   roundingLoss: number;
   /** Taint that reached an output already tainted to its full value (overlapping start sets). */
   absorbed: number;
+  /** Taint of each watched outpoint that was reached. */
+  watched: Record<string, number>;
   /** Transactions the taint passed through. */
   txsVisited: number;
 }
@@ -134,6 +138,8 @@ export function taint(view: ChainView, options: TaintOptions): TaintResult {
   let burned = 0;
   let roundingLoss = 0;
   let absorbed = 0;
+  const watch = options.watch;
+  const watched: Record<string, number> = {};
   let txsVisited = 0;
 
   const schedule = (txid: string, vout: number) => {
@@ -159,8 +165,10 @@ export function taint(view: ChainView, options: TaintOptions): TaintResult {
       const merged = Math.min(out.value, already.tainted + tainted);
       absorbed += already.tainted + tainted - merged;
       already.tainted = merged;
+      if (watch?.has(key)) watched[key] = merged;
       return;
     }
+    if (watch?.has(key)) watched[key] = tainted;
     live.set(key, { tainted, height: tx.height, value: out.value, address: out.address });
     schedule(tx.txid, vout);
   };
@@ -260,6 +268,7 @@ export function taint(view: ChainView, options: TaintOptions): TaintResult {
     burned,
     roundingLoss,
     absorbed,
+    watched,
     txsVisited,
   };
 }
