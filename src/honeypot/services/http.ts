@@ -252,7 +252,6 @@ export function createCameraHttp(opts: CameraHttpOptions): Server {
     ),
     keepAliveTimeout: 5_000,
   });
-  server.maxRequestsPerSocket = 1000;
 
   server.on('connection', (socket: Socket) => {
     const session = openSession(socket, opts.protocol, opts);
