@@ -5,9 +5,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo, Server } from 'node:net';
+import type { AlertSink } from '../alerts/index.js';
 import { type Clock, systemClock } from '../shared/clock.js';
 import { MamoriError } from '../shared/errors.js';
 import type { Store } from '../storage/index.js';
+import { withAlerts } from './alerting.js';
 import type { AuthMode, AuthPolicy } from './core/credentials.js';
 import { type EventSink, Recorder } from './recorder.js';
 import { FrameSource } from './services/frames.js';
@@ -40,6 +42,8 @@ export interface StartOptions {
   idleMs?: number;
   /** Replace the recorder (the benchmark's no-recording base). */
   sink?: EventSink;
+  /** Raise first-contact and new-class alerts here (after each event is durable). */
+  alerts?: AlertSink;
 }
 
 export interface RunningHoneypot {
@@ -103,7 +107,8 @@ export async function startHoneypot(opts: StartOptions): Promise<RunningHoneypot
   const recorder = opts.sink
     ? undefined
     : await Recorder.open({ store: opts.store, logPath: opts.logPath });
-  const sink = opts.sink ?? recorder!;
+  const recorded = opts.sink ?? recorder!;
+  const sink = opts.alerts ? withAlerts(recorded, opts.alerts) : recorded;
   const limiter = new SourceLimiter(opts.maxSessionsPerSource ?? 32, opts.maxSessions ?? 4096);
   const base = {
     sink,

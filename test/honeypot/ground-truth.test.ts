@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAlertSink } from '../../src/alerts/index.js';
 import { isBotnetDefault } from '../../src/honeypot/core/credentials.js';
 import { honeypotReport, type RunningHoneypot, startHoneypot } from '../../src/honeypot/index.js';
 import { manualClock } from '../../src/shared/clock.js';
@@ -82,6 +83,7 @@ for (const backend of testBackends()) {
         auth: 'weak',
         clock,
         logPath: join(dir, 'events.jsonl'),
+        alerts: createAlertSink({ store: t.store }),
       });
       ports = hp.ports;
       const all = [ports.http, ports.rtsp, ports.telnet, ports.onvif];
@@ -286,6 +288,26 @@ for (const backend of testBackends()) {
       const connects = rows.filter((r) => r.eventid === 'session.connect').length;
       const closes = rows.filter((r) => r.eventid === 'session.closed').length;
       expect(closes).toBe(connects);
+    });
+
+    it('raises one first-contact alert and one alert per source reaching viewer or beyond', async () => {
+      const want: string[] = ['honeypot.first_contact 127.0.0.11'];
+      const rank = ['viewer', 'operator', 'exploiter'];
+      for (const [ip, cls] of truth.classes) {
+        // operators passed through viewer first (they took a snapshot before panning)
+        if (cls === 'operator') want.push(`honeypot.viewer ${ip}`);
+        if (rank.includes(cls)) want.push(`honeypot.${cls} ${ip}`);
+      }
+      await expect
+        .poll(async () => {
+          const rows = await t.store.db
+            .selectFrom('alert')
+            .select(['kind', 'details'])
+            .where('area', '=', 'honeypot')
+            .execute();
+          return rows.map((r) => `${r.kind} ${JSON.parse(r.details ?? '{}').source}`).sort();
+        })
+        .toEqual(want.sort());
     });
 
     it('serves the report on /api/v1/honeypot/report and the dashboard', async () => {

@@ -97,7 +97,14 @@ export const area: AreaSpec = {
           (values.log as string | undefined) ??
           join(dataDir(ctx.io.env), 'honeypot', 'events.jsonl');
         const store = await ctx.store();
+        const { createAlertSink } = await import('../../alerts/index.js');
+        // Alerts go to the store and, as JSON lines, to stderr: stdout carries only the result.
+        const alerts = createAlertSink({
+          store,
+          ...(ctx.quiet ? {} : { write: (line: string) => ctx.io.stderr(line) }),
+        });
         const hp = await startHoneypot({
+          alerts,
           store,
           bind: String(values.bind),
           ports,
