@@ -40,6 +40,8 @@ export interface StartOptions {
   maxStreamMs?: number;
   /** Idle and header timeouts of sessions in ms (slowloris bound; default 10–60 s). */
   idleMs?: number;
+  /** Longest life of any session in ms (default 10 minutes). */
+  maxSessionMs?: number;
   /** Replace the recorder (the benchmark's no-recording base). */
   sink?: EventSink;
   /** Raise first-contact and new-class alerts here (after each event is durable). */
@@ -118,6 +120,7 @@ export async function startHoneypot(opts: StartOptions): Promise<RunningHoneypot
     runTag: runId,
     ...(opts.maxStreamMs !== undefined ? { maxStreamMs: opts.maxStreamMs } : {}),
     ...(opts.idleMs !== undefined ? { idleMs: opts.idleMs } : {}),
+    ...(opts.maxSessionMs !== undefined ? { maxSessionMs: opts.maxSessionMs } : {}),
   };
   const frames = new FrameSource(clock);
   const servers = {
