@@ -9,7 +9,12 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAlertSink } from '../../src/alerts/index.js';
 import { isBotnetDefault } from '../../src/honeypot/core/credentials.js';
-import { honeypotReport, type RunningHoneypot, startHoneypot } from '../../src/honeypot/index.js';
+import {
+  honeypotReport,
+  honeypotSummary,
+  type RunningHoneypot,
+  startHoneypot,
+} from '../../src/honeypot/index.js';
 import { manualClock } from '../../src/shared/clock.js';
 import { createApp } from '../../src/web/app.js';
 import { freshStore, type TestStore, testBackends } from '../helpers/db.js';
@@ -273,6 +278,16 @@ for (const backend of testBackends()) {
         'http://198.51.100.7/bins/mirai.arm7',
         'tftp://198.51.100.7/mirai.mips',
       ]);
+    });
+
+    it('gives the bulletin its summary', async () => {
+      const s = await honeypotSummary(t.store);
+      const { report, extras } = await honeypotReport(t.store);
+      expect(s.sources).toEqual(report.sources);
+      expect(s.firstContact).toBe(new Date(truth.firsts.contact!.t).toISOString());
+      expect(s.topCredentials[0]).toEqual({ username: 'admin', password: 'admin', attempts: 11 });
+      expect(s.botnetShare).toBe(extras.botnetShare);
+      expect(s.events).toBe(extras.events);
     });
 
     it('writes the same events to the JSON-lines log as to the store', async () => {
