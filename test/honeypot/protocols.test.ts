@@ -154,3 +154,38 @@ describe('camera protocols', () => {
     ]);
   });
 });
+
+describe('open-proxy and upgrade probes', () => {
+  it('records CONNECT and Upgrade requests and refuses them', async () => {
+    const t = await freshStore('sqlite');
+    const hp = await startHoneypot({
+      store: t.store,
+      ports: { http: 0, rtsp: 0, telnet: 0, onvif: 0 },
+    });
+    try {
+      for (const req of [
+        'CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n',
+        'GET /ws HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n',
+      ]) {
+        const c = new RawClient('127.0.0.125', hp.ports.http);
+        await c.ready;
+        c.send(req);
+        await c.waitFor(/^HTTP\/1\.1 405/);
+        await c.waitClosed();
+      }
+      await hp.recorder!.flush();
+      const rows = await t.store.db
+        .selectFrom('honeypot_event')
+        .select(['summary'])
+        .where('eventid', '=', 'http.request')
+        .execute();
+      expect(rows.map((r) => JSON.parse(r.summary))).toMatchObject([
+        { method: 'CONNECT', path: 'example.com:443', kind: 'proxy' },
+        { method: 'GET', path: '/ws', kind: 'upgrade' },
+      ]);
+    } finally {
+      await hp.stop();
+      await t.cleanup();
+    }
+  });
+});
