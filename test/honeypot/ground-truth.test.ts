@@ -339,6 +339,8 @@ for (const backend of testBackends()) {
       const page = await (await app.request('/honeypot')).text();
       expect(page).toContain('data-honeypot="sources"');
       expect(page).toContain('xc3511');
+      expect(page).toContain('http://198.51.100.7/bins/mirai.arm7');
+      expect(page).not.toContain('<script');
     });
   });
 }
