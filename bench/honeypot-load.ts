@@ -80,10 +80,10 @@ async function telnetLoad(port: number, sessions: number): Promise<number> {
 async function countEvents(store: Store): Promise<Record<string, number>> {
   const rows = await store.db
     .selectFrom('honeypot_event')
-    .select(['eventid', store.db.fn.countAll<number | string>().as('n')])
-    .groupBy('eventid')
+    .select(['protocol', 'eventid', store.db.fn.countAll<number | string>().as('n')])
+    .groupBy(['protocol', 'eventid'])
     .execute();
-  return Object.fromEntries(rows.map((r) => [r.eventid, Number(r.n)]));
+  return Object.fromEntries(rows.map((r) => [`${r.protocol}:${r.eventid}`, Number(r.n)]));
 }
 
 export const run: BenchFn = async (ctx) => {
@@ -95,35 +95,59 @@ export const run: BenchFn = async (ctx) => {
   const ports = { http: 0, rtsp: 0, telnet: 0, onvif: 0 };
   const figures: Figure[] = [];
   try {
-    // Base: the same servers, recording nothing.
+    // Base: the same servers, recording nothing. Both run side by side and the loads
+    // alternate (base, recorded, base, recorded), keeping the best of each: the machine is
+    // shared, and alternating spreads its noise over both sides.
     const base = await startHoneypot({ store, ports, sink: nullSink, maxSessionsPerSource: 64 });
-    ctx.log(`base http: autocannon ${connections} connections × ${duration}s`);
-    const baseHttp = await autocannon({
-      url: `http://127.0.0.1:${base.ports.http}/`,
-      connections,
-      duration,
-    });
-    ctx.log(`base telnet: ${sessions} concurrent sessions`);
-    const baseTelnetMs = await telnetLoad(base.ports.telnet, sessions);
-    await base.stop();
-
     const hp = await startHoneypot({ store, ports, maxSessionsPerSource: 64 });
-    ctx.log('recording http');
-    const recHttp = await autocannon({
-      url: `http://127.0.0.1:${hp.ports.http}/`,
-      connections,
-      duration,
-    });
-    ctx.log('recording telnet');
-    const recTelnetMs = await telnetLoad(hp.ports.telnet, sessions);
+    const rounds = 2;
+    const baseRuns: CannonResult[] = [];
+    const recRuns: CannonResult[] = [];
+    const baseTelnet: number[] = [];
+    const recTelnet: number[] = [];
+    for (let round = 0; round < rounds; round++) {
+      for (const [name, srv, runs] of [
+        ['base', base, baseRuns],
+        ['recording', hp, recRuns],
+      ] as const) {
+        ctx.log(`round ${round + 1}: ${name} http, ${connections} connections × ${duration}s`);
+        runs.push(
+          await autocannon({ url: `http://127.0.0.1:${srv.ports.http}/`, connections, duration }),
+        );
+      }
+      ctx.log(`round ${round + 1}: base telnet, ${sessions} concurrent sessions`);
+      baseTelnet.push(await telnetLoad(base.ports.telnet, sessions));
+      ctx.log(`round ${round + 1}: recording telnet`);
+      recTelnet.push(await telnetLoad(hp.ports.telnet, sessions));
+    }
+    await base.stop();
     await hp.stop();
+    const best = (runs: CannonResult[]) => ({
+      rps: Math.max(...runs.map((r) => r.requests.average)),
+      p99: Math.min(...runs.map((r) => r.latency.p99)),
+    });
+    const baseHttp = best(baseRuns);
+    const recBest = best(recRuns);
+    const baseTelnetMs = Math.min(...baseTelnet);
+    const recTelnetMs = Math.min(...recTelnet);
+    const recHttp = {
+      requests: { average: recBest.rps, sent: recRuns.reduce((a, r) => a + r.requests.sent, 0) },
+      latency: { p99: recBest.p99 },
+      errors: recRuns.reduce((a, r) => a + r.errors, 0),
+      timeouts: recRuns.reduce((a, r) => a + r.timeouts, 0),
+    };
+    const totalSessions = sessions * rounds;
     const counts = await countEvents(store);
 
-    // What was sent: every HTTP request autocannon sent, each telnet session's connect, login,
-    // two commands (the probe and exit) and close, and a connect/close per HTTP connection.
-    const httpConns = counts['session.connect']! - sessions;
-    const sent = recHttp.requests.sent + 2 * httpConns + sessions * 5;
-    const recorded = Object.values(counts).reduce((a, b) => a + b, 0);
+    // What the clients sent, counted on the client side: every HTTP request autocannon sent,
+    // and per telnet session its connect, login, two commands (the probe and exit) and close.
+    // HTTP connection open/close events are left out of both sides (autocannon does not count
+    // its reconnections) and checked separately: every HTTP connect has its close.
+    const sent = recHttp.requests.sent + totalSessions * 5;
+    const recorded = Object.entries(counts)
+      .filter(([k]) => !k.startsWith('http:session.'))
+      .reduce((a, [, n]) => a + n, 0);
+    const httpBalanced = counts['http:session.connect'] === counts['http:session.closed'];
     const sentHttp = recHttp.requests.sent;
     figures.push(
       {
@@ -131,18 +155,18 @@ export const run: BenchFn = async (ctx) => {
         value: recHttp.requests.average,
         unit: 'req/s',
         base: 'same server, no recording',
-        baseValue: baseHttp.requests.average,
-        ratio: recHttp.requests.average / baseHttp.requests.average,
+        baseValue: baseHttp.rps,
+        ratio: recHttp.requests.average / baseHttp.rps,
         goal: '≥ 0.3',
-        met: recHttp.requests.average / baseHttp.requests.average >= 0.3,
+        met: recHttp.requests.average / baseHttp.rps >= 0.3,
       },
       {
         name: 'HTTP p99 latency, recorded',
         value: recHttp.latency.p99,
         unit: 'ms',
         base: 'same server, no recording',
-        baseValue: baseHttp.latency.p99,
-        ratio: recHttp.latency.p99 / Math.max(baseHttp.latency.p99, 1),
+        baseValue: baseHttp.p99,
+        ratio: recHttp.latency.p99 / Math.max(baseHttp.p99, 1),
       },
       {
         name: `${sessions} concurrent telnet sessions (login, probe, exit)`,
@@ -154,32 +178,32 @@ export const run: BenchFn = async (ctx) => {
       },
       {
         name: 'http.request events / HTTP requests sent',
-        value: counts['http.request'] ?? 0,
+        value: counts['http:http.request'] ?? 0,
         unit: 'events',
-        base: 'requests autocannon sent',
+        base: 'requests autocannon sent (both rounds)',
         baseValue: sentHttp,
-        ratio: (counts['http.request'] ?? 0) / sentHttp,
+        ratio: (counts['http:http.request'] ?? 0) / sentHttp,
         goal: '= 1',
-        met: (counts['http.request'] ?? 0) === sentHttp,
+        met: (counts['http:http.request'] ?? 0) === sentHttp,
       },
       {
-        name: 'events recorded / events sent (all)',
+        name: 'events recorded / events sent (HTTP requests + telnet sessions × 5)',
         value: recorded,
         unit: 'events',
         base: 'events the clients caused',
         baseValue: sent,
         ratio: recorded / sent,
         goal: '= 1',
-        met: recorded === sent,
+        met: recorded === sent && httpBalanced,
       },
     );
     return {
       figures,
       notes: [
-        `HTTP: autocannon, ${connections} keep-alive connections for ${duration}s each run, GET / (the camera's login page); the base is the same node:http server with a sink that records nothing.`,
-        `Telnet: ${sessions} sessions opened at once from 100 loopback addresses (10 each, under the per-source cap), each logging in with root/xc3511, sending /bin/busybox MAMORI and exit; 5 events per session.`,
+        `HTTP: autocannon, ${connections} keep-alive connections for ${duration}s per run, GET / (the camera's login page), ${rounds} alternating rounds, best run of each side; the base is the same node:http server with a sink that records nothing. The machine is shared with other jobs: ratios move between runs.`,
+        `Telnet: ${sessions} sessions opened at once from 100 loopback addresses (10 each, under the per-source cap), each logging in with root/xc3511, sending /bin/busybox MAMORI and exit; 5 events per session; best of ${rounds} rounds; the event ratio counts every session of every round.`,
         `Store: embedded SQLite (WAL) in a temp dir; each event is acknowledged (the answer sent) only after its group-commit transaction and JSON-lines append.`,
-        `events: ${JSON.stringify(counts)}; autocannon errors ${recHttp.errors}, timeouts ${recHttp.timeouts}.`,
+        `events by protocol:id ${JSON.stringify(counts)}; HTTP connects all closed: ${httpBalanced}; autocannon errors ${recHttp.errors}, timeouts ${recHttp.timeouts}.`,
       ],
     };
   } finally {

@@ -5,9 +5,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo, Server } from 'node:net';
+import type { AlertSink } from '../alerts/index.js';
 import { type Clock, systemClock } from '../shared/clock.js';
 import { MamoriError } from '../shared/errors.js';
 import type { Store } from '../storage/index.js';
+import { withAlerts } from './alerting.js';
 import type { AuthMode, AuthPolicy } from './core/credentials.js';
 import { type EventSink, Recorder } from './recorder.js';
 import { FrameSource } from './services/frames.js';
@@ -38,8 +40,12 @@ export interface StartOptions {
   maxStreamMs?: number;
   /** Idle and header timeouts of sessions in ms (slowloris bound; default 10–60 s). */
   idleMs?: number;
+  /** Longest life of any session in ms (default 10 minutes). */
+  maxSessionMs?: number;
   /** Replace the recorder (the benchmark's no-recording base). */
   sink?: EventSink;
+  /** Raise first-contact and new-class alerts here (after each event is durable). */
+  alerts?: AlertSink;
 }
 
 export interface RunningHoneypot {
@@ -103,7 +109,8 @@ export async function startHoneypot(opts: StartOptions): Promise<RunningHoneypot
   const recorder = opts.sink
     ? undefined
     : await Recorder.open({ store: opts.store, logPath: opts.logPath });
-  const sink = opts.sink ?? recorder!;
+  const recorded = opts.sink ?? recorder!;
+  const sink = opts.alerts ? withAlerts(recorded, opts.alerts) : recorded;
   const limiter = new SourceLimiter(opts.maxSessionsPerSource ?? 32, opts.maxSessions ?? 4096);
   const base = {
     sink,
@@ -113,6 +120,7 @@ export async function startHoneypot(opts: StartOptions): Promise<RunningHoneypot
     runTag: runId,
     ...(opts.maxStreamMs !== undefined ? { maxStreamMs: opts.maxStreamMs } : {}),
     ...(opts.idleMs !== undefined ? { idleMs: opts.idleMs } : {}),
+    ...(opts.maxSessionMs !== undefined ? { maxSessionMs: opts.maxSessionMs } : {}),
   };
   const frames = new FrameSource(clock);
   const servers = {

@@ -73,6 +73,14 @@ describe('mamori honeypot (CLI)', () => {
     }
   });
 
+  it('takes settings from the environment when no flag is given', async () => {
+    const r = await runMamori(['honeypot', 'start', '--db', t.spec], {
+      env: { MAMORI_HONEYPOT__AUTH: 'open-sesame' },
+    });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("--auth: unknown mode 'open-sesame'");
+  });
+
   it('reports an empty store honestly', async () => {
     const empty = await freshStore('sqlite');
     try {

@@ -4,7 +4,7 @@
  * attacker before the kill must be in the store. Runs on SQLite and PostgreSQL.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -157,6 +157,14 @@ for (const backend of testBackends()) {
           const lostTelnet = [...ackedTelnet].filter((c) => !commands.has(c));
           expect(lostHttp).toEqual([]);
           expect(lostTelnet).toEqual([]);
+          // The JSON-lines log is appended before the answer too.
+          const logged = new Set(
+            readFileSync(join(dir, 'events.jsonl'), 'utf8')
+              .split('\n')
+              .filter((l) => l.startsWith('{') && l.endsWith('}'))
+              .map((l) => (JSON.parse(l) as { summary: { path?: string } }).summary.path),
+          );
+          expect([...ackedHttp].filter((id) => !logged.has(`/probe/${id}`))).toEqual([]);
           const runs = await store.db.selectFrom('honeypot_run').selectAll().execute();
           expect(runs.length).toBe(2);
           expect(runs.filter((r) => r.stopped_at === null).length).toBe(1); // the killed one

@@ -7,8 +7,14 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAlertSink } from '../../src/alerts/index.js';
 import { isBotnetDefault } from '../../src/honeypot/core/credentials.js';
-import { honeypotReport, type RunningHoneypot, startHoneypot } from '../../src/honeypot/index.js';
+import {
+  honeypotReport,
+  honeypotSummary,
+  type RunningHoneypot,
+  startHoneypot,
+} from '../../src/honeypot/index.js';
 import { manualClock } from '../../src/shared/clock.js';
 import { createApp } from '../../src/web/app.js';
 import { freshStore, type TestStore, testBackends } from '../helpers/db.js';
@@ -82,6 +88,7 @@ for (const backend of testBackends()) {
         auth: 'weak',
         clock,
         logPath: join(dir, 'events.jsonl'),
+        alerts: createAlertSink({ store: t.store }),
       });
       ports = hp.ports;
       const all = [ports.http, ports.rtsp, ports.telnet, ports.onvif];
@@ -273,6 +280,16 @@ for (const backend of testBackends()) {
       ]);
     });
 
+    it('gives the bulletin its summary', async () => {
+      const s = await honeypotSummary(t.store);
+      const { report, extras } = await honeypotReport(t.store);
+      expect(s.sources).toEqual(report.sources);
+      expect(s.firstContact).toBe(new Date(truth.firsts.contact!.t).toISOString());
+      expect(s.topCredentials[0]).toEqual({ username: 'admin', password: 'admin', attempts: 11 });
+      expect(s.botnetShare).toBe(extras.botnetShare);
+      expect(s.events).toBe(extras.events);
+    });
+
     it('writes the same events to the JSON-lines log as to the store', async () => {
       const lines = readFileSync(join(dir, 'events.jsonl'), 'utf8').trim().split('\n');
       const rows = await t.store.db
@@ -286,6 +303,26 @@ for (const backend of testBackends()) {
       const connects = rows.filter((r) => r.eventid === 'session.connect').length;
       const closes = rows.filter((r) => r.eventid === 'session.closed').length;
       expect(closes).toBe(connects);
+    });
+
+    it('raises one first-contact alert and one alert per source reaching viewer or beyond', async () => {
+      const want: string[] = ['honeypot.first_contact 127.0.0.11'];
+      const rank = ['viewer', 'operator', 'exploiter'];
+      for (const [ip, cls] of truth.classes) {
+        // operators passed through viewer first (they took a snapshot before panning)
+        if (cls === 'operator') want.push(`honeypot.viewer ${ip}`);
+        if (rank.includes(cls)) want.push(`honeypot.${cls} ${ip}`);
+      }
+      await expect
+        .poll(async () => {
+          const rows = await t.store.db
+            .selectFrom('alert')
+            .select(['kind', 'details'])
+            .where('area', '=', 'honeypot')
+            .execute();
+          return rows.map((r) => `${r.kind} ${JSON.parse(r.details ?? '{}').source}`).sort();
+        })
+        .toEqual(want.sort());
     });
 
     it('serves the report on /api/v1/honeypot/report and the dashboard', async () => {
@@ -302,6 +339,8 @@ for (const backend of testBackends()) {
       const page = await (await app.request('/honeypot')).text();
       expect(page).toContain('data-honeypot="sources"');
       expect(page).toContain('xc3511');
+      expect(page).toContain('http://198.51.100.7/bins/mirai.arm7');
+      expect(page).not.toContain('<script');
     });
   });
 }

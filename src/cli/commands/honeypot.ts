@@ -46,19 +46,33 @@ export const area: AreaSpec = {
         bind: {
           type: 'string',
           value: '<addr>',
-          description: 'address to listen on',
-          default: '127.0.0.1',
+          description: 'address to listen on (default 127.0.0.1; config honeypot.bind)',
         },
-        http: { type: 'string', value: '<port>', description: 'web UI port', default: '8080' },
-        rtsp: { type: 'string', value: '<port>', description: 'RTSP port', default: '8554' },
-        telnet: { type: 'string', value: '<port>', description: 'telnet port', default: '2323' },
-        onvif: { type: 'string', value: '<port>', description: 'ONVIF port', default: '8000' },
+        http: {
+          type: 'string',
+          value: '<port>',
+          description: 'web UI port (default 8080; config honeypot.http)',
+        },
+        rtsp: {
+          type: 'string',
+          value: '<port>',
+          description: 'RTSP port (default 8554; config honeypot.rtsp)',
+        },
+        telnet: {
+          type: 'string',
+          value: '<port>',
+          description: 'telnet port (default 2323; config honeypot.telnet)',
+        },
+        onvif: {
+          type: 'string',
+          value: '<port>',
+          description: 'ONVIF port (default 8000; config honeypot.onvif)',
+        },
         auth: {
           type: 'string',
           value: 'none|weak|flawed|strong',
           description:
-            'none: no password; weak: admin/admin (telnet root/xc3511); flawed: strong password but unauthenticated snapshot/config paths; strong: a random password',
-          default: 'weak',
+            'none: no password; weak (default): admin/admin, telnet root/xc3511; flawed: strong password but unauthenticated snapshot/config paths; strong: a random password (config honeypot.auth)',
         },
         log: {
           type: 'string',
@@ -68,11 +82,24 @@ export const area: AreaSpec = {
         'max-per-source': {
           type: 'string',
           value: '<n>',
-          description: 'concurrent sessions allowed per source address',
-          default: '32',
+          description: 'concurrent sessions allowed per source address (default 32)',
         },
       },
-      async run(ctx, { values }) {
+      async run(ctx, { values: flags }) {
+        // flag, then MAMORI_HONEYPOT__<KEY> or [honeypot] in the config file, then the default
+        const setting = (flag: string, key: string, dflt: string) =>
+          (flags[flag] as string | undefined) ?? ctx.config.getString(`honeypot.${key}`) ?? dflt;
+        const values = {
+          profile: flags.profile,
+          bind: setting('bind', 'bind', '127.0.0.1'),
+          http: setting('http', 'http', '8080'),
+          rtsp: setting('rtsp', 'rtsp', '8554'),
+          telnet: setting('telnet', 'telnet', '2323'),
+          onvif: setting('onvif', 'onvif', '8000'),
+          auth: setting('auth', 'auth', 'weak'),
+          log: (flags.log as string | undefined) ?? ctx.config.getString('honeypot.log'),
+          'max-per-source': setting('max-per-source', 'max_per_source', '32'),
+        };
         if (values.profile !== 'camera')
           throw new MamoriError(
             'E_USAGE',
@@ -97,7 +124,14 @@ export const area: AreaSpec = {
           (values.log as string | undefined) ??
           join(dataDir(ctx.io.env), 'honeypot', 'events.jsonl');
         const store = await ctx.store();
+        const { createAlertSink } = await import('../../alerts/index.js');
+        // Alerts go to the store and, as JSON lines, to stderr: stdout carries only the result.
+        const alerts = createAlertSink({
+          store,
+          ...(ctx.quiet ? {} : { write: (line: string) => ctx.io.stderr(line) }),
+        });
         const hp = await startHoneypot({
+          alerts,
           store,
           bind: String(values.bind),
           ports,

@@ -217,3 +217,28 @@ describe('JPEG', () => {
     expect(() => encodeGreyJpeg(new Uint8Array(4), 4, 4)).toThrow(RangeError);
   });
 });
+
+describe('report first times with several sensors', () => {
+  it('keeps the earliest time, not the first row read', () => {
+    const b = new ReportBuilder({ startedAt: '2026-11-01T00:00:00.000Z' });
+    b.add({
+      eventid: 'session.connect',
+      time: '2026-11-01T00:10:00.000Z',
+      srcIp: 'b',
+      protocol: 'http',
+      summary: {},
+    });
+    b.add({
+      eventid: 'session.connect',
+      time: '2026-11-01T00:05:00.000Z',
+      srcIp: 'a',
+      protocol: 'http',
+      summary: {},
+    });
+    expect(b.finish().report.first.contact).toEqual({
+      at: '2026-11-01T00:05:00.000Z',
+      source: 'a',
+      afterSeconds: 300,
+    });
+  });
+});

@@ -118,8 +118,11 @@ export class ReportBuilder {
     const t = Date.parse(ev.time);
     if (this.#startMs === null) this.#startMs = t;
     this.#classifier.add({ srcIp: ev.srcIp, eventid: ev.eventid, summary: ev.summary });
+    // Events arrive in commit order; with several sensors on one store that is not quite time
+    // order, so keep the earliest time seen rather than the first row read.
     const first = (key: keyof HoneypotReport['first']) => {
-      if (this.#first[key] === null) {
+      const prev = this.#first[key];
+      if (prev === null || t < Date.parse(prev.at)) {
         this.#first[key] = {
           at: ev.time,
           source: ev.srcIp,

@@ -252,7 +252,6 @@ export function createCameraHttp(opts: CameraHttpOptions): Server {
     ),
     keepAliveTimeout: 5_000,
   });
-  server.maxRequestsPerSocket = 1000;
 
   server.on('connection', (socket: Socket) => {
     const session = openSession(socket, opts.protocol, opts);
@@ -322,6 +321,38 @@ export function createCameraHttp(opts: CameraHttpOptions): Server {
       } else res.destroy();
     });
   });
+
+  // Open-proxy probes (CONNECT host:port) and upgrade requests bypass 'request' in node:http;
+  // without these they would be dropped unrecorded. Both are answered with a refusal.
+  const refuseSpecial = (req: IncomingMessage, socket: Socket, kind: string) => {
+    const session = sessions.get(socket);
+    if (!session) {
+      socket.destroy();
+      return;
+    }
+    session
+      .emit('http.request', {
+        method: req.method ?? '?',
+        path: req.url ?? '',
+        ua: req.headers['user-agent'] ?? '',
+        kind,
+      })
+      .then(
+        () => {
+          if (socket.writable)
+            socket.end(
+              `HTTP/1.1 405 Method Not Allowed\r\nServer: ${SERVER_HEADER}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`,
+            );
+        },
+        () => socket.destroy(),
+      );
+  };
+  server.on('connect', (req: IncomingMessage, socket: Socket) =>
+    refuseSpecial(req, socket, 'proxy'),
+  );
+  server.on('upgrade', (req: IncomingMessage, socket: Socket) =>
+    refuseSpecial(req, socket, 'upgrade'),
+  );
 
   server.on('close', () => {
     for (const s of streams) s.destroy();

@@ -30,6 +30,10 @@ export function createRtsp(opts: ServiceOptions): Server {
     let busy = false;
     let closed = false;
     const rtspSession = randomBytes(4).toString('hex').toUpperCase();
+    // When the current request head began to arrive: a head dribbled in slower than the
+    // header timeout is a slowloris, whatever the idle timer says.
+    let headSince = 0;
+    const headerMs = Math.min(opts.idleMs ?? 10_000, 10_000);
     const connected = session.emit('session.connect').catch(() => {});
     socket.setTimeout(opts.idleMs ?? 30_000, () => socket.destroy());
     socket.on('error', () => {});
@@ -59,6 +63,8 @@ export function createRtsp(opts: ServiceOptions): Server {
         while (!closed) {
           const end = buf.indexOf('\r\n\r\n');
           if (end < 0) {
+            if (buf.length > 0 && Date.now() - headSince > headerMs)
+              return await garbage('request timeout (slow client)', buf);
             if (buf.length > MAX_RTSP_HEAD) return await garbage('oversized request', buf);
             if (buf.length > 0 && buf[0] !== undefined && (buf[0] < 0x41 || buf[0] > 0x5a))
               return await garbage('not RTSP', buf);
@@ -71,6 +77,7 @@ export function createRtsp(opts: ServiceOptions): Server {
           const length = Math.min(Number(req.headers['content-length'] ?? 0) || 0, 65536);
           if (buf.length < end + 4 + length) return;
           buf = buf.subarray(end + 4 + length);
+          headSince = Date.now();
           if (++requests > MAX_REQUESTS) return await garbage('too many requests', head);
           await answer(req);
         }
@@ -152,6 +159,7 @@ export function createRtsp(opts: ServiceOptions): Server {
 
     socket.on('data', (chunk: Buffer) => {
       if (closed) return;
+      if (buf.length === 0) headSince = Date.now();
       buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
       if (buf.length > MAX_RTSP_HEAD + 65536) {
         void garbage('oversized request', buf);

@@ -25,6 +25,8 @@ export interface ServiceOptions {
   /** Bounds: longest stream in ms (MJPEG), idle timeout in ms. */
   maxStreamMs?: number;
   idleMs?: number;
+  /** Longest life of any session in ms, however busy (default 10 minutes). */
+  maxSessionMs?: number;
 }
 
 let counter = 0;
@@ -132,7 +134,11 @@ export function openSession(
     return undefined;
   }
   let released = false;
+  // However busy a session is, it ends: a slow drip of bytes cannot hold a slot for ever.
+  const lifetime = setTimeout(() => socket.destroy(), opts.maxSessionMs ?? 600_000);
+  lifetime.unref();
   socket.once('close', () => {
+    clearTimeout(lifetime);
     if (!released) {
       released = true;
       opts.limiter.release(session.srcIp);

@@ -41,6 +41,17 @@ export const honeypotWeb: AreaWeb = {
 <table><tr><th>username</th><th>password</th><th>attempts</th><th>sources</th><th>botnet default</th></tr>
 ${report.credentials.map((c) => html`<tr><td><code>${c.username}</code></td><td><code>${c.password}</code></td><td>${c.attempts}</td><td>${c.sources}</td><td>${c.botnetDefault ? 'yes' : ''}</td></tr>`)}
 </table></section>
+<section data-honeypot="commands"><h2>Shell commands and download attempts</h2>
+${
+  extras.commands.length
+    ? html`<table><tr><th>command</th><th>count</th></tr>${extras.commands.map((c) => html`<tr><td><code>${c.command}</code></td><td>${c.count}</td></tr>`)}</table>`
+    : html`<p>No shell commands yet.</p>`
+}
+${
+  extras.downloads.length
+    ? html`<table><tr><th>download URL (never fetched)</th><th>count</th></tr>${extras.downloads.map((d) => html`<tr><td><code>${d.url}</code></td><td>${d.count}</td></tr>`)}</table>`
+    : ''
+}</section>
 <section data-honeypot="timeline"><h2>Per day</h2><table>
 <tr><th>day</th><th>events</th><th>sources</th><th>logins</th><th>views</th><th>operations</th><th>downloads</th></tr>
 ${report.timeline.map((t) => html`<tr><td>${t.day}</td><td>${t.events}</td><td>${t.sources}</td><td>${t.logins}</td><td>${t.views}</td><td>${t.operations}</td><td>${t.downloads}</td></tr>`)}
