@@ -65,7 +65,9 @@ export async function ingestBlocks(
   const values = new Map<string, number>();
   for (const { block } of ordered)
     for (const t of block.txs)
-      t.outputs.forEach((o, v) => values.set(outpointKey(t.txid, v), o.value));
+      t.outputs.forEach((o, v) => {
+        values.set(outpointKey(t.txid, v), o.value);
+      });
   const missing = new Set<string>();
   for (const { block } of ordered)
     for (const t of block.txs)
