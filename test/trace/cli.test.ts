@@ -1,0 +1,134 @@
+/**
+ * The built CLI end to end on the real BlockSci chain: ingest (twice), taint (table and JSON,
+ * figures from EXPECTED.md), tag, screen (exit 4 on refuse), and bad input (exit 2, nothing
+ * stored). Runs on SQLite and, when MAMORI_TEST_PG is set, PostgreSQL.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseBlockFile } from '../../src/trace/core/block.js';
+import { runMamori } from '../helpers/cli.js';
+import { freshSpec, testBackends } from '../helpers/db.js';
+import { BLK, chainGraph, expectedRows, names, startTxids } from './fixtures.js';
+
+for (const backend of testBackends()) {
+  describe(`mamori trace (${backend})`, () => {
+    let spec: string;
+    let cleanup: () => Promise<void>;
+    const run = (args: string[]) => runMamori(args, { env: { MAMORI_DB: spec } });
+    beforeAll(async () => {
+      ({ spec, cleanup } = await freshSpec(backend));
+    });
+    afterAll(async () => {
+      await cleanup();
+    });
+
+    it('rejects a truncated block file with exit 2 and stores nothing', async () => {
+      const bytes = new Uint8Array(readFileSync(BLK()));
+      const last = parseBlockFile(bytes).blocks.at(-1)!;
+      const bad = `${process.env.TMPDIR ?? '/tmp'}/mamori-cli-trunc-${process.pid}.dat`;
+      writeFileSync(bad, bytes.slice(0, last.offset + 100));
+      const r = await run(['trace', 'ingest', BLK(), bad, '--json']);
+      expect(r.code).toBe(2);
+      expect(JSON.parse(r.stdout || r.stderr)).toMatchObject({ error: { code: 'E_INPUT' } });
+      const s = await run(['db', 'status', '--json']);
+      const tables = JSON.parse(s.stdout).tables as { name: string; rows: number }[];
+      expect(tables.find((x) => x.name === 'trace_block')?.rows).toBe(0);
+    });
+
+    it('ingests, is idempotent, and reproduces EXPECTED.md rows', async () => {
+      const a = await run(['trace', 'ingest', BLK(), '--json']);
+      expect(a.code, a.stderr).toBe(0);
+      expect(JSON.parse(a.stdout)).toMatchObject({ blocks: 202, txs: 356, tipHeight: 201 });
+      const b = await run(['trace', 'ingest', BLK()]);
+      expect(b.code).toBe(0);
+      expect(b.stdout).toContain('nothing new: 202 block(s) already stored');
+      for (const row of expectedRows().filter(
+        (r) => r.feeTaint !== false || r.maxHeight === 'end',
+      )) {
+        if (row.totalValue === undefined) continue;
+        const args = ['trace', 'taint', '--model', row.model, '--json'];
+        for (const txid of startTxids(row)) args.push('--from', `${txid}:0`);
+        if (row.feeTaint !== false) args.push('--fee-taint');
+        if (row.maxHeight !== 'end') args.push('--max-height', `+${row.maxHeight}`);
+        const r = await run(args);
+        expect(r.code, r.stderr).toBe(0);
+        const j = JSON.parse(r.stdout);
+        expect(j.outputCount, row.line).toBe(row.outputs);
+        expect(j.totalValue, row.line).toBe(row.totalValue);
+        expect(j.taintedValue, row.line).toBe(row.taintedValue);
+      }
+      const table = await run([
+        'trace',
+        'taint',
+        '--model',
+        'haircut',
+        '--from',
+        `${names()['taint-split-tx-1']}:0`,
+      ]);
+      expect(table.code).toBe(0);
+      expect(table.stdout).toMatch(/^output\s+height\s+address\s+value \(sat\)\s+tainted \(sat\)/);
+      expect(table.stdout).toContain('1 output(s)');
+    });
+
+    it('tags stolen funds and refuses a tainted deposit with exit 4', async () => {
+      const split = String(names()['taint-split-tx-1']);
+      const tag = await run([
+        'trace',
+        'tag',
+        `${split}:0`,
+        '--label',
+        'nem-2018',
+        '--source',
+        'e2e',
+        '--json',
+      ]);
+      expect(tag.code, tag.stderr).toBe(0);
+      expect(JSON.parse(tag.stdout)).toMatchObject({ kind: 'outpoint', label: 'nem-2018' });
+      const spender = chainGraph().spender(split, 0)!;
+      const refuse = await run(['trace', 'screen', spender, '--json']);
+      expect(refuse.code).toBe(4);
+      const j = JSON.parse(refuse.stdout);
+      expect(j).toMatchObject({
+        verdict: 'refuse',
+        sources: [{ label: 'nem-2018', sources: ['e2e'] }],
+      });
+      const review = await run(['trace', 'screen', spender, '--refuse-at', '90%']);
+      expect(review.code).toBe(0);
+      expect(review.stdout).toMatch(/^REVIEW: /);
+      const clean = await run(['trace', 'screen', chainGraph().coinbaseAt(3)!.txid]);
+      expect(clean.code).toBe(0);
+      expect(clean.stdout).toMatch(/^ACCEPT: 0 of/);
+      const byLabel = await run([
+        'trace',
+        'taint',
+        '--model',
+        'poison',
+        '--label',
+        'nem-2018',
+        '--json',
+      ]);
+      expect(JSON.parse(byLabel.stdout).outputCount).toBeGreaterThan(0);
+    });
+
+    it('says clearly what is wrong: unknown txid, bad flags', async () => {
+      const unknown = await run(['trace', 'screen', 'ab'.repeat(32)]);
+      expect(unknown.code).toBe(2);
+      expect(unknown.stderr).toContain('E_NOT_FOUND');
+      const badFrom = await run([
+        'trace',
+        'taint',
+        '--model',
+        'poison',
+        '--from',
+        `${'cd'.repeat(32)}:0`,
+      ]);
+      expect(badFrom.code).toBe(2);
+      expect(badFrom.stderr).toContain('unknown outpoint');
+      const badModel = await run(['trace', 'taint', '--model', 'fifo', '--label', 'nem-2018']);
+      expect(badModel.code).toBe(2);
+      expect(badModel.stderr).toContain('--model must be poison or haircut');
+      const noLabel = await run(['trace', 'tag', `${names()['taint-split-tx-1']}:0`]);
+      expect(noLabel.code).toBe(2);
+    });
+  });
+}
