@@ -640,3 +640,36 @@ export async function traceStats(store: Store): Promise<TraceStats> {
     results: await count('trace_result'),
   };
 }
+
+/** The latest recorded taint results (`mamori trace taint --record`), newest first. */
+export async function recentResults(store: Store, limit = 20) {
+  const rows = await store.db
+    .selectFrom('trace_result')
+    .select([
+      'id',
+      'created_at',
+      'model',
+      'fee_taint',
+      'max_height',
+      'label',
+      'start',
+      'output_count',
+      'total_value',
+      'tainted_value',
+    ])
+    .orderBy('id', 'desc')
+    .limit(limit)
+    .execute();
+  return rows.map((r) => ({
+    id: Number(r.id),
+    createdAt: r.created_at,
+    model: r.model,
+    feeTaint: r.fee_taint === 1,
+    maxHeight: r.max_height,
+    label: r.label,
+    start: JSON.parse(r.start) as string[],
+    outputCount: r.output_count,
+    totalValue: num(r.total_value),
+    taintedValue: num(r.tainted_value),
+  }));
+}
