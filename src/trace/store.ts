@@ -154,25 +154,54 @@ export async function ingestBlocks(
         .values(part)
         .onConflict((oc) => oc.doNothing())
         .execute();
-    for (const part of chunks(outRows, 250))
+    // Spends of outputs in this batch are linked before insert; only spends of outputs stored
+    // by an earlier run need an UPDATE.
+    const rowByKey = new Map<string, Database['trace_output']>();
+    for (const o of outRows) rowByKey.set(outpointKey(o.txid, o.vout), o);
+    const earlier: typeof spends = [];
+    for (const sp of spends) {
+      const row = rowByKey.get(outpointKey(sp.txid, sp.vout));
+      if (row) {
+        row.spent_by_txid = sp.by;
+        row.spent_by_vin = sp.vin;
+      } else earlier.push(sp);
+    }
+    const perChunk = 250;
+    const outChunks = chunks(outRows, perChunk);
+    const ticksPerChunk =
+      ordered.length / Math.max(1, outChunks.length + earlier.length / perChunk);
+    let ticked = 0;
+    let owed = 0;
+    const tick = (n: number) => {
+      owed += n;
+      const whole = Math.floor(owed);
+      if (whole > 0 && ticked + whole <= ordered.length) {
+        progress?.tick(whole);
+        ticked += whole;
+        owed -= whole;
+      }
+    };
+    for (const part of outChunks) {
       await trx
         .insertInto('trace_output')
         .values(part)
         .onConflict((oc) => oc.doNothing())
         .execute();
+      tick(ticksPerChunk);
+    }
     outCount = outRows.length;
-    // Spent-by links; blocks count as done when their spends are linked.
-    const perBlock = Math.max(1, Math.ceil(spends.length / ordered.length));
     let n = 0;
-    for (const s of spends) {
+    for (const sp of earlier) {
       await trx
         .updateTable('trace_output')
-        .set({ spent_by_txid: s.by, spent_by_vin: s.vin })
-        .where('txid', '=', s.txid)
-        .where('vout', '=', s.vout)
+        .set({ spent_by_txid: sp.by, spent_by_vin: sp.vin })
+        .where('txid', '=', sp.txid)
+        .where('vout', '=', sp.vout)
+        .where('spent_by_txid', 'is', null)
         .execute();
-      if (++n % perBlock === 0) progress?.tick(1);
+      if (++n % perChunk === 0) tick(ticksPerChunk);
     }
+    if (ticked < ordered.length) progress?.tick(ordered.length - ticked);
   });
   return {
     blocks: ordered.length,

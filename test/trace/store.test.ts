@@ -203,10 +203,23 @@ describe('ingest from a JSON-RPC node on 127.0.0.1', () => {
     await new Promise<void>((r) => server!.listen(0, '127.0.0.1', () => r()));
     const { port } = server.address() as AddressInfo;
     t = await freshStore('sqlite');
-    const s = await ingestFromNode(t.store, `http://user:secret@127.0.0.1:${port}`);
-    expect(s).toMatchObject({ blocks: 202, txs: 356, tipHeight: 201, chain: 'regtest' });
+    // In two runs, so that the second links spends of outputs stored by the first.
+    const url = `http://user:secret@127.0.0.1:${port}`;
+    const first = await ingestFromNode(t.store, url, { to: 120 });
+    expect(first).toMatchObject({ blocks: 121, tipHeight: 120, chain: 'regtest' });
+    const second = await ingestFromNode(t.store, url, { from: 121 });
+    expect(second).toMatchObject({ blocks: 81, tipHeight: 201 });
     expect(auth).toBe(`Basic ${Buffer.from('user:secret').toString('base64')}`);
-    expect(calls).toBe(1 + 2 * 202);
+    expect(calls).toBe(2 + 2 * 202);
+    expect(await traceStats(t.store)).toMatchObject({ blocks: 202, txs: 356 });
+    let inputs = 0;
+    for (const tx of chainGraph().txs.values()) inputs += tx.inputs.length;
+    const linked = await t.store.db
+      .selectFrom('trace_output')
+      .select((eb) => eb.fn.countAll().as('n'))
+      .where('spent_by_txid', 'is not', null)
+      .executeTakeFirstOrThrow();
+    expect(Number(linked.n)).toBe(inputs);
     const row = expectedRows().find((r) => r.model === 'haircut' && r.maxHeight === 'end')!;
     const r = await taintFromStore(t.store, {
       model: 'haircut',
