@@ -8,7 +8,12 @@ import type { Kysely } from 'kysely';
 import { MamoriError } from '../shared/errors.js';
 import type { Progress } from '../shared/progress.js';
 import type { Database, Store } from '../storage/index.js';
-import type { ChainName, OutPointRef, ParsedBlock } from './core/block.js';
+import {
+  addressNetwork,
+  type ChainName,
+  type OutPointRef,
+  type ParsedBlock,
+} from './core/block.js';
 import { type ChainTx, orderBlocks, outpointKey, parseOutpoint, TxGraph } from './core/graph.js';
 import { type TaintModel, type TaintResult, taint } from './core/taint.js';
 
@@ -232,10 +237,13 @@ export interface TagRow {
 
 /** Recognise `txid:vout` or an address (any syntax; matched against decoded output addresses). */
 export function tagKind(target: string): 'outpoint' | 'address' {
-  if (/^[0-9a-fA-F]{64}:\d+$/.test(target.trim())) return 'outpoint';
-  if (/^[a-zA-Z0-9]{14,90}$/.test(target.trim())) return 'address';
-  throw new MamoriError('E_INPUT', `not an outpoint or address: "${target}"`, {
-    hint: 'use <txid>:<vout> or a Bitcoin address',
+  const t = target.trim();
+  if (/^[0-9a-fA-F]{64}:\d+$/.test(t)) return 'outpoint';
+  if (addressNetwork(t) !== null) return 'address';
+  throw new MamoriError('E_INPUT', `not an outpoint or a Bitcoin address: "${target}"`, {
+    hint: /^[0-9a-fA-F]{64}$/.test(t)
+      ? 'add the output index: <txid>:<vout>'
+      : 'use <txid>:<vout> or a Bitcoin address',
   });
 }
 

@@ -160,6 +160,24 @@ for (const backend of testBackends()) {
       await expect(screenDeposit(t.store, 'ef'.repeat(32))).rejects.toMatchObject({
         code: 'E_NOT_FOUND',
       });
+      // A txid without its output index, or a string that is no address: E_INPUT.
+      await expect(
+        tagFunds(t.store, { target: 'cd'.repeat(32), label: 'x' }),
+      ).rejects.toMatchObject({
+        code: 'E_INPUT',
+        hint: 'add the output index: <txid>:<vout>',
+      });
+      await expect(
+        tagFunds(t.store, { target: 'notanaddress123456', label: 'x' }),
+      ).rejects.toMatchObject({
+        code: 'E_INPUT',
+      });
+      // An address with no outputs yet can be tagged (funds may arrive later).
+      const tag = await tagFunds(t.store, {
+        target: 'bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq',
+        label: 'watch',
+      });
+      expect(tag).toMatchObject({ kind: 'address', outputs: 0 });
     });
   });
 }
