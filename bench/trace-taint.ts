@@ -8,13 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseBlockFile } from '../src/trace/core/block.js';
-import {
-  buildGraph,
-  type ChainTx,
-  orderBlocks,
-  outpointKey,
-  TxGraph,
-} from '../src/trace/core/graph.js';
+import { buildGraph, type ChainTx, orderBlocks, TxGraph } from '../src/trace/core/graph.js';
 import { taint } from '../src/trace/core/taint.js';
 import type { BenchFn } from './lib.js';
 
@@ -54,7 +48,7 @@ function bfs(g: TxGraph, start: { txid: string; vout: number }[]): number {
   const queue: string[] = [];
   let outputs = 0;
   for (const s of start) {
-    const by = g.spentBy.get(outpointKey(s.txid, s.vout));
+    const by = g.spender(s.txid, s.vout);
     outputs++;
     if (by && !seen.has(by)) {
       seen.add(by);
@@ -65,7 +59,7 @@ function bfs(g: TxGraph, start: { txid: string; vout: number }[]): number {
     const tx = g.txs.get(queue[i]!)!;
     for (let vout = 0; vout < tx.outputs.length; vout++) {
       outputs++;
-      const by = g.spentBy.get(outpointKey(tx.txid, vout));
+      const by = g.spender(tx.txid, vout);
       if (by && !seen.has(by)) {
         seen.add(by);
         queue.push(by);
@@ -79,7 +73,7 @@ export const run: BenchFn = async (ctx) => {
   const base = buildGraph(orderBlocks(parseBlockFile(readFileSync(VECTOR)).blocks));
   const copies = Math.max(10, Math.round(1000 * ctx.scale));
   const g = replicate(base, copies);
-  ctx.log(`graph: ${copies} copies, ${g.txs.size} transactions, ${g.spentBy.size} spends`);
+  ctx.log(`graph: ${copies} copies, ${g.txs.size} transactions, ${g.spends} spends`);
   // Start from every coinbase output: the taint then reaches nearly every transaction.
   const start = [...g.coinbases.values()].flatMap((cb) =>
     cb.outputs
@@ -124,7 +118,7 @@ export const run: BenchFn = async (ctx) => {
       },
     ],
     notes: [
-      `Graph: the BlockSci regtest chain (202 blocks, 356 transactions) replicated ${copies} times at disjoint heights: ${g.txs.size} transactions, ${g.spentBy.size} spent-by edges. Start: all ${start.length} spendable coinbase outputs; haircut, no fee taint, no height limit; ${reached} tainted outputs unspent at the end.`,
+      `Graph: the BlockSci regtest chain (202 blocks, 356 transactions) replicated ${copies} times at disjoint heights: ${g.txs.size} transactions, ${g.spends} spent-by edges. Start: all ${start.length} spendable coinbase outputs; haircut, no fee taint, no height limit; ${reached} tainted outputs unspent at the end.`,
       `Outputs/s = (start outputs + outputs of every transaction visited) / time: haircut ${taintOutputs}, BFS ${bfsOutputs}. Best of ${rounds} rounds each, same process. Graph building and parsing are not timed.`,
       'Scaled for 2 cores: about 356k transactions at --scale 1; real chains need the store path (subgraph loading), which this does not measure.',
     ],

@@ -409,7 +409,7 @@ export async function loadReachable(
         if (tx.height > maxHeight) continue;
         for (const o of rows) {
           if (o.spent_by_txid === null) continue;
-          graph.spentBy.set(outpointKey(o.txid, o.vout), o.spent_by_txid);
+          graph.link(o.txid, o.vout, o.spent_by_txid);
           pendingInputs.push({ txid: o.txid, vout: o.vout, by: o.spent_by_txid });
           if (!graph.txs.has(o.spent_by_txid)) next.add(o.spent_by_txid);
         }
