@@ -7,6 +7,7 @@ const btc = (sat: number) => `${(sat / 1e8).toFixed(8)} BTC`;
 
 function parseModel(v: unknown): 'poison' | 'haircut' {
   if (v === 'poison' || v === 'haircut') return v;
+  if (v === undefined) throw new MamoriError('E_USAGE', '--model is required: poison or haircut');
   throw new MamoriError('E_USAGE', `--model must be poison or haircut, not "${String(v)}"`);
 }
 
