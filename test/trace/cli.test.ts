@@ -4,6 +4,9 @@
  * stored). Runs on SQLite and, when MAMORI_TEST_PG is set, PostgreSQL.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { hex } from '@scure/base';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseBlockFile } from '../../src/trace/core/block.js';
 import { runMamori } from '../helpers/cli.js';
@@ -139,3 +142,57 @@ for (const backend of testBackends()) {
     });
   });
 }
+
+describe('mamori trace ingest --node (a JSON-RPC server on 127.0.0.1)', () => {
+  let server: Server | undefined;
+  let cleanup: (() => Promise<void>) | undefined;
+  afterAll(async () => {
+    await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
+    await cleanup?.();
+  });
+
+  it('ingests from the node, and a node error exits 3', async () => {
+    const bytes = new Uint8Array(readFileSync(BLK()));
+    const raw = parseBlockFile(bytes).blocks.map((b) => {
+      const len = new DataView(bytes.buffer, bytes.byteOffset + b.offset - 4, 4).getUint32(0, true);
+      return { hash: b.hash, hex: hex.encode(bytes.subarray(b.offset, b.offset + len)) };
+    });
+    server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (d) => {
+        body += d;
+      });
+      req.on('end', () => {
+        const { method, params, id } = JSON.parse(body);
+        let result: unknown = null;
+        let error: unknown = null;
+        if (method === 'getblockchaininfo') result = { chain: 'regtest', blocks: raw.length - 1 };
+        else if (method === 'getblockhash' && raw[params[0]]) result = raw[params[0]]!.hash;
+        else if (method === 'getblock') result = raw.find((r) => r.hash === params[0])?.hex ?? null;
+        else error = { code: -8, message: 'Block height out of range' };
+        res.setHeader('content-type', 'application/json');
+        res.end(JSON.stringify({ result, error, id }));
+      });
+    });
+    await new Promise<void>((r) => server!.listen(0, '127.0.0.1', () => r()));
+    const { port } = server.address() as AddressInfo;
+    const fresh = await freshSpec('sqlite');
+    cleanup = fresh.cleanup;
+    const env = { env: { MAMORI_DB: fresh.spec } };
+    const ok = await runMamori(
+      ['trace', 'ingest', '--node', `http://u:p@127.0.0.1:${port}`, '--json'],
+      env,
+    );
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(JSON.parse(ok.stdout)).toMatchObject({ blocks: 202, txs: 356, chain: 'regtest' });
+    const beyond = await runMamori(
+      ['trace', 'ingest', '--node', `http://127.0.0.1:${port}`, '--from', '300', '--to', '301'],
+      env,
+    );
+    expect(beyond.code).toBe(0);
+    expect(beyond.stdout).toContain('nothing new');
+    const closed = await runMamori(['trace', 'ingest', '--node', 'http://127.0.0.1:1'], env);
+    expect(closed.code).toBe(3);
+    expect(closed.stderr).toContain('E_NETWORK');
+  });
+});
