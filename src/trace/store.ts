@@ -34,6 +34,8 @@ export interface IngestSummary {
   outputs: number;
   /** Blocks already in the store (ingest is idempotent). */
   skipped: number;
+  /** Blocks that do not connect to the longest chain in this batch (stale forks, gaps): not stored. */
+  orphaned: number;
   tipHeight: number;
   chain: ChainName | null;
 }
@@ -61,6 +63,7 @@ export async function ingestBlocks(
       txs: 0,
       outputs: 0,
       skipped: blocks.length,
+      orphaned: 0,
       tipHeight: tipBefore,
       chain: options.chain ?? null,
     };
@@ -213,6 +216,7 @@ export async function ingestBlocks(
     txs: txCount,
     outputs: outCount,
     skipped: blocks.length - fresh.length,
+    orphaned: fresh.length - ordered.length,
     tipHeight: ordered.at(-1)!.height,
     chain: options.chain ?? null,
   };

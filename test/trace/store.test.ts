@@ -18,6 +18,7 @@ import {
   taintFromStore,
   traceStats,
 } from '../../src/trace/index.js';
+import { ingestBlocks } from '../../src/trace/store.js';
 import { freshStore, type TestStore, testBackends } from '../helpers/db.js';
 import { BLK, chainGraph, expectedRows, names, startTxids } from './fixtures.js';
 
@@ -39,7 +40,13 @@ for (const backend of testBackends()) {
 
     it('ingests blk00000.dat once; a second run stores nothing new', async () => {
       const first = await ingestFiles(t.store, [BLK()]);
-      expect(first).toMatchObject({ blocks: 202, txs: 356, tipHeight: 201, skipped: 0 });
+      expect(first).toMatchObject({
+        blocks: 202,
+        txs: 356,
+        tipHeight: 201,
+        skipped: 0,
+        orphaned: 0,
+      });
       const before = await traceStats(t.store);
       expect(before).toMatchObject({
         blocks: 202,
@@ -127,6 +134,17 @@ for (const backend of testBackends()) {
       if (!last) throw new Error('expected a tainted output with an address');
       const byAddress = await screenDeposit(t.store, last.address!);
       expect(byAddress.taintedValue).toBeGreaterThanOrEqual(last.tainted);
+    });
+
+    it('stores the connected chain and reports blocks after a gap as orphaned', async () => {
+      const { blocks } = parseBlockFile(new Uint8Array(readFileSync(BLK())));
+      const gap = blocks.filter((_, i) => i !== 100);
+      const r = await ingestBlocks(t.store, gap, { source: 'gap' });
+      expect(r).toMatchObject({ blocks: 100, orphaned: 101, tipHeight: 99 });
+      // The missing block arrives later: the rest connects.
+      const rest = await ingestBlocks(t.store, blocks, { source: 'full' });
+      expect(rest).toMatchObject({ blocks: 102, skipped: 100, orphaned: 0, tipHeight: 201 });
+      expect(await traceStats(t.store)).toMatchObject({ blocks: 202, txs: 356 });
     });
 
     it('rejects bad input with clear codes and stores nothing', async () => {

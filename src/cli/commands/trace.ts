@@ -94,7 +94,7 @@ export const area: AreaSpec = {
         ctx.print(summary, () =>
           summary.blocks === 0
             ? `nothing new: ${summary.skipped} block(s) already stored (tip ${summary.tipHeight})`
-            : `stored ${summary.blocks} block(s), ${summary.txs} transaction(s), ${summary.outputs} output(s); tip height ${summary.tipHeight}${summary.skipped ? `; ${summary.skipped} already stored` : ''}`,
+            : `stored ${summary.blocks} block(s), ${summary.txs} transaction(s), ${summary.outputs} output(s); tip height ${summary.tipHeight}${summary.skipped ? `; ${summary.skipped} already stored` : ''}${summary.orphaned ? `; ${summary.orphaned} off the best chain, not stored` : ''}`,
         );
         return 0;
       },
