@@ -10,6 +10,7 @@ export { ingestFiles, ingestFromNode } from './ingest.js';
 export {
   type IngestSummary,
   listTags,
+  recentResults,
   type ScreenOptions,
   type ScreenResult,
   type StoredTaintResult,

@@ -8,7 +8,12 @@ import type { Kysely } from 'kysely';
 import { MamoriError } from '../shared/errors.js';
 import type { Progress } from '../shared/progress.js';
 import type { Database, Store } from '../storage/index.js';
-import type { ChainName, OutPointRef, ParsedBlock } from './core/block.js';
+import {
+  addressNetwork,
+  type ChainName,
+  type OutPointRef,
+  type ParsedBlock,
+} from './core/block.js';
 import { type ChainTx, orderBlocks, outpointKey, parseOutpoint, TxGraph } from './core/graph.js';
 import { type TaintModel, type TaintResult, taint } from './core/taint.js';
 
@@ -29,6 +34,8 @@ export interface IngestSummary {
   outputs: number;
   /** Blocks already in the store (ingest is idempotent). */
   skipped: number;
+  /** Blocks that do not connect to the longest chain in this batch (stale forks, gaps): not stored. */
+  orphaned: number;
   tipHeight: number;
   chain: ChainName | null;
 }
@@ -56,6 +63,7 @@ export async function ingestBlocks(
       txs: 0,
       outputs: 0,
       skipped: blocks.length,
+      orphaned: 0,
       tipHeight: tipBefore,
       chain: options.chain ?? null,
     };
@@ -65,7 +73,9 @@ export async function ingestBlocks(
   const values = new Map<string, number>();
   for (const { block } of ordered)
     for (const t of block.txs)
-      t.outputs.forEach((o, v) => values.set(outpointKey(t.txid, v), o.value));
+      t.outputs.forEach((o, v) => {
+        values.set(outpointKey(t.txid, v), o.value);
+      });
   const missing = new Set<string>();
   for (const { block } of ordered)
     for (const t of block.txs)
@@ -152,31 +162,61 @@ export async function ingestBlocks(
         .values(part)
         .onConflict((oc) => oc.doNothing())
         .execute();
-    for (const part of chunks(outRows, 250))
+    // Spends of outputs in this batch are linked before insert; only spends of outputs stored
+    // by an earlier run need an UPDATE.
+    const rowByKey = new Map<string, Database['trace_output']>();
+    for (const o of outRows) rowByKey.set(outpointKey(o.txid, o.vout), o);
+    const earlier: typeof spends = [];
+    for (const sp of spends) {
+      const row = rowByKey.get(outpointKey(sp.txid, sp.vout));
+      if (row) {
+        row.spent_by_txid = sp.by;
+        row.spent_by_vin = sp.vin;
+      } else earlier.push(sp);
+    }
+    const perChunk = 250;
+    const outChunks = chunks(outRows, perChunk);
+    const ticksPerChunk =
+      ordered.length / Math.max(1, outChunks.length + earlier.length / perChunk);
+    let ticked = 0;
+    let owed = 0;
+    const tick = (n: number) => {
+      owed += n;
+      const whole = Math.floor(owed);
+      if (whole > 0 && ticked + whole <= ordered.length) {
+        progress?.tick(whole);
+        ticked += whole;
+        owed -= whole;
+      }
+    };
+    for (const part of outChunks) {
       await trx
         .insertInto('trace_output')
         .values(part)
         .onConflict((oc) => oc.doNothing())
         .execute();
+      tick(ticksPerChunk);
+    }
     outCount = outRows.length;
-    // Spent-by links; blocks count as done when their spends are linked.
-    const perBlock = Math.max(1, Math.ceil(spends.length / ordered.length));
     let n = 0;
-    for (const s of spends) {
+    for (const sp of earlier) {
       await trx
         .updateTable('trace_output')
-        .set({ spent_by_txid: s.by, spent_by_vin: s.vin })
-        .where('txid', '=', s.txid)
-        .where('vout', '=', s.vout)
+        .set({ spent_by_txid: sp.by, spent_by_vin: sp.vin })
+        .where('txid', '=', sp.txid)
+        .where('vout', '=', sp.vout)
+        .where('spent_by_txid', 'is', null)
         .execute();
-      if (++n % perBlock === 0) progress?.tick(1);
+      if (++n % perChunk === 0) tick(ticksPerChunk);
     }
+    if (ticked < ordered.length) progress?.tick(ordered.length - ticked);
   });
   return {
     blocks: ordered.length,
     txs: txCount,
     outputs: outCount,
     skipped: blocks.length - fresh.length,
+    orphaned: fresh.length - ordered.length,
     tipHeight: ordered.at(-1)!.height,
     chain: options.chain ?? null,
   };
@@ -201,10 +241,13 @@ export interface TagRow {
 
 /** Recognise `txid:vout` or an address (any syntax; matched against decoded output addresses). */
 export function tagKind(target: string): 'outpoint' | 'address' {
-  if (/^[0-9a-fA-F]{64}:\d+$/.test(target.trim())) return 'outpoint';
-  if (/^[a-zA-Z0-9]{14,90}$/.test(target.trim())) return 'address';
-  throw new MamoriError('E_INPUT', `not an outpoint or address: "${target}"`, {
-    hint: 'use <txid>:<vout> or a Bitcoin address',
+  const t = target.trim();
+  if (/^[0-9a-fA-F]{64}:\d+$/.test(t)) return 'outpoint';
+  if (addressNetwork(t) !== null) return 'address';
+  throw new MamoriError('E_INPUT', `not an outpoint or a Bitcoin address: "${target}"`, {
+    hint: /^[0-9a-fA-F]{64}$/.test(t)
+      ? 'add the output index: <txid>:<vout>'
+      : 'use <txid>:<vout> or a Bitcoin address',
   });
 }
 
@@ -370,7 +413,7 @@ export async function loadReachable(
         if (tx.height > maxHeight) continue;
         for (const o of rows) {
           if (o.spent_by_txid === null) continue;
-          graph.spentBy.set(outpointKey(o.txid, o.vout), o.spent_by_txid);
+          graph.link(o.txid, o.vout, o.spent_by_txid);
           pendingInputs.push({ txid: o.txid, vout: o.vout, by: o.spent_by_txid });
           if (!graph.txs.has(o.spent_by_txid)) next.add(o.spent_by_txid);
         }
@@ -637,4 +680,37 @@ export async function traceStats(store: Store): Promise<TraceStats> {
     labels,
     results: await count('trace_result'),
   };
+}
+
+/** The latest recorded taint results (`mamori trace taint --record`), newest first. */
+export async function recentResults(store: Store, limit = 20) {
+  const rows = await store.db
+    .selectFrom('trace_result')
+    .select([
+      'id',
+      'created_at',
+      'model',
+      'fee_taint',
+      'max_height',
+      'label',
+      'start',
+      'output_count',
+      'total_value',
+      'tainted_value',
+    ])
+    .orderBy('id', 'desc')
+    .limit(limit)
+    .execute();
+  return rows.map((r) => ({
+    id: Number(r.id),
+    createdAt: r.created_at,
+    model: r.model,
+    feeTaint: r.fee_taint === 1,
+    maxHeight: r.max_height,
+    label: r.label,
+    start: JSON.parse(r.start) as string[],
+    outputCount: r.output_count,
+    totalValue: num(r.total_value),
+    taintedValue: num(r.tainted_value),
+  }));
 }

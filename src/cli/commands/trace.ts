@@ -7,6 +7,7 @@ const btc = (sat: number) => `${(sat / 1e8).toFixed(8)} BTC`;
 
 function parseModel(v: unknown): 'poison' | 'haircut' {
   if (v === 'poison' || v === 'haircut') return v;
+  if (v === undefined) throw new MamoriError('E_USAGE', '--model is required: poison or haircut');
   throw new MamoriError('E_USAGE', `--model must be poison or haircut, not "${String(v)}"`);
 }
 
@@ -93,7 +94,7 @@ export const area: AreaSpec = {
         ctx.print(summary, () =>
           summary.blocks === 0
             ? `nothing new: ${summary.skipped} block(s) already stored (tip ${summary.tipHeight})`
-            : `stored ${summary.blocks} block(s), ${summary.txs} transaction(s), ${summary.outputs} output(s); tip height ${summary.tipHeight}${summary.skipped ? `; ${summary.skipped} already stored` : ''}`,
+            : `stored ${summary.blocks} block(s), ${summary.txs} transaction(s), ${summary.outputs} output(s); tip height ${summary.tipHeight}${summary.skipped ? `; ${summary.skipped} already stored` : ''}${summary.orphaned ? `; ${summary.orphaned} off the best chain, not stored` : ''}`,
         );
         return 0;
       },

@@ -307,3 +307,19 @@ export function parseBlockFile(
   if (!net) throw new MamoriError('E_INPUT', 'empty block file', { hint: 'no blocks found' });
   return { chain: net, blocks };
 }
+
+/**
+ * The network of a Bitcoin address (base58 or bech32/bech32m), or null when it is none.
+ * @example addressNetwork('bcrt1q…') === 'regtest'
+ */
+export function addressNetwork(address: string): ChainName | null {
+  for (const chain of ['mainnet', 'regtest', 'testnet'] as const) {
+    try {
+      Address(ADDRESS_NETWORKS[chain]).decode(address);
+      return chain;
+    } catch {
+      // try the next network
+    }
+  }
+  return null;
+}

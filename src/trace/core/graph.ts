@@ -51,24 +51,39 @@ export function parseOutpoint(s: string): OutPointRef {
   return { txid: m[1]!.toLowerCase(), vout: Number(m[2]) };
 }
 
-/** An in-memory ChainView. */
+/**
+ * An in-memory ChainView. Spent-by links are kept per txid (an array indexed by vout), so a
+ * lookup hashes the txid string the transaction already holds instead of building `txid:vout`.
+ */
 export class TxGraph implements ChainView {
   readonly txs = new Map<string, ChainTx>();
-  readonly spentBy = new Map<string, string>();
   readonly coinbases = new Map<number, ChainTx>();
+  private readonly spent = new Map<string, (string | undefined)[]>();
+  /** Number of spent-by links. */
+  spends = 0;
   tipHeight = -1;
 
   add(tx: ChainTx): void {
     this.txs.set(tx.txid, tx);
     if (tx.coinbase) this.coinbases.set(tx.height, tx);
-    for (const i of tx.inputs) this.spentBy.set(outpointKey(i.txid, i.vout), tx.txid);
+    for (const i of tx.inputs) this.link(i.txid, i.vout, tx.txid);
     if (tx.height > this.tipHeight) this.tipHeight = tx.height;
+  }
+  /** Record that `by` spends txid:vout. */
+  link(txid: string, vout: number, by: string): void {
+    let list = this.spent.get(txid);
+    if (!list) {
+      list = [];
+      this.spent.set(txid, list);
+    }
+    if (list[vout] === undefined) this.spends++;
+    list[vout] = by;
   }
   tx(txid: string): ChainTx | undefined {
     return this.txs.get(txid);
   }
   spender(txid: string, vout: number): string | undefined {
-    return this.spentBy.get(outpointKey(txid, vout));
+    return this.spent.get(txid)?.[vout];
   }
   coinbaseAt(height: number): ChainTx | undefined {
     return this.coinbases.get(height);

@@ -129,7 +129,8 @@ interface Taint {
 export function taint(view: ChainView, options: TaintOptions): TaintResult {
   const feeTaint = options.feeTaint ?? false;
   const maxHeight = options.maxHeight ?? Number.POSITIVE_INFINITY;
-  const live = new Map<string, Taint>();
+  /** Live (tainted, unspent so far) outputs: per txid, an array indexed by vout. */
+  const live = new Map<string, (Taint | undefined)[]>();
   const queue = new Queue();
   const queued = new Set<string>();
   const coinbaseTaint = new Map<number, number>();
@@ -157,19 +158,29 @@ export function taint(view: ChainView, options: TaintOptions): TaintResult {
       burned += tainted;
       return;
     }
-    const key = outpointKey(tx.txid, vout);
-    const already = live.get(key);
+    let slots = live.get(tx.txid);
+    const already = slots?.[vout];
     if (already) {
       // A start output reached again (a start set with an output and its ancestor). BlockSci
       // keeps the first figure; we add, capped at the value, and report the excess.
       const merged = Math.min(out.value, already.tainted + tainted);
       absorbed += already.tainted + tainted - merged;
       already.tainted = merged;
-      if (watch?.has(key)) watched[key] = merged;
+      if (watch) {
+        const key = outpointKey(tx.txid, vout);
+        if (watch.has(key)) watched[key] = merged;
+      }
       return;
     }
-    if (watch?.has(key)) watched[key] = tainted;
-    live.set(key, { tainted, height: tx.height, value: out.value, address: out.address });
+    if (watch) {
+      const key = outpointKey(tx.txid, vout);
+      if (watch.has(key)) watched[key] = tainted;
+    }
+    if (!slots) {
+      slots = [];
+      live.set(tx.txid, slots);
+    }
+    slots[vout] = { tainted, height: tx.height, value: out.value, address: out.address };
     schedule(tx.txid, vout);
   };
 
@@ -177,8 +188,7 @@ export function taint(view: ChainView, options: TaintOptions): TaintResult {
     const tx = view.tx(s.txid);
     const out = tx?.outputs[s.vout];
     if (!tx || !out) continue; // the shell checks existence and reports unknown outpoints
-    const key = outpointKey(s.txid, s.vout);
-    if (live.has(key)) continue;
+    if (live.get(s.txid)?.[s.vout]) continue;
     startValue += out.value;
     place(tx, s.vout, out.value);
   }
@@ -195,11 +205,11 @@ export function taint(view: ChainView, options: TaintOptions): TaintResult {
     } else {
       inTainted = 0;
       for (const i of tx.inputs) {
-        const key = outpointKey(i.txid, i.vout);
-        const t = live.get(key);
+        const slots = live.get(i.txid);
+        const t = slots?.[i.vout];
         if (t) {
           inTainted += t.tainted;
-          live.delete(key);
+          slots![i.vout] = undefined;
         }
       }
       fee = tx.fee ?? 0;
@@ -242,15 +252,18 @@ export function taint(view: ChainView, options: TaintOptions): TaintResult {
   }
 
   const outputs: TaintedOutput[] = [];
-  for (const [key, t] of live) {
-    const colon = key.lastIndexOf(':');
-    outputs.push({
-      txid: key.slice(0, colon),
-      vout: Number(key.slice(colon + 1)),
-      height: t.height,
-      value: t.value,
-      tainted: t.tainted,
-      address: t.address,
+  for (const [txid, slots] of live) {
+    slots.forEach((t, vout) => {
+      if (t) {
+        outputs.push({
+          txid,
+          vout,
+          height: t.height,
+          value: t.value,
+          tainted: t.tainted,
+          address: t.address,
+        });
+      }
     });
   }
   outputs.sort(
