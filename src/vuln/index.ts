@@ -21,9 +21,11 @@ export {
 } from './core/inventory.js';
 export { affectedBy } from './core/match.js';
 export { toCycloneDxVex, toSarif } from './core/report.js';
+export { cweName, type StatsBy, type StatsRow, statsSvg } from './core/stats.js';
 export type { Source, VulnRecord } from './core/types.js';
 export { comparatorFor, compareVersions } from './core/versions/index.js';
 export { lookup, type VulnDetail } from './show.js';
+export { registrationStats, type StatsOptions } from './stats.js';
 export { type SyncError, type SyncOptions, type SyncSummary, syncFrom } from './sync.js';
 
 import type { Store } from '../storage/index.js';

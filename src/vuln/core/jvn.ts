@@ -45,7 +45,7 @@ function get(o: unknown, key: string): unknown {
 
 const jst = (s: string | undefined) => toUtcIso(s, '+09:00');
 const CVE = /^CVE-\d{4}-\d{4,}$/;
-const CWE = /CWE-\d+|NVD-CWE-[A-Za-z]+|CWE-Other/;
+const CWE = /NVD-CWE-[A-Za-z]+|CWE-\d+|CWE-Other|CWE-noinfo/;
 
 class Builder {
   rec: VulnRecord;
