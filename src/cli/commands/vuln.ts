@@ -96,7 +96,8 @@ export const area: AreaSpec = {
             const ecos = (values.ecosystem as string[] | undefined) ?? ['PyPI', 'npm'];
             for (const e of ecos)
               plans.push({ source: 'osv', from: `${OSV_BASE}/${encodeURIComponent(e)}/all.zip` });
-          } else {
+          } else if (s === 'nvd') plans.push({ source: 'nvd', from: '' });
+          else {
             const { notImplemented } = await import('../../shared/errors.js');
             throw notImplemented(`vuln sync --source ${s} (online)`);
           }
@@ -104,7 +105,23 @@ export const area: AreaSpec = {
         const summaries = [];
         for (const plan of plans) {
           const progress = ctx.progress(`sync ${plan.source}`);
-          const s = await syncFrom(store, { ...plan, batchSize, progress, signal: ctx.signal });
+          let s: Awaited<ReturnType<typeof syncFrom>>;
+          if (plan.source === 'nvd' && plan.from === '') {
+            const { syncNvdOnline } = await import('../../vuln/nvd-sync.js');
+            const keyText = ctx.io.env.NVD_API_KEY;
+            const apiKey = keyText ? new TextEncoder().encode(keyText) : undefined;
+            try {
+              s = await syncNvdOnline(store, {
+                ...(ctx.io.env.MAMORI_NVD_URL ? { baseUrl: ctx.io.env.MAMORI_NVD_URL } : {}),
+                ...(apiKey ? { apiKey } : {}),
+                ...(str(values.since) ? { since: str(values.since)! } : {}),
+                progress,
+                signal: ctx.signal,
+              });
+            } finally {
+              apiKey?.fill(0);
+            }
+          } else s = await syncFrom(store, { ...plan, batchSize, progress, signal: ctx.signal });
           progress.done();
           summaries.push(s);
           if (!ctx.json)
