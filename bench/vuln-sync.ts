@@ -172,12 +172,14 @@ export const run: BenchFn = async (ctx) => {
       writeFileSync(path, zipSync(files, { level: 1 }));
       return { path, records: i, bytes: size };
     };
-    const small = makeZip(Math.round(25e6 * ctx.scale), 's');
-    const large = makeZip(Math.round(150e6 * ctx.scale), 'l');
-    const child = (zip: string) => {
+    const small = makeZip(Math.round(20e6 * ctx.scale), 's');
+    const large = makeZip(Math.round(80e6 * ctx.scale), 'l');
+    const child = (zip: string, heapMb?: number) => {
+      const flags = heapMb ? [`--max-old-space-size=${heapMb}`] : [];
       const out = execFileSync(
         process.execPath,
         [
+          ...flags,
           '--import',
           'tsx',
           join(import.meta.dirname, 'vuln-rss-child.ts'),
@@ -195,9 +197,21 @@ export const run: BenchFn = async (ctx) => {
     };
     const rs = child(small.path);
     const rl = child(large.path);
+    const capped = child(large.path, 128);
     const mb = (kb: number) => kb / 1024;
+    const inMb = (b: number) => (b / 1e6).toFixed(0);
     figures.push({
-      name: `peak RSS, ${(large.bytes / 1e6).toFixed(0)} MB OSV zip (${rl.records} records)`,
+      name: `peak RSS, ${inMb(large.bytes)} MB OSV zip, heap capped at 128 MB`,
+      value: mb(capped.maxRssKb),
+      unit: 'MB',
+      base: 'limit',
+      baseValue: 300,
+      ratio: mb(capped.maxRssKb) / 300,
+      goal: '≤ 300 MB',
+      met: mb(capped.maxRssKb) <= 300,
+    });
+    figures.push({
+      name: `peak RSS, ${inMb(large.bytes)} MB OSV zip, default heap`,
       value: mb(rl.maxRssKb),
       unit: 'MB',
       base: 'limit',
@@ -207,14 +221,17 @@ export const run: BenchFn = async (ctx) => {
       met: mb(rl.maxRssKb) <= 300,
     });
     figures.push({
-      name: `peak RSS growth, ${(small.bytes / 1e6).toFixed(0)} → ${(large.bytes / 1e6).toFixed(0)} MB input`,
+      name: `peak RSS growth, ${inMb(small.bytes)} → ${inMb(large.bytes)} MB input`,
       value: mb(rl.maxRssKb),
       unit: 'MB',
-      base: `peak RSS at ${(small.bytes / 1e6).toFixed(0)} MB`,
+      base: `peak RSS at ${inMb(small.bytes)} MB`,
       baseValue: mb(rs.maxRssKb),
       ratio: rl.maxRssKb / rs.maxRssKb,
       goal: '≈ 1 (streaming)',
     });
+    notes.push(
+      `the capped run (node --max-old-space-size=128) finished all ${capped.records} records: memory is bounded by the batch, not the input; with the default heap V8 simply collects later`,
+    );
     notes.push(
       `inputs: pypa (2,661 YAML files), ${nvdCount} NVD CVEs in 2,000-record pages, ${jvnCount} JVN Vulinfo in 1,000-entry VULDEF files (replicated from the MyJVN examples)`,
       `RSS input scaled down from the issue's ≥ 1 GB to ${(large.bytes / 1e6).toFixed(0)} MB (uncompressed JSON, ${rl.records} records, ${(rl.records / (rl.ms / 1000)).toFixed(0)} records/s): 1 GB would take ~${(((1e9 / large.bytes) * rl.ms) / 60000).toFixed(0)} min here. Streaming is shown by the flat peak RSS between the two sizes.`,
