@@ -13,6 +13,15 @@ function str(v: unknown): string | undefined {
   return typeof v === 'string' ? v : undefined;
 }
 
+function toIsoDate(s: string): string {
+  const ms = Date.parse(/^\d{4}-\d{2}-\d{2}$/.test(s) ? `${s}T00:00:00Z` : s);
+  if (Number.isNaN(ms))
+    throw new MamoriError('E_USAGE', `--since: not a date: ${s}`, {
+      hint: 'YYYY-MM-DD or an ISO-8601 time',
+    });
+  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
 function readInput(path: string, ctx: CommandContext): string {
   let bytes: Buffer;
   try {
@@ -62,7 +71,7 @@ export const area: AreaSpec = {
         since: {
           type: 'string',
           value: '<date>',
-          description: 'only records modified on or after this date (online NVD/JVN)',
+          description: 'only records modified on or after this date (NVD online: lastModStartDate)',
         },
         ecosystem: {
           type: 'string',
@@ -121,7 +130,17 @@ export const area: AreaSpec = {
             } finally {
               apiKey?.fill(0);
             }
-          } else s = await syncFrom(store, { ...plan, batchSize, progress, signal: ctx.signal });
+          } else {
+            const sinceRaw = str(values.since);
+            const since = sinceRaw ? toIsoDate(sinceRaw) : undefined;
+            s = await syncFrom(store, {
+              ...plan,
+              batchSize,
+              progress,
+              signal: ctx.signal,
+              ...(since ? { since } : {}),
+            });
+          }
           progress.done();
           summaries.push(s);
           if (!ctx.json)
