@@ -89,7 +89,10 @@ for (const backend of testBackends()) {
       writeFileSync(join(dir, 'a.yaml'), good('requests/PYSEC-2018-28.yaml'));
       writeFileSync(join(dir, 'b.yaml'), good('flask/PYSEC-2023-62.yaml'));
       const mods = ['requests/PYSEC-2018-28.yaml', 'flask/PYSEC-2023-62.yaml'].map(
-        (p) => /^modified: ['"]?([^'"\n]*)/m.exec(readFileSync(vector(`vuln/osv/pypa/${p}`), 'utf8'))![1]!,
+        (p) =>
+          /^modified: ['"]?([^'"\n]*)/m.exec(
+            readFileSync(vector(`vuln/osv/pypa/${p}`), 'utf8'),
+          )![1]!,
       );
       const cut = [...mods].sort()[1]!;
       const s = await syncFrom(t.store, {
