@@ -105,17 +105,22 @@ export const area: AreaSpec = {
             const ecos = (values.ecosystem as string[] | undefined) ?? ['PyPI', 'npm'];
             for (const e of ecos)
               plans.push({ source: 'osv', from: `${OSV_BASE}/${encodeURIComponent(e)}/all.zip` });
-          } else if (s === 'nvd') plans.push({ source: 'nvd', from: '' });
-          else {
-            const { notImplemented } = await import('../../shared/errors.js');
-            throw notImplemented(`vuln sync --source ${s} (online)`);
-          }
+          } else plans.push({ source: s, from: '' });
         }
         const summaries = [];
         for (const plan of plans) {
           const progress = ctx.progress(`sync ${plan.source}`);
           let s: Awaited<ReturnType<typeof syncFrom>>;
-          if (plan.source === 'nvd' && plan.from === '') {
+          if (plan.source === 'jvn' && plan.from === '') {
+            const { syncJvnOnline } = await import('../../vuln/jvn-sync.js');
+            const sinceRaw = str(values.since);
+            s = await syncJvnOnline(store, {
+              ...(ctx.io.env.MAMORI_MYJVN_URL ? { baseUrl: ctx.io.env.MAMORI_MYJVN_URL } : {}),
+              ...(sinceRaw ? { since: toIsoDate(sinceRaw).slice(0, 10) } : {}),
+              progress,
+              signal: ctx.signal,
+            });
+          } else if (plan.source === 'nvd' && plan.from === '') {
             const { syncNvdOnline } = await import('../../vuln/nvd-sync.js');
             const keyText = ctx.io.env.NVD_API_KEY;
             const apiKey = keyText ? new TextEncoder().encode(keyText) : undefined;
