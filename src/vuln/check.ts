@@ -206,7 +206,9 @@ export async function checkComponents(store: Store, components: Component[]): Pr
       continue;
     }
     const k = ecoKey(c.ecosystem);
-    byEco.set(k, [...(byEco.get(k) ?? []), c]);
+    const list = byEco.get(k);
+    if (list) list.push(c);
+    else byEco.set(k, [c]);
   }
   for (const [eco, comps] of byEco) {
     const keys = [...new Set(comps.map((c) => nameKey(c.ecosystem, c.name)))];
@@ -214,8 +216,8 @@ export async function checkComponents(store: Store, components: Component[]): Pr
       advisory_id: number;
       name_key: string;
       ecosystem: string;
-      ranges: string;
-      versions: string;
+      ranges: AffectedRange[];
+      versions: string[];
       source: string;
     }[] = [];
     for (const part of chunks(keys, 500)) {
@@ -234,22 +236,28 @@ export async function checkComponents(store: Store, components: Component[]): Pr
         .where('vuln_affected.name_key', 'in', part)
         .where('vuln_record.withdrawn', 'is', null)
         .execute();
-      rows.push(...r.map((x) => ({ ...x, advisory_id: Number(x.advisory_id) })));
+      // Parsed once per row here, not once per component that shares the package name.
+      for (const x of r)
+        rows.push({
+          ...x,
+          advisory_id: Number(x.advisory_id),
+          ranges: JSON.parse(x.ranges) as AffectedRange[],
+          versions: JSON.parse(x.versions) as string[],
+        });
     }
     const byName = new Map<string, typeof rows>();
-    for (const r of rows) byName.set(r.name_key, [...(byName.get(r.name_key) ?? []), r]);
+    for (const r of rows) {
+      const list = byName.get(r.name_key);
+      if (list) list.push(r);
+      else byName.set(r.name_key, [r]);
+    }
     for (const c of comps) {
       const merged = new Map<number, { fixed: Set<string>; source: string }>();
       for (const r of byName.get(nameKey(c.ecosystem, c.name)) ?? []) {
         // A release-specific record ("Debian:12") applies only to that release when ours is known.
         if (r.ecosystem.includes(':') && c.ecosystem.includes(':') && r.ecosystem !== c.ecosystem)
           continue;
-        const verdict = affectedBy(
-          r.ecosystem,
-          c.version,
-          JSON.parse(r.ranges) as AffectedRange[],
-          JSON.parse(r.versions) as string[],
-        );
+        const verdict = affectedBy(r.ecosystem, c.version, r.ranges, r.versions);
         if (!verdict?.affected) continue;
         const m = merged.get(r.advisory_id) ?? { fixed: new Set<string>(), source: r.source };
         for (const f of verdict.fixed) m.fixed.add(f);

@@ -21,9 +21,11 @@ export {
 } from './core/inventory.js';
 export { affectedBy } from './core/match.js';
 export { toCycloneDxVex, toSarif } from './core/report.js';
+export { cweName, type StatsBy, type StatsRow, statsSvg } from './core/stats.js';
 export type { Source, VulnRecord } from './core/types.js';
 export { comparatorFor, compareVersions } from './core/versions/index.js';
 export { lookup, type VulnDetail } from './show.js';
+export { registrationStats, type StatsOptions } from './stats.js';
 export { type SyncError, type SyncOptions, type SyncSummary, syncFrom } from './sync.js';
 
 import type { Store } from '../storage/index.js';
@@ -64,4 +66,54 @@ export async function matchCpe(
         ]
       : [];
   });
+}
+
+/** What the dashboard shows: store size, top JVN CWEs, the most severe recent records. */
+export async function vulnOverview(store: Store): Promise<{
+  advisories: number;
+  records: number;
+  bySource: { source: string; count: number }[];
+  topCwes: import('./core/stats.js').StatsRow[];
+  recent: { id: string; severity: string | null; published: string | null; title: string | null }[];
+}> {
+  const adv = await store.db
+    .selectFrom('vuln_advisory')
+    .select((e) => e.fn.countAll().as('n'))
+    .executeTakeFirstOrThrow();
+  const src = await store.db
+    .selectFrom('vuln_record')
+    .select(['source', (e) => e.fn.countAll().as('n')])
+    .groupBy('source')
+    .orderBy('source')
+    .execute();
+  const bySource = src.map((s) => ({ source: s.source, count: Number(s.n) }));
+  const { registrationStats } = await import('./stats.js');
+  const topCwes = (await registrationStats(store, { by: 'cwe', source: 'jvn', top: 10 })).rows;
+  const recent = await store.db
+    .selectFrom('vuln_record')
+    .innerJoin('vuln_advisory', 'vuln_advisory.id', 'vuln_record.advisory_id')
+    .select([
+      'vuln_advisory.primary_id',
+      'vuln_record.severity',
+      'vuln_record.published',
+      'vuln_record.title',
+      'vuln_record.title_ja',
+    ])
+    .where('vuln_record.withdrawn', 'is', null)
+    .where('vuln_record.severity', 'in', ['critical', 'high'])
+    .orderBy('vuln_record.published', 'desc')
+    .limit(20)
+    .execute();
+  return {
+    advisories: Number(adv.n),
+    records: bySource.reduce((a, b) => a + b.count, 0),
+    bySource,
+    topCwes,
+    recent: recent.map((r) => ({
+      id: r.primary_id,
+      severity: r.severity,
+      published: r.published,
+      title: r.title_ja ?? r.title,
+    })),
+  };
 }

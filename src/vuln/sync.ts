@@ -262,6 +262,8 @@ export interface SyncOptions {
   progress?: Progress;
   fetchFn?: typeof fetch;
   signal?: AbortSignal;
+  /** Skip records last modified before this ISO date (incremental imports from full mirrors). */
+  since?: string;
   /** Parses one entry into records; defaults by source. */
   parse?: (entry: InputEntry) => Iterable<Parsed>;
 }
@@ -311,6 +313,8 @@ export async function syncFrom(store: Store, options: SyncOptions): Promise<Sync
         summary.errors.push(p.error);
         continue;
       }
+      const mod = p.record.modified ?? p.record.published;
+      if (options.since && mod && mod < options.since) continue;
       summary.records++;
       // the same id twice in one batch: keep the later one
       const at = seen.get(p.record.id);

@@ -85,6 +85,24 @@ for (const backend of testBackends()) {
       );
     });
 
+    it('--since skips records modified earlier', async () => {
+      writeFileSync(join(dir, 'a.yaml'), good('requests/PYSEC-2018-28.yaml'));
+      writeFileSync(join(dir, 'b.yaml'), good('flask/PYSEC-2023-62.yaml'));
+      const mods = ['requests/PYSEC-2018-28.yaml', 'flask/PYSEC-2023-62.yaml'].map(
+        (p) =>
+          /^modified: ['"]?([^'"\n]*)/m.exec(
+            readFileSync(vector(`vuln/osv/pypa/${p}`), 'utf8'),
+          )![1]!,
+      );
+      const cut = [...mods].sort()[1]!;
+      const s = await syncFrom(t.store, {
+        source: 'osv',
+        from: dir,
+        since: cut.replace(/\.\d+Z$/, 'Z'),
+      });
+      expect(s.records).toBe(1);
+    });
+
     it('merges two advisories when a later record names both', async () => {
       const rec = (id: string, aliases: string[]) =>
         JSON.stringify({ id, modified: '2024-01-01T00:00:00Z', aliases, affected: [] });

@@ -13,6 +13,15 @@ function str(v: unknown): string | undefined {
   return typeof v === 'string' ? v : undefined;
 }
 
+function toIsoDate(s: string): string {
+  const ms = Date.parse(/^\d{4}-\d{2}-\d{2}$/.test(s) ? `${s}T00:00:00Z` : s);
+  if (Number.isNaN(ms))
+    throw new MamoriError('E_USAGE', `--since: not a date: ${s}`, {
+      hint: 'YYYY-MM-DD or an ISO-8601 time',
+    });
+  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
 function readInput(path: string, ctx: CommandContext): string {
   let bytes: Buffer;
   try {
@@ -62,7 +71,7 @@ export const area: AreaSpec = {
         since: {
           type: 'string',
           value: '<date>',
-          description: 'only records modified on or after this date (online NVD/JVN)',
+          description: 'only records modified on or after this date (NVD online: lastModStartDate)',
         },
         ecosystem: {
           type: 'string',
@@ -96,15 +105,47 @@ export const area: AreaSpec = {
             const ecos = (values.ecosystem as string[] | undefined) ?? ['PyPI', 'npm'];
             for (const e of ecos)
               plans.push({ source: 'osv', from: `${OSV_BASE}/${encodeURIComponent(e)}/all.zip` });
-          } else {
-            const { notImplemented } = await import('../../shared/errors.js');
-            throw notImplemented(`vuln sync --source ${s} (online)`);
-          }
+          } else plans.push({ source: s, from: '' });
         }
         const summaries = [];
         for (const plan of plans) {
           const progress = ctx.progress(`sync ${plan.source}`);
-          const s = await syncFrom(store, { ...plan, batchSize, progress, signal: ctx.signal });
+          let s: Awaited<ReturnType<typeof syncFrom>>;
+          if (plan.source === 'jvn' && plan.from === '') {
+            const { syncJvnOnline } = await import('../../vuln/jvn-sync.js');
+            const sinceRaw = str(values.since);
+            s = await syncJvnOnline(store, {
+              ...(ctx.io.env.MAMORI_MYJVN_URL ? { baseUrl: ctx.io.env.MAMORI_MYJVN_URL } : {}),
+              ...(sinceRaw ? { since: toIsoDate(sinceRaw).slice(0, 10) } : {}),
+              progress,
+              signal: ctx.signal,
+            });
+          } else if (plan.source === 'nvd' && plan.from === '') {
+            const { syncNvdOnline } = await import('../../vuln/nvd-sync.js');
+            const keyText = ctx.io.env.NVD_API_KEY;
+            const apiKey = keyText ? new TextEncoder().encode(keyText) : undefined;
+            try {
+              s = await syncNvdOnline(store, {
+                ...(ctx.io.env.MAMORI_NVD_URL ? { baseUrl: ctx.io.env.MAMORI_NVD_URL } : {}),
+                ...(apiKey ? { apiKey } : {}),
+                ...(str(values.since) ? { since: str(values.since)! } : {}),
+                progress,
+                signal: ctx.signal,
+              });
+            } finally {
+              apiKey?.fill(0);
+            }
+          } else {
+            const sinceRaw = str(values.since);
+            const since = sinceRaw ? toIsoDate(sinceRaw) : undefined;
+            s = await syncFrom(store, {
+              ...plan,
+              batchSize,
+              progress,
+              signal: ctx.signal,
+              ...(since ? { since } : {}),
+            });
+          }
           progress.done();
           summaries.push(s);
           if (!ctx.json)
@@ -215,14 +256,74 @@ export const area: AreaSpec = {
       },
     },
     stats: {
-      summary: 'IPA-style statistics (not implemented yet)',
+      summary: 'IPA-style statistics: registrations by year, quarter or CWE (JST)',
       usage:
         'mamori vuln stats --by year|quarter|cwe [--source jvn] [--from <date>] [--to <date>] [--top N] [--svg <file>]',
-      positionals: { min: 0 },
-      strict: false,
-      async run() {
-        const { notImplemented } = await import('../../shared/errors.js');
-        throw notImplemented('mamori vuln stats');
+      description:
+        'Counts records by registration date in JST (VULDEF DateFirstPublished, JVNRSS\ndcterms:issued), not by the year in the identifier. --from/--to are inclusive JST dates.',
+      examples: [
+        'mamori vuln stats --by quarter --from 2017-01-01 --to 2017-12-31',
+        'mamori vuln stats --by cwe --from 2017-10-01 --to 2017-12-31 --top 5 --svg q4.svg',
+      ],
+      options: {
+        by: {
+          type: 'string',
+          value: '<year|quarter|cwe>',
+          description: 'what to count by',
+          default: 'year',
+        },
+        source: {
+          type: 'string',
+          value: '<jvn|nvd|osv>',
+          description: 'which source (osv/nvd by published date)',
+          default: 'jvn',
+        },
+        from: { type: 'string', value: '<YYYY-MM-DD>', description: 'first JST day (inclusive)' },
+        to: { type: 'string', value: '<YYYY-MM-DD>', description: 'last JST day (inclusive)' },
+        top: { type: 'string', value: '<N>', description: 'only the N largest rows' },
+        svg: { type: 'string', value: '<file>', description: 'also write a bar chart' },
+      },
+      async run(ctx, { values }) {
+        const by = str(values.by) ?? 'year';
+        if (!['year', 'quarter', 'cwe'].includes(by))
+          throw new MamoriError('E_USAGE', '--by must be year, quarter or cwe');
+        const source = str(values.source) ?? 'jvn';
+        if (!['jvn', 'nvd', 'osv'].includes(source))
+          throw new MamoriError('E_USAGE', '--source must be jvn, nvd or osv');
+        let top: number | undefined;
+        if (values.top !== undefined) {
+          top = Number(values.top);
+          if (!Number.isInteger(top) || top < 1)
+            throw new MamoriError('E_USAGE', '--top must be a positive integer');
+        }
+        const v = await import('../../vuln/index.js');
+        const result = await v.registrationStats(await ctx.store(), {
+          by: by as 'year' | 'quarter' | 'cwe',
+          source,
+          ...(str(values.from) ? { from: str(values.from)! } : {}),
+          ...(str(values.to) ? { to: str(values.to)! } : {}),
+          ...(top ? { top } : {}),
+        });
+        const svgPath = str(values.svg);
+        if (svgPath) {
+          const { writeFileSync } = await import('node:fs');
+          const range = `${str(values.from) ?? '…'} – ${str(values.to) ?? '…'} JST`;
+          writeFileSync(
+            svgPath,
+            v.statsSvg(result.rows, `${source.toUpperCase()} registrations by ${by}, ${range}`),
+          );
+        }
+        ctx.print(result, () =>
+          result.rows.length
+            ? formatTable(
+                by === 'cwe' ? ['CWE', 'count', 'name'] : [by, 'count'],
+                result.rows.map((r) =>
+                  by === 'cwe' ? [r.key, r.count, r.name ?? ''] : [r.key, r.count],
+                ),
+              )
+            : 'no records in this range (run mamori vuln sync --source jvn first?)',
+        );
+        return 0;
       },
     },
     check: {

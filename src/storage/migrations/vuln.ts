@@ -96,7 +96,11 @@ export const vulnMigrations: MigrationSet = {
         .on('vuln_cpe')
         .columns(['vendor', 'product'])
         .execute();
-      await db.schema.createIndex('vuln_cpe_record').on('vuln_cpe').columns(['record_id']).execute();
+      await db.schema
+        .createIndex('vuln_cpe_record')
+        .on('vuln_cpe')
+        .columns(['record_id'])
+        .execute();
       await db.schema
         .createTable('vuln_sync_state')
         .addColumn('source', 'text', (c) => c.notNull())

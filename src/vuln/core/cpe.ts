@@ -55,7 +55,7 @@ export function parseCpe(s: string): Cpe | undefined {
     fields = t
       .slice(5)
       .split(':')
-      .map((f) => decodeURIComponent(f).replace(/([^A-Za-z0-9_\\*?-])/g, '\\$1'));
+      .map((f) => decodeURIComponent(f).replace(/([^A-Za-z0-9._\\*?-])/g, '\\$1'));
     while (fields.length < 11) fields.push('*');
     fields = fields.map((f) => (f === '' ? '*' : f));
     if (fields.length > 11) return undefined;

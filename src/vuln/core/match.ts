@@ -13,12 +13,15 @@ export interface AffectedVerdict {
   fixed: string[];
 }
 
-function inRange(
-  cmp: Comparator,
-  v: string,
-  range: AffectedRange,
-): { hit: boolean; fixed?: string } {
-  type Ev = { kind: 'introduced' | 'fixed' | 'last_affected' | 'limit'; at: string };
+type Ev = { kind: 'introduced' | 'fixed' | 'last_affected' | 'limit'; at: string };
+
+/** Events sorted by version, memoised per range object (rows are evaluated many times). */
+const sortedCache = new WeakMap<AffectedRange, Map<Comparator, Ev[]>>();
+
+function sortedEvents(cmp: Comparator, range: AffectedRange): Ev[] {
+  let byCmp = sortedCache.get(range);
+  const hit = byCmp?.get(cmp);
+  if (hit) return hit;
   const events: Ev[] = [];
   for (const e of range.events) {
     for (const kind of ['introduced', 'fixed', 'last_affected', 'limit'] as const) {
@@ -26,16 +29,29 @@ function inRange(
       if (at !== undefined) events.push({ kind, at });
     }
   }
-  const key = (e: Ev) => e.at;
   const sorted = events
     .map((e, i) => ({ e, i }))
     .sort((x, y) => {
-      const xz = x.e.kind === 'introduced' && key(x.e) === '0';
-      const yz = y.e.kind === 'introduced' && key(y.e) === '0';
+      const xz = x.e.kind === 'introduced' && x.e.at === '0';
+      const yz = y.e.kind === 'introduced' && y.e.at === '0';
       if (xz || yz) return xz && yz ? 0 : xz ? -1 : 1;
-      return cmp(key(x.e), key(y.e)) || x.i - y.i;
+      return cmp(x.e.at, y.e.at) || x.i - y.i;
     })
     .map((x) => x.e);
+  if (!byCmp) {
+    byCmp = new Map();
+    sortedCache.set(range, byCmp);
+  }
+  byCmp.set(cmp, sorted);
+  return sorted;
+}
+
+function inRange(
+  cmp: Comparator,
+  v: string,
+  range: AffectedRange,
+): { hit: boolean; fixed?: string } {
+  const sorted = sortedEvents(cmp, range);
   let vulnerable = false;
   let fixedAfter: string | undefined;
   const limits = sorted.filter((e) => e.kind === 'limit');
@@ -57,6 +73,18 @@ function inRange(
   if (vulnerable && limits.length && limits.every((l) => l.at !== '*' && cmp(v, l.at) >= 0))
     vulnerable = false;
   return fixedAfter === undefined ? { hit: vulnerable } : { hit: vulnerable, fixed: fixedAfter };
+}
+
+const setCache = new WeakMap<string[], Set<string>>();
+
+/** Explicit `versions` are matched as the exact strings the registry publishes. */
+function versionSet(versions: string[]): Set<string> {
+  let s = setCache.get(versions);
+  if (!s) {
+    s = new Set(versions);
+    setCache.set(versions, s);
+  }
+  return s;
 }
 
 /**
@@ -82,7 +110,7 @@ export function affectedBy(
       if (res.fixed) fixed.add(res.fixed);
     }
   }
-  if (!affected && versions.some((v) => v === version || cmp(v, version) === 0)) {
+  if (!affected && versionSet(versions).has(version)) {
     affected = true;
     for (const r of orderable)
       for (const e of r.events) if (e.fixed && cmp(e.fixed, version) > 0) fixed.add(e.fixed);

@@ -135,7 +135,20 @@ export function comparePep440Parsed(x: Pep440Version, y: Pep440Version): Orderin
   );
 }
 
+const cache = new Map<string, Pep440Version>();
+
+/** parsePep440 with a bounded memo: matching compares the same few versions many times. */
+function parsedCached(s: string): Pep440Version {
+  let v = cache.get(s);
+  if (!v) {
+    if (cache.size >= 50_000) cache.clear();
+    v = parsePep440(s);
+    cache.set(s, v);
+  }
+  return v;
+}
+
 /** @example comparePep440('1.0.dev0', '1.0a1') === -1 */
 export function comparePep440(a: string, b: string): Ordering {
-  return comparePep440Parsed(parsePep440(a), parsePep440(b));
+  return comparePep440Parsed(parsedCached(a), parsedCached(b));
 }

@@ -1,0 +1,16 @@
+/**
+ * Child process for bench/vuln-sync.ts: syncs one input into one store and prints the record
+ * count, the time and this process's peak RSS (so the figure is the sync's own memory).
+ */
+import { openDb } from '../src/storage/index.js';
+import { syncFrom } from '../src/vuln/index.js';
+
+const [spec, source, from] = process.argv.slice(2) as [string, 'osv' | 'nvd' | 'jvn', string];
+const store = await openDb(spec);
+const t0 = performance.now();
+const s = await syncFrom(store, { source, from, batchSize: 1000 });
+const ms = performance.now() - t0;
+await store.close();
+process.stdout.write(
+  `${JSON.stringify({ records: s.records, errors: s.errors.length, ms, maxRssKb: process.resourceUsage().maxRSS })}\n`,
+);
