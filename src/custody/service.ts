@@ -1219,10 +1219,18 @@ export async function sweep(
   hotName: string,
   toTier: Tier = 'cold',
   opts: { toWallet?: string } = {},
-): Promise<{ swept: number; withdrawal?: WithdrawalRow; to?: string; floatCap: number; float: number }> {
+): Promise<{
+  swept: number;
+  withdrawal?: WithdrawalRow;
+  to?: string;
+  floatCap: number;
+  float: number;
+}> {
   const hot = await getWallet(c, hotName);
-  if (hot.tier !== 'hot') throw new MamoriError('E_INPUT', `wallet "${hotName}" is ${hot.tier}, not hot`);
-  if (toTier === 'hot') throw new MamoriError('E_INPUT', 'sweep goes to a colder tier (warm or cold)');
+  if (hot.tier !== 'hot')
+    throw new MamoriError('E_INPUT', `wallet "${hotName}" is ${hot.tier}, not hot`);
+  if (toTier === 'hot')
+    throw new MamoriError('E_INPUT', 'sweep goes to a colder tier (warm or cold)');
   if (hot.floatCap === null) {
     throw new MamoriError('E_INPUT', `wallet "${hotName}" has no hot float cap`, {
       hint: 'set one with: mamori custody policy set <wallet> --hot-cap <BTC>',

@@ -116,7 +116,7 @@ for (const backend of testBackends()) {
       const a = await custody.newAddress(ctx, 'hot', 'customer-42');
       expect(a.index).toBe(0);
       await node.fund(a.address, 200_000_000);
-      let r = await custody.syncChain(ctx, chain);
+      let r = await custody.syncChain(ctx, chain, { fromHeight: 430 });
       expect(r.received).toHaveLength(1);
       let [b] = await custody.balances(ctx, 'hot');
       expect(b).toMatchObject({ confirmed: 0, unconfirmed: 200_000_000 });
