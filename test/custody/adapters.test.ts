@@ -35,13 +35,14 @@ describe('chain adapters', () => {
             : [{ txid: '00'.repeat(32), vout: 0xffffffff, is_coinbase: true }],
           vout: t.vout.map((o) => ({ scriptpubkey: o.script, value: o.value })),
         });
-        let m: RegExpExecArray | null;
         if (url.pathname === '/api/blocks/tip/height')
           return send(200, String(await rpc.tipHeight()));
-        if ((m = /^\/api\/block-height\/(\d+)$/.exec(url.pathname))) {
+        const m542 = /^\/api\/block-height\/(\d+)$/.exec(url.pathname);
+        if (m542) {
           return send(200, await rpc.call<string>('getblockhash', [Number(m[1])]));
         }
-        if ((m = /^\/api\/block\/([0-9a-f]{64})\/txs\/(\d+)$/.exec(url.pathname))) {
+        const m347 = /^\/api\/block\/([0-9a-f]{64})\/txs\/(\d+)$/.exec(url.pathname);
+        if (m347) {
           const info = await rpc.call<{ height: number }>('getblockheader', [m[1], true]);
           const b = await rpc.blockAt(info.height);
           return send(200, b.txs.slice(Number(m[2]), Number(m[2]) + 25).map(esTx));
