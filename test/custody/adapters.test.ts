@@ -37,19 +37,19 @@ describe('chain adapters', () => {
         });
         if (url.pathname === '/api/blocks/tip/height')
           return send(200, String(await rpc.tipHeight()));
-        const m542 = /^\/api\/block-height\/(\d+)$/.exec(url.pathname);
-        if (m542) {
-          return send(200, await rpc.call<string>('getblockhash', [Number(m[1])]));
+        const height = /^\/api\/block-height\/(\d+)$/.exec(url.pathname);
+        if (height) {
+          return send(200, await rpc.call<string>('getblockhash', [Number(height[1])]));
         }
-        const m347 = /^\/api\/block\/([0-9a-f]{64})\/txs\/(\d+)$/.exec(url.pathname);
-        if (m347) {
-          const info = await rpc.call<{ height: number }>('getblockheader', [m[1], true]);
+        const page = /^\/api\/block\/([0-9a-f]{64})\/txs\/(\d+)$/.exec(url.pathname);
+        if (page) {
+          const info = await rpc.call<{ height: number }>('getblockheader', [page[1], true]);
           const b = await rpc.blockAt(info.height);
-          return send(200, b.txs.slice(Number(m[2]), Number(m[2]) + 25).map(esTx));
+          return send(200, b.txs.slice(Number(page[2]), Number(page[2]) + 25).map(esTx));
         }
         if (url.pathname === '/api/mempool/txids') return send(200, await rpc.mempoolTxids());
-        if ((m = /^\/api\/tx\/([0-9a-f]{64})$/.exec(url.pathname)))
-          return send(200, esTx(await rpc.tx(m[1]!)));
+        const txPath = /^\/api\/tx\/([0-9a-f]{64})$/.exec(url.pathname);
+        if (txPath) return send(200, esTx(await rpc.tx(txPath[1]!)));
         if (url.pathname === '/api/tx' && req.method === 'POST') {
           let body = '';
           for await (const chunk of req) body += chunk;
