@@ -227,6 +227,31 @@ for (const backend of testBackends()) {
       ]);
     });
 
+    it('sweeps the hot float above its cap to a fresh cold address', async () => {
+      const before = await custody.tiers(ctx);
+      expect(before.overCap).toBe(true);
+      const s = await custody.sweep(ctx, 'hot', 'cold');
+      expect(s.swept).toBe(before.hotFloat - 100_000_000);
+      expect(s.withdrawal).toMatchObject({
+        status: 'approved',
+        decision: { rule: 'sweep-to-cold' },
+      });
+      const built = await custody.buildWithdrawals(ctx, { ids: [s.withdrawal!.id], feeRate: 2 });
+      const hot = await custody.signWithHotKey(ctx, built.psbt, PASS);
+      const offline = custody.decodePsbt(hot.psbt);
+      const m = await custody.unlockKeyFile(hotKeys[1]!.file, PASS);
+      custody.signPsbt(offline, m);
+      m.wipePrivateData();
+      await custody.broadcast(ctx, chain, custody.encodePsbt(offline));
+      await node.mine(1);
+      await custody.syncChain(ctx, chain);
+      const after = await custody.tiers(ctx);
+      expect(after.overCap).toBe(false);
+      expect(after.hotFloat).toBe(100_000_000 - built.fee);
+      expect(after.tiers.find((x) => x.tier === 'cold')!.confirmed).toBe(s.swept);
+      expect((await custody.sweep(ctx, 'hot', 'cold')).swept).toBe(0);
+    });
+
     it('NEM replay, two stolen keys broadcasting around Mamori: alert and freeze within 1 s', async () => {
       const hotW = await custody.getWallet(ctx, 'hot');
       const { deriver } = custody.walletDeriver(hotW);

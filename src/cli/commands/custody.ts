@@ -133,7 +133,11 @@ const key: VerbSpec = {
     'mamori custody key show alice.key --json',
   ],
   options: {
-    out: { type: 'string', value: '<file>', description: 'where to write the key file' },
+    out: {
+      type: 'string',
+      value: '<file>',
+      description: 'where to write the key file (default mamori-<fingerprint>.key)',
+    },
     network: { ...NETWORK_OPT, default: 'mainnet' },
   },
   positionals: { min: 1, max: 2, name: 'new|show' },
@@ -146,10 +150,9 @@ const key: VerbSpec = {
       );
       return 0;
     }
-    const out = str(p, 'out');
-    if (!out) throw new MamoriError('E_USAGE', 'key new needs --out <file> for the encrypted key');
     const pass = await passphrase(ctx, true);
     const k = await c.newKey(str(p, 'network') ?? 'mainnet', pass);
+    const out = str(p, 'out') ?? `mamori-${k.file.public.fingerprint}.key`;
     writeFileSync(out, `${JSON.stringify(k.file, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
     // The mnemonic goes to stderr only (never into --json output or logs) to be written down.
     if (!ctx.quiet) ctx.io.stderr(`Write down these words and keep them offline:\n${k.mnemonic}\n`);
