@@ -8,6 +8,8 @@
  * unfreeze by quorum; the audit chain verifies and catches an edit; no key in clear in the store.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Transaction } from '@scure/btc-signer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAlertSink } from '../../src/alerts/index.js';
@@ -295,7 +297,25 @@ for (const backend of testBackends()) {
         m.wipePrivateData();
       }
       custody.finalizePsbt(tx);
-      const sink = createAlertSink({ store: t.store, write: (l) => alerts.push(l) });
+      // an operator's webhook, on 127.0.0.1
+      const hooked: string[] = [];
+      const hook = createServer((req, res) => {
+        let body = '';
+        req.on('data', (d) => {
+          body += d;
+        });
+        req.on('end', () => {
+          hooked.push(body);
+          res.end('ok');
+        });
+      });
+      await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
+      const hookUrl = `http://127.0.0.1:${(hook.address() as AddressInfo).port}/alerts`;
+      const sink = createAlertSink({
+        store: t.store,
+        write: (l) => alerts.push(l),
+        webhooks: [{ url: hookUrl }],
+      });
       const seen = new Set<string>();
       await custody.pollOnce(ctx, chain, { sink }, seen); // warm: nothing to judge
       const t0 = performance.now();
