@@ -4,7 +4,7 @@
  * call `src/custody/index.ts`, and print; they decide nothing themselves. `psbt sign|combine|
  * finalize|inspect` and `key new|show` never open the store or the network.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { MamoriError } from '../../shared/errors.js';
 import { formatTable } from '../../shared/text.js';
 import type { AreaSpec, CommandContext, OptionSpec, Parsed, VerbSpec } from '../types.js';
@@ -558,8 +558,11 @@ const withdraw: VerbSpec = {
   },
 };
 
-function readPsbtArg(path: string): string {
-  return readText(path, 'PSBT file').trim();
+/** A file path, or the PSBT (base64/hex) or raw transaction (hex) itself. */
+function readPsbtArg(arg: string): string {
+  if (!existsSync(arg) && /^(cHNidP[A-Za-z0-9+/=]+|[0-9a-fA-F]{20,})$/.test(arg.trim()))
+    return arg.trim();
+  return readText(arg, 'PSBT file').trim();
 }
 
 const psbt: VerbSpec = {
