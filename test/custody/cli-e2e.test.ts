@@ -5,12 +5,15 @@
  * broadcast; finalize refusing one signature; bad input with its exit code; the watcher;
  * the audit log; and no key material in the store, stdout or stderr.
  */
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as custodyLib from '../../src/custody/index.js';
 import { type RegtestNode, startRegtestNode } from '../../src/custody/index.js';
-import { type CliResult, runMamori } from '../helpers/cli.js';
+import { openDb } from '../../src/storage/index.js';
+import { BIN, type CliResult, runMamori } from '../helpers/cli.js';
 
 const PASS = 'correct horse battery';
 /** The JSON error line is the last line of stderr (a summary may come before it). */
@@ -310,6 +313,106 @@ describe('mamori custody (built CLI, bcoin regtest)', () => {
     }
     const ws = await json(['wallet', 'list']);
     expect(ws.map((w: { name: string }) => w.name)).toEqual(['hot']);
+  });
+
+  it('watch: an unapproved spend is a CRITICAL JSON line and a freeze within 1 s', {
+    timeout: 90_000,
+  }, async () => {
+    const watcher = spawn(
+      process.execPath,
+      [BIN, 'custody', 'watch', '--node', node.url, '--interval-ms', '100', '--json'],
+      {
+        env: { ...process.env, ...env() },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let out = '';
+    const lines: { at: number; line: string }[] = [];
+    watcher.stdout.on('data', (d) => {
+      out += d;
+      const parts = out.split('\n');
+      out = parts.pop()!;
+      for (const l of parts) lines.push({ at: performance.now(), line: l });
+    });
+    try {
+      // the attacker holds two cosigner key files and spends around Mamori
+      const store = await openDb(join(dir, 'm.db'));
+      const c = { store };
+      const hot = await custodyLib.getWallet(c, 'hot');
+      const { deriver } = custodyLib.walletDeriver(hot);
+      const rows = await store.db
+        .selectFrom('custody_utxo')
+        .innerJoin('custody_address', 'custody_address.address', 'custody_utxo.address')
+        .select([
+          'custody_utxo.txid',
+          'custody_utxo.vout',
+          'custody_utxo.value',
+          'custody_address.branch',
+          'custody_address.idx',
+        ])
+        .where('custody_utxo.spent_txid', 'is', null)
+        .where('custody_utxo.wallet_id', '=', hot.id)
+        .execute();
+      await store.close();
+      expect(rows.length).toBeGreaterThan(0);
+      const utxos = rows.map((u) => ({
+        txid: u.txid,
+        vout: Number(u.vout),
+        value: Number(u.value),
+        derived: deriver.derive(Number(u.idx), Number(u.branch)),
+      }));
+      const total = utxos.reduce((s, u) => s + u.value, 0);
+      const theft = custodyLib.buildPsbt({
+        utxos,
+        payees: [{ address: custodyLib.BURN_ADDRESS, amount: total - 5_000 }],
+        change: deriver.derive(77, 1),
+        feeRate: 1,
+        threshold: 2,
+        cosigners: 3,
+        net: custodyLib.network('regtest'),
+      });
+      const tx = custodyLib.decodePsbt(theft.psbt);
+      for (const f of ['a.key', 'b.key']) {
+        const m = await custodyLib.unlockKeyFile(custodyLib.readKeyFile(join(dir, f)), PASS);
+        custodyLib.signPsbt(tx, m);
+        m.wipePrivateData();
+      }
+      custodyLib.finalizePsbt(tx);
+      await new Promise((r) => setTimeout(r, 1500)); // the watcher is up and has synced
+      const t0 = performance.now();
+      await custodyLib.coreRpc(node.url).broadcast(Buffer.from(tx.extract()).toString('hex'));
+      const deadline = t0 + 10_000;
+      let alert: { at: number; line: string } | undefined;
+      while (!alert && performance.now() < deadline) {
+        alert = lines.find((l) => l.line.includes('custody.unapproved_outflow'));
+        if (!alert) await new Promise((r) => setTimeout(r, 10));
+      }
+      expect(alert).toBeDefined();
+      expect(alert!.at - t0).toBeLessThan(1000);
+      expect(JSON.parse(alert!.line)).toMatchObject({
+        type: 'alert',
+        severity: 'critical',
+        details: { txid: theft.txid, frozen: true },
+      });
+    } finally {
+      const exited = new Promise((r) => watcher.on('exit', r));
+      watcher.kill('SIGINT');
+      await exited;
+    }
+    const frozen = await run([
+      'withdraw',
+      'request',
+      'hot',
+      '--to',
+      'bcrt1qft5p2uhsdcdc3l2ua4ap5qqfg4pjaqlp250x7us7a8qqhrxrxfsqseac85',
+      '--amount',
+      '0.001',
+      '--json',
+    ]);
+    expect(frozen.code).toBe(4);
+    expect(errCode(frozen.stderr)).toBe('E_FROZEN');
+    expect((await json(['unfreeze', '--by', 'alice'])).frozen).toBe(true);
+    expect((await json(['unfreeze', '--by', 'carol'])).frozen).toBe(false);
   });
 
   it('watch --once, audit verify, and no key material in store or output', async () => {
