@@ -9,7 +9,8 @@
 import type { AlertSink } from '../alerts/index.js';
 import { formatBtc } from './core/amount.js';
 import type { ChainAdapter } from './core/chain.js';
-import { type CustodyContext, freeze, syncChain } from './service.js';
+import { velocityAnomaly } from './core/policy.js';
+import { type CustodyContext, freeze, listWallets, syncChain } from './service.js';
 
 export interface WatchEvent {
   type: 'sync' | 'unapproved-spend' | 'freeze' | 'deposit' | 'error';
@@ -89,6 +90,32 @@ export async function pollOnce(
       next: 'treat the spending keys as compromised; rotate cosigners, then unfreeze with the approvers quorum',
       details: { txid, coins: outs.map((s) => `${s.txid}:${s.vout}`), frozen: true },
     });
+  }
+  // Velocity anomalies: approved outflows far above the wallet's usual hourly rate.
+  const approvedNow = r.spent.filter((s) => s.approved);
+  if (approvedNow.length) {
+    for (const w of await listWallets(c)) {
+      const rows = await c.store.db
+        .selectFrom('custody_withdrawal')
+        .select(['amount', 'requested_at'])
+        .where('wallet_id', '=', w.id)
+        .where('status', 'in', ['broadcast', 'built'])
+        .execute();
+      const a = velocityAnomaly(
+        rows.map((x) => ({ amount: Number(x.amount), requestedAt: x.requested_at })),
+        (c.clock ?? { now: Date.now }).now(),
+      );
+      if (a) {
+        await o.sink.raise({
+          area: 'custody',
+          kind: 'custody.velocity_anomaly',
+          severity: 'high',
+          message: `wallet ${w.name}: ${formatBtc(BigInt(a.lastHour))} BTC out in the last hour, over ${a.factor}× its hourly baseline ${formatBtc(BigInt(Math.round(a.baselineHourly)))}`,
+          next: 'check the recent withdrawals and who approved them; freeze if unexpected',
+          details: { wallet: w.name, ...a },
+        });
+      }
+    }
   }
   return { unapproved: bad };
 }

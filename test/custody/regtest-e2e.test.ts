@@ -8,6 +8,8 @@
  * unfreeze by quorum; the audit chain verifies and catches an edit; no key in clear in the store.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Transaction } from '@scure/btc-signer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAlertSink } from '../../src/alerts/index.js';
@@ -116,7 +118,7 @@ for (const backend of testBackends()) {
       const a = await custody.newAddress(ctx, 'hot', 'customer-42');
       expect(a.index).toBe(0);
       await node.fund(a.address, 200_000_000);
-      let r = await custody.syncChain(ctx, chain);
+      let r = await custody.syncChain(ctx, chain, { fromHeight: 430 });
       expect(r.received).toHaveLength(1);
       let [b] = await custody.balances(ctx, 'hot');
       expect(b).toMatchObject({ confirmed: 0, unconfirmed: 200_000_000 });
@@ -227,6 +229,31 @@ for (const backend of testBackends()) {
       ]);
     });
 
+    it('sweeps the hot float above its cap to a fresh cold address', async () => {
+      const before = await custody.tiers(ctx);
+      expect(before.overCap).toBe(true);
+      const s = await custody.sweep(ctx, 'hot', 'cold');
+      expect(s.swept).toBe(before.hotFloat - 100_000_000);
+      expect(s.withdrawal).toMatchObject({
+        status: 'approved',
+        decision: { rule: 'sweep-to-cold' },
+      });
+      const built = await custody.buildWithdrawals(ctx, { ids: [s.withdrawal!.id], feeRate: 2 });
+      const hot = await custody.signWithHotKey(ctx, built.psbt, PASS);
+      const offline = custody.decodePsbt(hot.psbt);
+      const m = await custody.unlockKeyFile(hotKeys[1]!.file, PASS);
+      custody.signPsbt(offline, m);
+      m.wipePrivateData();
+      await custody.broadcast(ctx, chain, custody.encodePsbt(offline));
+      await node.mine(1);
+      await custody.syncChain(ctx, chain);
+      const after = await custody.tiers(ctx);
+      expect(after.overCap).toBe(false);
+      expect(after.hotFloat).toBe(100_000_000 - built.fee);
+      expect(after.tiers.find((x) => x.tier === 'cold')!.confirmed).toBe(s.swept);
+      expect((await custody.sweep(ctx, 'hot', 'cold')).swept).toBe(0);
+    });
+
     it('NEM replay, two stolen keys broadcasting around Mamori: alert and freeze within 1 s', async () => {
       const hotW = await custody.getWallet(ctx, 'hot');
       const { deriver } = custody.walletDeriver(hotW);
@@ -270,7 +297,25 @@ for (const backend of testBackends()) {
         m.wipePrivateData();
       }
       custody.finalizePsbt(tx);
-      const sink = createAlertSink({ store: t.store, write: (l) => alerts.push(l) });
+      // an operator's webhook, on 127.0.0.1
+      const hooked: string[] = [];
+      const hook = createServer((req, res) => {
+        let body = '';
+        req.on('data', (d) => {
+          body += d;
+        });
+        req.on('end', () => {
+          hooked.push(body);
+          res.end('ok');
+        });
+      });
+      await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
+      const hookUrl = `http://127.0.0.1:${(hook.address() as AddressInfo).port}/alerts`;
+      const sink = createAlertSink({
+        store: t.store,
+        write: (l) => alerts.push(l),
+        webhooks: [{ url: hookUrl }],
+      });
       const seen = new Set<string>();
       await custody.pollOnce(ctx, chain, { sink }, seen); // warm: nothing to judge
       const t0 = performance.now();

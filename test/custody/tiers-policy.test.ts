@@ -7,7 +7,13 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseBtc } from '../../src/custody/core/amount.js';
 import { canonicalJson, entryHash, GENESIS, verifyChain } from '../../src/custody/core/audit.js';
-import { compilePolicy, emptyPolicy, evaluate, quorum } from '../../src/custody/core/policy.js';
+import {
+  compilePolicy,
+  emptyPolicy,
+  evaluate,
+  quorum,
+  velocityAnomaly,
+} from '../../src/custody/core/policy.js';
 import { simulateTiers } from '../../src/custody/core/tiers.js';
 import { vector } from '../helpers/vectors.js';
 
@@ -83,6 +89,24 @@ describe('policy engine', () => {
       ['max-share', true],
     ]);
     expect(d.trace.every((t) => t.why.length > 5)).toBe(true);
+  });
+  it('velocity anomaly: last hour against the 7-day hourly baseline', () => {
+    const now = T0 + 10 * 24 * 3600_000;
+    const at = (hoursAgo: number) => new Date(now - hoursAgo * 3600_000).toISOString();
+    // one 0.1 BTC withdrawal every 2 hours for a week: baseline 0.05 BTC/h
+    const week = Array.from({ length: 84 }, (_, i) => ({
+      amount: 10_000_000,
+      requestedAt: at(2 + i * 2),
+    }));
+    expect(velocityAnomaly(week, now)).toBeUndefined();
+    expect(
+      velocityAnomaly([...week, { amount: 10_000_000, requestedAt: at(0.5) }], now),
+    ).toBeUndefined();
+    const burst = velocityAnomaly([...week, { amount: 50_000_000, requestedAt: at(0.2) }], now);
+    expect(burst).toMatchObject({ lastHour: 50_000_000 });
+    expect(burst!.baselineHourly).toBeCloseTo(5_000_000, -5);
+    // no baseline yet (a new wallet): no anomaly claimed
+    expect(velocityAnomaly([{ amount: 1e9, requestedAt: at(0.1) }], now)).toBeUndefined();
   });
   it('quorum counts only distinct named approvers', () => {
     const req = { k: 2, approvers: ['alice', 'bob', 'carol'] };

@@ -1,33 +1,870 @@
-/** `mamori custody …` verbs. Owned by the custody area. */
-import type { AreaSpec } from '../types.js';
-import { notYet } from './_stub.js';
+/**
+ * `mamori custody …` verbs. Owned by the custody area. Verbs with sub-verbs (`key new`,
+ * `wallet create`, `psbt sign` …) take the sub-verb as the first positional. Commands parse,
+ * call `src/custody/index.ts`, and print; they decide nothing themselves. `psbt sign|combine|
+ * finalize|inspect` and `key new|show` never open the store or the network.
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { MamoriError } from '../../shared/errors.js';
+import { formatTable } from '../../shared/text.js';
+import type { AreaSpec, CommandContext, OptionSpec, Parsed, VerbSpec } from '../types.js';
+
+type Custody = typeof import('../../custody/index.js');
+const lib = (): Promise<Custody> => import('../../custody/index.js');
+
+const NETWORK_OPT: OptionSpec = {
+  type: 'string',
+  value: 'mainnet|testnet|regtest',
+  description: 'network',
+};
+const CHAIN_OPTS: Record<string, OptionSpec> = {
+  node: {
+    type: 'string',
+    value: '<url>',
+    description: 'Bitcoin Core-compatible JSON-RPC URL (also custody.node in the config)',
+  },
+  esplora: { type: 'string', value: '<url>', description: 'Esplora REST base URL' },
+};
+
+function str(p: Parsed, name: string): string | undefined {
+  const v = p.values[name];
+  return typeof v === 'string' ? v : undefined;
+}
+
+function sub(p: Parsed, verb: string, allowed: string[]): string {
+  const s = p.positionals[0];
+  if (!s || !allowed.includes(s)) {
+    throw new MamoriError(
+      'E_USAGE',
+      `mamori custody ${verb}: expected one of ${allowed.join('|')}`,
+      {
+        hint: `see mamori custody ${verb} --help`,
+      },
+    );
+  }
+  return s;
+}
+
+function arg(p: Parsed, i: number, what: string): string {
+  const v = p.positionals[i];
+  if (!v) throw new MamoriError('E_USAGE', `missing ${what}`);
+  return v;
+}
+
+async function chainOf(ctx: CommandContext, p: Parsed, required = true) {
+  const c = await lib();
+  const node = str(p, 'node') ?? ctx.config.getString('custody.node');
+  const esp = str(p, 'esplora') ?? ctx.config.getString('custody.esplora');
+  if (node) return c.coreRpc(node);
+  if (esp) return c.esplora(esp);
+  if (required) {
+    throw new MamoriError(
+      'E_USAGE',
+      'this command needs the chain: pass --node <url> or --esplora <url>',
+      {
+        hint: 'for development: mamori custody node start --regtest',
+      },
+    );
+  }
+  return undefined;
+}
+
+async function ctxOf(ctx: CommandContext) {
+  return { store: await ctx.store(), actor: ctx.io.env.USER ?? 'cli' };
+}
+
+async function passphrase(ctx: CommandContext, confirm = false): Promise<string> {
+  const env = ctx.io.env.MAMORI_KEY_PASSPHRASE;
+  if (env) return env;
+  if (!ctx.io.prompt) {
+    throw new MamoriError(
+      'E_INPUT',
+      'no passphrase: set MAMORI_KEY_PASSPHRASE or run on a terminal',
+    );
+  }
+  const a = await ctx.io.prompt('Key passphrase: ', { secret: true });
+  if (confirm) {
+    const b = await ctx.io.prompt('Repeat passphrase: ', { secret: true });
+    if (a !== b) throw new MamoriError('E_INPUT', 'the passphrases differ');
+  }
+  return a;
+}
+
+function readText(path: string, what: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new MamoriError('E_INPUT', `cannot read ${what} ${path}`, { cause: e });
+  }
+}
+
+function psbtSummary(v: import('../../custody/index.js').PsbtView, fmt: (n: number) => string) {
+  return [
+    `transaction ${v.txid}`,
+    formatTable(
+      ['#', 'address', 'amount BTC', 'change'],
+      v.outputs.map((o) => [
+        o.index,
+        o.address ?? '(script)',
+        fmt(o.amount),
+        o.changeVerified ? 'yes (verified)' : o.change ? 'CLAIMED, NOT VERIFIED' : '',
+      ]),
+    ),
+    `inputs ${v.inputs.length}: ${fmt(v.inputTotal)} BTC; sending ${fmt(v.sending)} BTC; fee ${fmt(v.fee)} BTC (~${v.feeRate} sat/vB)`,
+    `signatures: ${v.inputs.map((i) => `${i.validSignatures}/${i.threshold ?? '?'}`).join(' ')}${v.complete ? ' (complete)' : ''}`,
+  ].join('\n');
+}
+
+const satFmt = (n: number) => {
+  const neg = n < 0;
+  const v = Math.abs(n);
+  const s = `${Math.floor(v / 1e8)}.${String(v % 1e8).padStart(8, '0')}`;
+  return neg ? `-${s}` : s;
+};
+
+const key: VerbSpec = {
+  summary: 'key new|show: a BIP39 cosigner key and its BIP48 account xpub (offline)',
+  usage:
+    'mamori custody key new [--out <file>] [--network mainnet|testnet|regtest] | key show <file>',
+  description:
+    'key new writes the encrypted key file (scrypt + XChaCha20-Poly1305; passphrase from a prompt\nor MAMORI_KEY_PASSPHRASE) and prints the mnemonic once, to write down, and the origin xpub.',
+  examples: [
+    'MAMORI_KEY_PASSPHRASE=… mamori custody key new --network regtest --out alice.key',
+    'mamori custody key show alice.key --json',
+  ],
+  options: {
+    out: {
+      type: 'string',
+      value: '<file>',
+      description: 'where to write the key file (default mamori-<fingerprint>.key)',
+    },
+    network: { ...NETWORK_OPT, default: 'mainnet' },
+  },
+  positionals: { min: 1, max: 2, name: 'new|show' },
+  async run(ctx, p) {
+    const c = await lib();
+    if (sub(p, 'key', ['new', 'show']) === 'show') {
+      const f = c.readKeyFile(arg(p, 1, 'key file'));
+      ctx.print(f.public, () =>
+        [`${f.public.originXpub}`, `network ${f.public.network}, path ${f.public.path}`].join('\n'),
+      );
+      return 0;
+    }
+    const pass = await passphrase(ctx, true);
+    const k = await c.newKey(str(p, 'network') ?? 'mainnet', pass);
+    const out = str(p, 'out') ?? `mamori-${k.file.public.fingerprint}.key`;
+    writeFileSync(out, `${JSON.stringify(k.file, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
+    // The mnemonic goes to stderr only (never into --json output or logs) to be written down.
+    if (!ctx.quiet) ctx.io.stderr(`Write down these words and keep them offline:\n${k.mnemonic}\n`);
+    ctx.print({ file: out, ...k.file.public }, () => k.file.public.originXpub);
+    return 0;
+  },
+};
+
+const wallet: VerbSpec = {
+  summary: 'wallet create|export|list: wsh(sortedmulti) wallets in hot/warm/cold tiers',
+  usage:
+    'mamori custody wallet create <name> --tier hot|warm|cold --threshold M --xpub <origin-xpub>… [--hot-key <file>] [--network …] | wallet export <name> | wallet list',
+  examples: [
+    "mamori custody wallet create hot --tier hot --threshold 2 --xpub '[…]tpub…' --xpub … --xpub … --hot-key hot.key --network regtest",
+    'mamori custody wallet export hot',
+  ],
+  options: {
+    tier: { type: 'string', value: 'hot|warm|cold', description: 'custody tier' },
+    threshold: { type: 'string', value: '<M>', description: 'signatures required' },
+    xpub: {
+      type: 'string',
+      multiple: true,
+      value: '<origin-xpub>',
+      description: 'a cosigner (repeat)',
+    },
+    'hot-key': {
+      type: 'string',
+      value: '<file>',
+      description: 'the one encrypted online cosigner key (hot only)',
+    },
+    'gap-limit': {
+      type: 'string',
+      value: '<n>',
+      description: 'unused addresses in a row (default 20)',
+    },
+    network: { ...NETWORK_OPT, default: 'mainnet' },
+  },
+  positionals: { min: 1, max: 2, name: 'create|export|list' },
+  async run(ctx, p) {
+    const c = await lib();
+    const s = sub(p, 'wallet', ['create', 'export', 'list']);
+    const cx = await ctxOf(ctx);
+    if (s === 'list') {
+      const ws = await c.listWallets(cx);
+      ctx.print(ws, () =>
+        formatTable(
+          ['name', 'tier', 'M-of-N', 'network', 'hot key'],
+          ws.map((w) => [
+            w.name,
+            w.tier,
+            `${w.threshold}-of-${w.cosigners}`,
+            w.network,
+            w.hasHotKey ? 'yes' : '',
+          ]),
+        ),
+      );
+      return 0;
+    }
+    const name = arg(p, 1, 'wallet name');
+    if (s === 'export') {
+      const e = await c.exportWallet(cx, name);
+      ctx.print(e, () =>
+        [e.descriptor, '', `receive: ${e.receive}`, `change:  ${e.change}`].join('\n'),
+      );
+      return 0;
+    }
+    const threshold = Number(str(p, 'threshold'));
+    const hotKeyPath = str(p, 'hot-key');
+    const w = await c.createWallet(cx, {
+      name,
+      tier: str(p, 'tier') ?? '',
+      threshold,
+      xpubs: (p.values.xpub as string[] | undefined) ?? [],
+      network: str(p, 'network') ?? 'mainnet',
+      ...(hotKeyPath ? { hotKey: c.readKeyFile(hotKeyPath) } : {}),
+      ...(str(p, 'gap-limit') ? { gapLimit: Number(str(p, 'gap-limit')) } : {}),
+    });
+    ctx.print(
+      w,
+      () => `wallet ${w.name} (${w.tier}, ${w.threshold}-of-${w.cosigners})\n${w.descriptor}`,
+    );
+    return 0;
+  },
+};
+
+const address: VerbSpec = {
+  summary: 'address new|list: fresh deposit addresses (index and gap limit tracked)',
+  usage: 'mamori custody address new <wallet> [--label <customer-ref>] | address list [<wallet>]',
+  examples: ['mamori custody address new hot --label customer-42'],
+  options: {
+    label: { type: 'string', value: '<ref>', description: 'customer or deposit reference' },
+  },
+  positionals: { min: 1, max: 2, name: 'new|list' },
+  async run(ctx, p) {
+    const c = await lib();
+    const s = sub(p, 'address', ['new', 'list']);
+    const cx = await ctxOf(ctx);
+    if (s === 'new') {
+      const a = await c.newAddress(cx, arg(p, 1, 'wallet'), str(p, 'label'));
+      ctx.print(a, () => a.address);
+      return 0;
+    }
+    const rows = await c.listAddresses(cx, p.positionals[1]);
+    ctx.print(rows, () =>
+      formatTable(
+        ['wallet', 'path', 'address', 'label', 'received BTC'],
+        rows.map((r) => [
+          r.wallet,
+          `${r.branch}/${r.index}`,
+          r.address,
+          r.label ?? '',
+          satFmt(r.received ?? 0),
+        ]),
+      ),
+    );
+    return 0;
+  },
+};
+
+const syncOpt: Record<string, OptionSpec> = {
+  ...CHAIN_OPTS,
+  'from-height': {
+    type: 'string',
+    value: '<h>',
+    description: 'first block to scan in a new store',
+  },
+};
+
+async function maybeSync(ctx: CommandContext, p: Parsed) {
+  const chain = await chainOf(ctx, p, false);
+  if (!chain) return;
+  const c = await lib();
+  const from = str(p, 'from-height');
+  await c.syncChain(await ctxOf(ctx), chain, from ? { fromHeight: Number(from) } : {});
+}
+
+const balance: VerbSpec = {
+  summary: 'confirmed/unconfirmed balance per wallet (syncs first with --node/--esplora)',
+  usage: 'mamori custody balance [<wallet>] [--node <url>]',
+  options: syncOpt,
+  positionals: { max: 1 },
+  async run(ctx, p) {
+    const c = await lib();
+    await maybeSync(ctx, p);
+    const bs = await c.balances(await ctxOf(ctx), p.positionals[0]);
+    ctx.print(bs, () =>
+      formatTable(
+        ['wallet', 'tier', 'confirmed', 'unconfirmed', 'cap'],
+        bs.map((b) => [
+          b.wallet,
+          b.tier,
+          satFmt(b.confirmed),
+          satFmt(b.unconfirmed),
+          b.floatCap === null ? '' : satFmt(b.floatCap),
+        ]),
+      ),
+    );
+    return 0;
+  },
+};
+
+const tiersVerb: VerbSpec = {
+  summary: 'balances per tier and the hot float against its cap',
+  usage: 'mamori custody tiers [--node <url>]',
+  options: syncOpt,
+  async run(ctx, p) {
+    const c = await lib();
+    await maybeSync(ctx, p);
+    const t = await c.tiers(await ctxOf(ctx));
+    ctx.print(t, () =>
+      [
+        formatTable(
+          ['tier', 'wallets', 'confirmed', 'unconfirmed'],
+          t.tiers.map((x) => [x.tier, x.wallets, satFmt(x.confirmed), satFmt(x.unconfirmed)]),
+        ),
+        '',
+        `hot float ${satFmt(t.hotFloat)} BTC, cap ${t.hotFloatCap === null ? '(none)' : `${satFmt(t.hotFloatCap)} BTC`}${t.overCap ? '  OVER CAP: run custody sweep' : ''}`,
+        `policy coverage ${(t.policyCoverage * 100).toFixed(0)}%${t.frozen ? '  FROZEN' : ''}`,
+      ].join('\n'),
+    );
+    return 0;
+  },
+};
+
+const policy: VerbSpec = {
+  summary: 'policy set|show: ordered withdrawal rules, first match wins',
+  usage:
+    'mamori custody policy set <wallet> [rule flags | --file <policy.json>] | policy show [<wallet>]',
+  description:
+    'Flags compile to rules in this order: whitelist (reject if the destination is not\nwhitelisted and active), limit, velocity 1h, velocity 24h, max share (reject when over),\napprovals (k of n above --approval-above), allow (after --delay-minutes). Nothing matched: deny.',
+  examples: [
+    'mamori custody policy set hot --whitelist bc1q… --limit 1 --velocity-24h 5 --max-share 25 --approvers alice,bob,carol --quorum 2 --approval-above 0.5 --hot-cap 10',
+  ],
+  options: {
+    whitelist: {
+      type: 'string',
+      multiple: true,
+      value: '<address>',
+      description: 'add a destination (repeat)',
+    },
+    'activation-hours': {
+      type: 'string',
+      value: '<h>',
+      description: 'whitelist activation delay (default 48)',
+    },
+    limit: { type: 'string', value: '<BTC>', description: 'per-withdrawal limit' },
+    'velocity-1h': { type: 'string', value: '<BTC>', description: 'rolling 1 h outflow limit' },
+    'velocity-24h': { type: 'string', value: '<BTC>', description: 'rolling 24 h outflow limit' },
+    'max-share': {
+      type: 'string',
+      value: '<percent>',
+      description: 'max share of the wallet balance',
+    },
+    approvers: { type: 'string', value: '<a,b,c>', description: 'named approvers' },
+    quorum: { type: 'string', value: '<k>', description: 'approvals required (k of n)' },
+    'approval-above': {
+      type: 'string',
+      value: '<BTC>',
+      description: 'approvals only above this amount',
+    },
+    'delay-minutes': { type: 'string', value: '<m>', description: 'time delay before signing' },
+    'hot-cap': { type: 'string', value: '<BTC>', description: 'hot float cap (hot wallets)' },
+    file: { type: 'string', value: '<policy.json>', description: 'a full policy document' },
+  },
+  positionals: { min: 1, max: 2, name: 'set|show' },
+  async run(ctx, p) {
+    const c = await lib();
+    const s = sub(p, 'policy', ['set', 'show']);
+    const cx = await ctxOf(ctx);
+    if (s === 'show') {
+      const ps = await c.showPolicies(cx, p.positionals[1]);
+      ctx.print(ps, () =>
+        ps
+          .map((x) =>
+            [
+              `${x.wallet} (${x.tier})`,
+              ...(x.policy
+                ? x.policy.rules.map(
+                    (r, i) =>
+                      `  ${i + 1}. ${r.id}: when ${JSON.stringify(r.when)} → ${JSON.stringify(r.action)}`,
+                  )
+                : ['  no policy: every withdrawal is denied']),
+              ...(x.policy?.whitelist.length
+                ? [
+                    `  whitelist (${x.policy.activationHours} h activation): ${x.policy.whitelist.map((w) => w.address).join(', ')}`,
+                  ]
+                : []),
+            ].join('\n'),
+          )
+          .join('\n\n'),
+      );
+      return 0;
+    }
+    const name = arg(p, 1, 'wallet');
+    const sats = (v: string | undefined) => (v === undefined ? undefined : Number(c.parseBtc(v)));
+    const num = (v: string | undefined, what: string) => {
+      if (v === undefined) return undefined;
+      const n = Number(v);
+      if (!Number.isFinite(n) || n < 0)
+        throw new MamoriError('E_INPUT', `${what} must be a number ≥ 0`);
+      return n;
+    };
+    const file = str(p, 'file');
+    const flags = {
+      ...(p.values.whitelist ? { whitelist: p.values.whitelist as string[] } : {}),
+      activationHours: num(str(p, 'activation-hours'), '--activation-hours'),
+      limitSats: sats(str(p, 'limit')),
+      velocity1hSats: sats(str(p, 'velocity-1h')),
+      velocity24hSats: sats(str(p, 'velocity-24h')),
+      maxSharePercent: num(str(p, 'max-share'), '--max-share'),
+      approvers: str(p, 'approvers')
+        ?.split(',')
+        .map((a) => a.trim())
+        .filter(Boolean),
+      quorum: num(str(p, 'quorum'), '--quorum'),
+      approvalAboveSats: sats(str(p, 'approval-above')),
+      delayMinutes: num(str(p, 'delay-minutes'), '--delay-minutes'),
+      hotFloatCap: sats(str(p, 'hot-cap')),
+    };
+    const clean = Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined));
+    const pol = await c.setPolicy(
+      cx,
+      name,
+      file ? { document: JSON.parse(readText(file, 'policy file')) } : { flags: clean },
+    );
+    ctx.print(pol, () => `policy of ${name}: ${pol.rules.map((r) => r.id).join(' → ')}`);
+    return 0;
+  },
+};
+
+const withdraw: VerbSpec = {
+  summary: 'withdraw request|approve|list|build: through the policy engine into one PSBT',
+  usage:
+    'mamori custody withdraw request <wallet> --to <addr> --amount <BTC> | approve <id> --by <approver> | list | build [<id>…] [--fee-rate <sat/vB>] [--out <file>] [--sign-hot]',
+  examples: [
+    'mamori custody withdraw request hot --to bc1q… --amount 0.25',
+    'mamori custody withdraw approve 7 --by alice',
+    'mamori custody withdraw build --fee-rate 5 --out batch.psbt --sign-hot',
+  ],
+  options: {
+    to: { type: 'string', value: '<address>', description: 'destination' },
+    amount: { type: 'string', value: '<BTC>', description: 'amount (up to 8 decimals)' },
+    by: { type: 'string', value: '<name>', description: 'who requests or approves' },
+    wallet: { type: 'string', value: '<name>', description: 'build: only this wallet' },
+    status: { type: 'string', value: '<status>', description: 'list: only this status' },
+    'fee-rate': {
+      type: 'string',
+      value: '<sat/vB>',
+      description: 'build: fee rate (else the node estimate)',
+    },
+    out: { type: 'string', value: '<file>', description: 'build: write the PSBT here' },
+    'sign-hot': { type: 'boolean', description: 'build: add the online hot cosigner signature' },
+    ...CHAIN_OPTS,
+  },
+  positionals: { min: 1, name: 'request|approve|list|build' },
+  async run(ctx, p) {
+    const c = await lib();
+    const s = sub(p, 'withdraw', ['request', 'approve', 'list', 'build']);
+    const cx = await ctxOf(ctx);
+    if (s === 'request') {
+      const to = str(p, 'to');
+      const amount = str(p, 'amount');
+      if (!to || !amount)
+        throw new MamoriError('E_USAGE', 'withdraw request needs --to and --amount');
+      const w = await c.requestWithdrawal(
+        cx,
+        arg(p, 1, 'wallet'),
+        to,
+        c.parseBtc(amount),
+        str(p, 'by') ?? cx.actor,
+      );
+      ctx.print(w, () =>
+        [
+          `withdrawal ${w.id}: ${w.status.toUpperCase()} by rule ${w.decision.rule}`,
+          `  ${w.decision.reason}`,
+          ...w.decision.trace.map(
+            (t) => `  - ${t.rule}: ${t.matched ? 'matched' : 'no'} (${t.why})`,
+          ),
+        ].join('\n'),
+      );
+      return w.status === 'rejected' ? 4 : 0;
+    }
+    if (s === 'approve') {
+      const by = str(p, 'by');
+      if (!by) throw new MamoriError('E_USAGE', 'withdraw approve needs --by <approver>');
+      const w = await c.approveWithdrawal(cx, Number(arg(p, 1, 'withdrawal id')), by);
+      ctx.print(w, () => `withdrawal ${w.id}: ${w.status} (approvals: ${w.approvals.join(', ')})`);
+      return 0;
+    }
+    if (s === 'list') {
+      const ws = await c.listWithdrawals(cx, {
+        ...(str(p, 'wallet') ? { wallet: str(p, 'wallet')! } : {}),
+        ...(str(p, 'status') ? { status: str(p, 'status')! } : {}),
+      });
+      ctx.print(ws, () =>
+        formatTable(
+          ['id', 'wallet', 'to', 'BTC', 'status', 'rule', 'approvals'],
+          ws.map((w) => [
+            w.id,
+            w.wallet,
+            w.to,
+            satFmt(w.amount),
+            w.status,
+            w.decision.rule,
+            w.approvals.join(','),
+          ]),
+        ),
+      );
+      return 0;
+    }
+    const ids = p.positionals.slice(1).map((x) => {
+      const n = Number(x);
+      if (!Number.isInteger(n) || n < 1)
+        throw new MamoriError('E_INPUT', `not a withdrawal id: ${x}`);
+      return n;
+    });
+    const fee = str(p, 'fee-rate');
+    const chain = fee ? undefined : await chainOf(ctx, p, false);
+    const built = await c.buildWithdrawals(cx, {
+      ids,
+      ...(str(p, 'wallet') ? { wallet: str(p, 'wallet')! } : {}),
+      ...(fee ? { feeRate: Number(fee) } : {}),
+      ...(chain ? { chain } : {}),
+    });
+    let psbt = built.psbt;
+    let hotSigned = 0;
+    if (p.values['sign-hot']) {
+      const r = await c.signWithHotKey(cx, psbt, await passphrase(ctx));
+      psbt = r.psbt;
+      hotSigned = r.signed;
+    }
+    const out = str(p, 'out');
+    if (out) writeFileSync(out, `${psbt}\n`);
+    const result = { ...built, psbt, hotSigned, file: out ?? null };
+    ctx.print(result, () =>
+      [
+        `PSBT ${built.psbtId} for withdrawals ${built.withdrawals.join(', ')}: txid ${built.txid}`,
+        `fee ${satFmt(built.fee)} BTC at ${built.feeRate} sat/vB, change ${satFmt(built.change)} BTC${hotSigned ? `, hot key signed ${hotSigned} input(s)` : ''}`,
+        out ? `written to ${out}` : psbt,
+      ].join('\n'),
+    );
+    return 0;
+  },
+};
+
+/** A file path, or the PSBT (base64/hex) or raw transaction (hex) itself. */
+function readPsbtArg(arg: string): string {
+  if (!existsSync(arg) && /^(cHNidP[A-Za-z0-9+/=]+|[0-9a-fA-F]{20,})$/.test(arg.trim()))
+    return arg.trim();
+  return readText(arg, 'PSBT file').trim();
+}
+
+const psbt: VerbSpec = {
+  summary: 'psbt sign|combine|finalize|inspect (offline: no store, no network)',
+  usage:
+    'mamori custody psbt sign <file> --key <key-file> [--out <file>] [--yes] | combine <file>… --out <file> | finalize <file> [--out <file>] | inspect <file>',
+  description:
+    'sign shows the outputs, amounts, fee and verified change before signing and refuses a key\nthat is no cosigner. finalize refuses with fewer than M valid signatures.',
+  examples: [
+    'mamori custody psbt sign batch.psbt --key bob.key --out batch.bob.psbt --network regtest',
+  ],
+  options: {
+    key: { type: 'string', value: '<key-file>', description: 'sign: the encrypted cosigner key' },
+    out: { type: 'string', value: '<file>', description: 'write the result here' },
+    yes: { type: 'boolean', description: 'sign: do not ask for confirmation' },
+    network: {
+      ...NETWORK_OPT,
+      description: 'network for addresses (default: the key file, else mainnet)',
+    },
+  },
+  positionals: { min: 2, name: 'sign|combine|finalize|inspect <file>' },
+  async run(ctx, p) {
+    const c = await lib();
+    const s = sub(p, 'psbt', ['sign', 'combine', 'finalize', 'inspect']);
+    const files = p.positionals.slice(1);
+    const out = str(p, 'out');
+    const emit = (text: string, result: Record<string, unknown>) => {
+      if (out) writeFileSync(out, `${text}\n`);
+      ctx.print({ ...result, file: out ?? null, ...(out ? {} : { psbt: text }) }, () =>
+        out ? `written to ${out}` : text,
+      );
+    };
+    if (s === 'combine') {
+      const tx = c.combinePsbts(files.map((f) => c.decodePsbt(readPsbtArg(f))));
+      emit(c.encodePsbt(tx), { txid: tx.id });
+      return 0;
+    }
+    const tx = c.decodePsbt(readPsbtArg(files[0]!));
+    if (s === 'finalize') {
+      c.finalizePsbt(tx);
+      const hex = Buffer.from(tx.extract()).toString('hex');
+      if (out) writeFileSync(out, `${hex}\n`);
+      ctx.print({ txid: tx.id, hex, file: out ?? null }, () => (out ? `written to ${out}` : hex));
+      return 0;
+    }
+    if (s === 'inspect') {
+      const v = c.inspectPsbt(tx, c.network(str(p, 'network') ?? 'mainnet'));
+      ctx.print(v, () => psbtSummary(v, satFmt));
+      return 0;
+    }
+    const keyPath = str(p, 'key');
+    if (!keyPath) throw new MamoriError('E_USAGE', 'psbt sign needs --key <key-file>');
+    const kf = c.readKeyFile(keyPath);
+    const v = c.inspectPsbt(tx, c.network(str(p, 'network') ?? kf.public.network));
+    // What is being signed, before anything is signed.
+    ctx.io.stderr(`${psbtSummary(v, satFmt)}\n`);
+    if (v.outputs.some((o) => o.change && !o.changeVerified)) {
+      throw new MamoriError(
+        'E_POLICY',
+        'an output claims to be change but does not belong to this wallet: nothing signed',
+      );
+    }
+    if (!p.values.yes && ctx.io.prompt && ctx.io.stdoutIsTTY) {
+      const a = await ctx.io.prompt('Sign this transaction? [y/N] ');
+      if (!/^y(es)?$/i.test(a.trim())) throw new MamoriError('E_INPUT', 'not signed');
+    }
+    const master = await c.unlockKeyFile(kf, await passphrase(ctx));
+    let signed: number;
+    try {
+      signed = c.signPsbt(tx, master);
+    } finally {
+      master.wipePrivateData();
+    }
+    emit(c.encodePsbt(tx), { txid: tx.id, signed, fingerprint: kf.public.fingerprint, view: v });
+    return 0;
+  },
+};
+
+const broadcastVerb: VerbSpec = {
+  summary: 'finalize and broadcast a PSBT, or broadcast a raw transaction',
+  usage: 'mamori custody broadcast <psbt-file|tx-file> --node <url>',
+  options: CHAIN_OPTS,
+  positionals: { min: 1, max: 1, name: 'file' },
+  async run(ctx, p) {
+    const c = await lib();
+    const chain = (await chainOf(ctx, p))!;
+    const r = await c.broadcast(await ctxOf(ctx), chain, readPsbtArg(p.positionals[0]!));
+    ctx.print(r, () => `broadcast ${r.txid}${r.ours ? '' : ' (not a Mamori-built withdrawal)'}`);
+    return 0;
+  },
+};
+
+const sweepVerb: VerbSpec = {
+  summary: 'sweep the hot float above its cap to a fresh cold (or warm) address',
+  usage:
+    'mamori custody sweep <hot-wallet> --to-tier cold [--to-wallet <name>] [--fee-rate <sat/vB>]',
+  description:
+    'Refilling hot from warm is an ordinary `withdraw request <warm> --to <hot address>` and\nneeds the warm policy’s approvals.',
+  options: {
+    'to-tier': {
+      type: 'string',
+      value: 'warm|cold',
+      description: 'destination tier',
+      default: 'cold',
+    },
+    'to-wallet': { type: 'string', value: '<name>', description: 'a specific wallet of that tier' },
+    'fee-rate': {
+      type: 'string',
+      value: '<sat/vB>',
+      description: 'also build the PSBT at this fee rate',
+    },
+    out: { type: 'string', value: '<file>', description: 'write the PSBT here' },
+    ...syncOpt,
+  },
+  positionals: { min: 1, max: 1, name: 'hot-wallet' },
+  async run(ctx, p) {
+    const c = await lib();
+    await maybeSync(ctx, p);
+    const cx = await ctxOf(ctx);
+    const tier = (str(p, 'to-tier') ?? 'cold') as 'warm' | 'cold';
+    const r = await c.sweep(
+      cx,
+      p.positionals[0]!,
+      tier,
+      str(p, 'to-wallet') ? { toWallet: str(p, 'to-wallet')! } : {},
+    );
+    let built: Awaited<ReturnType<Custody['buildWithdrawals']>> | undefined;
+    if (r.withdrawal && str(p, 'fee-rate')) {
+      built = await c.buildWithdrawals(cx, {
+        ids: [r.withdrawal.id],
+        feeRate: Number(str(p, 'fee-rate')),
+      });
+      if (str(p, 'out')) writeFileSync(str(p, 'out')!, `${built.psbt}\n`);
+    }
+    ctx.print({ ...r, built: built ?? null }, () =>
+      r.swept
+        ? `sweep ${satFmt(r.swept)} BTC from float ${satFmt(r.float)} (cap ${satFmt(r.floatCap)}) to ${r.to}: withdrawal ${r.withdrawal!.id}${built ? `, PSBT ${built.psbtId}` : ''}`
+        : `hot float ${satFmt(r.float)} BTC is within its cap ${satFmt(r.floatCap)} BTC: nothing to sweep`,
+    );
+    return 0;
+  },
+};
+
+const watchVerb: VerbSpec = {
+  summary: 'follow chain and mempool; freeze on any unapproved spend (CRITICAL alert)',
+  usage: 'mamori custody watch --node <url> [--interval-ms 200] [--webhook <url>] [--once]',
+  options: {
+    ...syncOpt,
+    'interval-ms': { type: 'string', value: '<ms>', description: 'poll interval', default: '200' },
+    webhook: {
+      type: 'string',
+      multiple: true,
+      value: '<url>',
+      description: 'POST alerts here (JSON)',
+    },
+    once: { type: 'boolean', description: 'one poll, then exit' },
+  },
+  async run(ctx, p) {
+    const c = await lib();
+    const { createAlertSink } = await import('../../alerts/index.js');
+    const chain = (await chainOf(ctx, p))!;
+    const cx = await ctxOf(ctx);
+    const hooks = (
+      (p.values.webhook as string[] | undefined) ??
+      ctx.config.get<string[]>('custody.webhooks') ??
+      []
+    ).map((url) => ({ url }));
+    const sink = createAlertSink({
+      store: cx.store,
+      write: (l) => ctx.io.stdout(l),
+      webhooks: hooks,
+    });
+    const from = str(p, 'from-height');
+    const opts = {
+      sink,
+      signal: ctx.signal,
+      intervalMs: Number(str(p, 'interval-ms') ?? 200),
+      ...(from ? { fromHeight: Number(from) } : {}),
+      onEvent: (e: import('../../custody/index.js').WatchEvent) => {
+        if (e.type !== 'sync')
+          ctx.io.stdout(
+            `${JSON.stringify({ type: e.type, at: new Date(e.at).toISOString(), ...e.details })}\n`,
+          );
+      },
+      ...(p.values.once ? { maxPolls: 1 } : {}),
+    };
+    if (!ctx.quiet && !p.values.once) ctx.io.stderr('watching (Ctrl-C to stop)\n');
+    await c.watch(cx, chain, opts);
+    return 0;
+  },
+};
+
+const unfreezeVerb: VerbSpec = {
+  summary: "one approver's vote to lift a freeze (the approvers' quorum lifts it)",
+  usage: 'mamori custody unfreeze --by <approver>',
+  options: { by: { type: 'string', value: '<name>', description: 'the approver voting' } },
+  async run(ctx, p) {
+    const c = await lib();
+    const by = str(p, 'by');
+    if (!by) throw new MamoriError('E_USAGE', 'unfreeze needs --by <approver>');
+    const r = await c.unfreeze(await ctxOf(ctx), by);
+    ctx.print(r, () =>
+      r.frozen
+        ? `still frozen: ${r.votes?.length ?? 0} of ${r.needed} votes (${r.votes?.join(', ')})`
+        : 'not frozen: withdrawals resume',
+    );
+    return 0;
+  },
+};
+
+const audit: VerbSpec = {
+  summary: 'audit verify: check the hash-chained log of every state change',
+  usage: 'mamori custody audit verify',
+  positionals: { min: 1, max: 1, name: 'verify' },
+  async run(ctx, p) {
+    const c = await lib();
+    sub(p, 'audit', ['verify']);
+    const v = await c.verifyAudit(await ctxOf(ctx));
+    ctx.print(v, () =>
+      v.ok
+        ? `audit log intact: ${v.count} entries, head ${v.head}`
+        : [
+            `audit log BROKEN (${v.problems.length} problem(s)):`,
+            ...v.problems.map((x) => `  entry ${x.seq}: ${x.problem} — ${x.detail}`),
+          ].join('\n'),
+    );
+    if (!v.ok) throw new MamoriError('E_FINDINGS', 'the audit log has been altered');
+    return 0;
+  },
+};
+
+const node: VerbSpec = {
+  summary: 'node start|mine: an in-process bcoin regtest node (development and tests)',
+  usage:
+    'mamori custody node start --regtest [--rpc-port <port>] | node mine <n> [--to <addr>] --node <url>',
+  options: {
+    regtest: { type: 'boolean', description: 'start: regtest (the only network offered)' },
+    'rpc-port': {
+      type: 'string',
+      value: '<port>',
+      description: 'start: JSON-RPC port on 127.0.0.1 (default random)',
+    },
+    to: { type: 'string', value: '<address>', description: 'mine: where block rewards go' },
+    ...CHAIN_OPTS,
+  },
+  positionals: { min: 1, max: 2, name: 'start|mine' },
+  async run(ctx, p) {
+    const c = await lib();
+    const s = sub(p, 'node', ['start', 'mine']);
+    if (s === 'mine') {
+      const n = Number(arg(p, 1, 'block count'));
+      if (!Number.isInteger(n) || n < 1 || n > 10_000)
+        throw new MamoriError('E_INPUT', 'block count must be 1–10000');
+      const chain = (await chainOf(ctx, p)) as ReturnType<Custody['coreRpc']>;
+      if (chain.kind !== 'core-rpc')
+        throw new MamoriError('E_USAGE', 'node mine needs --node <url>');
+      const hashes = await chain.call<string[]>('generatetoaddress', [
+        n,
+        str(p, 'to') ?? c.BURN_ADDRESS,
+      ]);
+      ctx.print(
+        { blocks: hashes.length, height: await chain.tipHeight() },
+        () => `mined ${hashes.length} block(s)`,
+      );
+      return 0;
+    }
+    if (!p.values.regtest)
+      throw new MamoriError('E_USAGE', 'node start runs regtest only: pass --regtest');
+    const port = str(p, 'rpc-port');
+    const n = await c.startRegtestNode({ port: port ? Number(port) : 0 });
+    const height = await n.height();
+    ctx.print({ url: n.url, port: n.port, height }, () =>
+      [`bcoin regtest node: ${n.url}`, `height ${height} (segwit active); Ctrl-C to stop`].join(
+        '\n',
+      ),
+    );
+    await new Promise<void>((resolve) => {
+      if (ctx.signal.aborted) resolve();
+      ctx.signal.addEventListener('abort', () => resolve());
+    });
+    await n.close();
+    return 0;
+  },
+};
 
 export const area: AreaSpec = {
   name: 'custody',
   summary: 'exchange custody: multisig tiers, PSBT signing, withdrawal policy, watcher',
   verbs: {
-    key: notYet('key new|show', 'mamori custody key new [--out <file>]'),
-    wallet: notYet(
-      'wallet create|export',
-      'mamori custody wallet create <name> --tier hot|warm|cold',
-    ),
-    address: notYet('address new|list', 'mamori custody address new <wallet>'),
-    balance: notYet('balances per wallet', 'mamori custody balance [<wallet>]'),
-    tiers: notYet('hot/warm/cold balances and the hot float', 'mamori custody tiers'),
-    policy: notYet('policy set|show', 'mamori custody policy show'),
-    withdraw: notYet(
-      'withdraw request|approve|list|build',
-      'mamori custody withdraw request <wallet>',
-    ),
-    psbt: notYet('psbt sign|combine|finalize|inspect', 'mamori custody psbt inspect <file>'),
-    broadcast: notYet('broadcast a PSBT or transaction', 'mamori custody broadcast <psbt|tx>'),
-    sweep: notYet(
-      'sweep hot float above its cap',
-      'mamori custody sweep <hot-wallet> --to-tier cold',
-    ),
-    watch: notYet('watch the chain and freeze on unapproved outflows', 'mamori custody watch'),
-    unfreeze: notYet('lift a freeze with the approvers quorum', 'mamori custody unfreeze'),
-    audit: notYet('audit verify', 'mamori custody audit verify'),
-    node: notYet('node start|mine (bcoin regtest)', 'mamori custody node start --regtest'),
+    key,
+    wallet,
+    address,
+    balance,
+    tiers: tiersVerb,
+    policy,
+    withdraw,
+    psbt,
+    broadcast: broadcastVerb,
+    sweep: sweepVerb,
+    watch: watchVerb,
+    unfreeze: unfreezeVerb,
+    audit,
+    node,
   },
 };

@@ -317,3 +317,37 @@ export function approverQuorum(policies: Policy[]): { k: number; approvers: stri
       }
   return k ? { k, approvers: [...approvers] } : undefined;
 }
+
+export interface VelocityAnomaly {
+  lastHour: number;
+  baselineHourly: number;
+  factor: number;
+}
+
+/**
+ * Outflow in the last hour against the hourly average of the 7 days before it: an anomaly
+ * when it is more than `factor` times the baseline (and there is a baseline to speak of).
+ * @example velocityAnomaly(history, Date.now()) // undefined when normal
+ */
+export function velocityAnomaly(
+  history: PastWithdrawal[],
+  now: number,
+  factor = 3,
+): VelocityAnomaly | undefined {
+  const hour = 3600_000;
+  let lastHour = 0;
+  let before = 0;
+  let oldest = now;
+  for (const h of history) {
+    const t = Date.parse(h.requestedAt);
+    if (t > now - hour && t <= now) lastHour += h.amount;
+    else if (t > now - 7 * 24 * hour && t <= now - hour) {
+      before += h.amount;
+      oldest = Math.min(oldest, t);
+    }
+  }
+  const spanHours = (now - hour - oldest) / hour;
+  if (spanHours < 24 || before === 0) return undefined; // no baseline yet
+  const baselineHourly = before / Math.min(spanHours, 7 * 24 - 1);
+  return lastHour > factor * baselineHourly ? { lastHour, baselineHourly, factor } : undefined;
+}

@@ -371,38 +371,46 @@ export function inspectPsbt(tx: Transaction, net: NetworkInfo): PsbtView {
  */
 export function signPsbt(tx: Transaction, master: HDKey): number {
   const fp = master.fingerprint;
-  const plan: { idx: number; path: number[] }[] = [];
-  for (let i = 0; i < tx.inputsLength; i++) {
-    const inp = tx.getInput(i);
-    for (const [pk, d] of inp.bip32Derivation ?? []) {
-      if (d.fingerprint !== fp) continue;
-      let k = master;
-      for (const c of d.path) k = k.deriveChild(c);
-      const match = k.publicKey && compareBytes(k.publicKey, pk) === 0;
-      k.wipePrivateData();
-      if (match) plan.push({ idx: i, path: d.path });
-    }
-  }
-  if (!plan.length) {
-    throw new MamoriError(
-      'E_INPUT',
-      'this key belongs to no cosigner of this PSBT: nothing signed',
-      {
-        hint: `key fingerprint ${fingerprintHex(fp)} is not in any input's derivation paths`,
-      },
-    );
-  }
-  let signed = 0;
-  for (const p of plan) {
+  // Inputs of one wallet share the account path: derive each prefix once.
+  const cache = new Map<string, HDKey>();
+  const derive = (path: number[]): HDKey => {
     let k = master;
-    for (const c of p.path) k = k.deriveChild(c);
-    try {
-      if (tx.signIdx(k.privateKey!, p.idx, [SigHash.ALL])) signed++;
-    } finally {
-      k.wipePrivateData();
+    for (let i = 0; i < path.length; i++) {
+      const id = path.slice(0, i + 1).join('/');
+      let next = cache.get(id);
+      if (!next) {
+        next = k.deriveChild(path[i]!);
+        cache.set(id, next);
+      }
+      k = next;
     }
+    return k;
+  };
+  const plan: { idx: number; key: HDKey }[] = [];
+  try {
+    for (let i = 0; i < tx.inputsLength; i++) {
+      const inp = tx.getInput(i);
+      for (const [pk, d] of inp.bip32Derivation ?? []) {
+        if (d.fingerprint !== fp) continue;
+        const k = derive(d.path);
+        if (k.publicKey && compareBytes(k.publicKey, pk) === 0) plan.push({ idx: i, key: k });
+      }
+    }
+    if (!plan.length) {
+      throw new MamoriError(
+        'E_INPUT',
+        'this key belongs to no cosigner of this PSBT: nothing signed',
+        {
+          hint: `key fingerprint ${fingerprintHex(fp)} is not in any input's derivation paths`,
+        },
+      );
+    }
+    let signed = 0;
+    for (const p of plan) if (tx.signIdx(p.key.privateKey!, p.idx, [SigHash.ALL])) signed++;
+    return signed;
+  } finally {
+    for (const k of cache.values()) k.wipePrivateData();
   }
-  return signed;
 }
 
 /**
