@@ -297,29 +297,38 @@ export async function runScan(
     throw failure;
   }
   if (options.udp && grab && !deps.signal?.aborted) {
-    for (const host of liveHosts) {
-      for (const { port, result } of await grabUdp(host, {
-        timeoutMs: Math.min(options.timeoutMs, 1000),
-        id: `${scanId}-${host}`,
-      })) {
-        const identity = identify(deps.engine, result.fingerprintInputs);
-        await recordService(store, {
-          scanId,
-          ip: host,
-          port,
-          transport: 'udp',
-          grab: result,
-          identity,
-          seen: now().toISOString(),
-        });
-        openFound.push({
-          ip: host,
-          port,
-          transport: 'udp',
-          protocol: result.protocol,
-          vendor: identity.vendor,
-          product: identity.product,
-        });
+    // unicast SSDP / WS-Discovery to each live host, a few hosts at a time
+    const hosts = [...liveHosts];
+    const udpTimeout = Math.min(options.timeoutMs, 1000);
+    for (let i = 0; i < hosts.length; i += 32) {
+      const batch = hosts.slice(i, i + 32);
+      const answers = await Promise.all(
+        batch.map(async (host) => ({
+          host,
+          replies: await grabUdp(host, { timeoutMs: udpTimeout, id: `${scanId}-${host}` }),
+        })),
+      );
+      for (const { host, replies } of answers) {
+        for (const { port, result } of replies) {
+          const identity = identify(deps.engine, result.fingerprintInputs);
+          await recordService(store, {
+            scanId,
+            ip: host,
+            port,
+            transport: 'udp',
+            grab: result,
+            identity,
+            seen: now().toISOString(),
+          });
+          openFound.push({
+            ip: host,
+            port,
+            transport: 'udp',
+            protocol: result.protocol,
+            vendor: identity.vendor,
+            product: identity.product,
+          });
+        }
       }
     }
   }
