@@ -20,7 +20,13 @@ const PLAN: DeviceSpec[] = [
   { kind: 'ssdp', host: '198.18.0.10', port: 1900 },
   { kind: 'camera-http', host: '198.18.0.11', port: 80, auth: 'default' },
   { kind: 'rtsp', host: '198.18.0.11', port: 554, auth: 'default' },
-  { kind: 'camera-http', host: '198.18.0.12', port: 80, auth: 'strong', password: 'Tr0ub4dor&3-but-longer-91' },
+  {
+    kind: 'camera-http',
+    host: '198.18.0.12',
+    port: 80,
+    auth: 'strong',
+    password: 'Tr0ub4dor&3-but-longer-91',
+  },
   { kind: 'telnet', host: '198.18.0.20', port: 23 },
   { kind: 'ssh', host: '198.18.0.21', port: 22 },
   { kind: 'ftp', host: '198.18.0.21', port: 21 },
@@ -54,7 +60,12 @@ describe('exposure end to end in a network namespace', () => {
     dir = mkdtempSync(join(tmpdir(), 'mamori-e2e-'));
     db = join(dir, 'mamori.db');
     ns = createNetns('e2e', ['198.18.0.0/16']);
-    devices = ns.spawn(process.execPath, ['--import', 'tsx', join(PROJECT_ROOT, 'test/exposure/devices.ts'), JSON.stringify(PLAN)]);
+    devices = ns.spawn(process.execPath, [
+      '--import',
+      'tsx',
+      join(PROJECT_ROOT, 'test/exposure/devices.ts'),
+      JSON.stringify(PLAN),
+    ]);
     await new Promise<void>((resolve, reject) => {
       let out = '';
       let err = '';
@@ -76,7 +87,19 @@ describe('exposure end to end in a network namespace', () => {
   });
 
   it('refuses an out-of-scope target with exit 4 and no connection; scans, audits and searches', async () => {
-    expect((await cli(['exposure', 'scope', 'add', '198.18.0.0/24', '--owner', 'e2e', '--allow-credentials'])).code).toBe(0);
+    expect(
+      (
+        await cli([
+          'exposure',
+          'scope',
+          'add',
+          '198.18.0.0/24',
+          '--owner',
+          'e2e',
+          '--allow-credentials',
+        ])
+      ).code,
+    ).toBe(0);
     const refused = await cli(['exposure', 'scan', '198.18.0.0/24', '198.18.1.1', '--ports', '80']);
     expect(refused.code).toBe(4);
     expect(refused.stderr).toContain('E_SCOPE');
@@ -84,8 +107,18 @@ describe('exposure end to end in a network namespace', () => {
     expect(multicast.code).toBe(4);
 
     const scan = await json([
-      'exposure', 'scan', '198.18.0.0/24', '--ports', '21,22,23,80,554', '--udp',
-      '--fingerprints', vector('recog/xml'), '--timeout', '1500', '--retries', '0',
+      'exposure',
+      'scan',
+      '198.18.0.0/24',
+      '--ports',
+      '21,22,23,80,554',
+      '--udp',
+      '--fingerprints',
+      vector('recog/xml'),
+      '--timeout',
+      '1500',
+      '--retries',
+      '0',
     ]);
     expect(scan.status).toBe('done');
     const found = (scan.open as { ip: string; port: number; transport: string; protocol: string }[])
@@ -106,7 +139,9 @@ describe('exposure end to end in a network namespace', () => {
 
     const audit = await json(['exposure', 'audit-credentials', '--backoff', '10']);
     expect(
-      (audit.findings as { ip: string; port: number; kind: string }[]).map((f) => `${f.ip}:${f.port} ${f.kind}`).sort(),
+      (audit.findings as { ip: string; port: number; kind: string }[])
+        .map((f) => `${f.ip}:${f.port} ${f.kind}`)
+        .sort(),
     ).toEqual([
       '198.18.0.10:554 no-auth',
       '198.18.0.10:80 no-auth',
@@ -115,14 +150,26 @@ describe('exposure end to end in a network namespace', () => {
     ]);
 
     const q = async (query: string) =>
-      ((await json(['exposure', 'search', query, '--limit', '50'])).matches as { ip: string; port: number }[])
+      (
+        (await json(['exposure', 'search', query, '--limit', '50'])).matches as {
+          ip: string;
+          port: number;
+        }[]
+      )
         .map((m) => `${m.ip}:${m.port}`)
         .sort();
     expect(await q('port:554 has_auth:false')).toEqual(['198.18.0.10:554']);
-    expect(await q('vendor:"Mamori Lab" port:80')).toEqual(['198.18.0.10:80', '198.18.0.11:80', '198.18.0.12:80']);
+    expect(await q('vendor:"Mamori Lab" port:80')).toEqual([
+      '198.18.0.10:80',
+      '198.18.0.11:80',
+      '198.18.0.12:80',
+    ]);
     expect(await q('title:"Live View"')).toEqual(['198.18.0.10:80']);
     expect(await q('product:openssh')).toEqual(['198.18.0.21:22']);
-    expect(await q('protocol:telnet OR protocol:ftp')).toEqual(['198.18.0.20:23', '198.18.0.21:21']);
+    expect(await q('protocol:telnet OR protocol:ftp')).toEqual([
+      '198.18.0.20:23',
+      '198.18.0.21:21',
+    ]);
     expect(await q('"login" -port:80')).toEqual(['198.18.0.20:23']);
     expect(await q('http.status:401 -net:198.18.0.11/32')).toEqual(['198.18.0.12:80']);
     expect(await q('net:198.18.1.0/24')).toEqual([]);
