@@ -21,7 +21,9 @@ import {
   createScan,
   getScan,
   recordService,
+  recordServices,
   type ScanOptionsRecord,
+  type ServiceRecord,
 } from './store.js';
 
 export const SCAN_DEFAULTS = {
@@ -187,6 +189,16 @@ export async function runScan(
   let lastCheckpoint = performance.now();
   let failure: unknown;
   const grab = req.grab ?? true;
+  // open ports are written in batches, one transaction each; a checkpoint flushes first, so the
+  // resume point never passes an observation that is not stored
+  let pending: ServiceRecord[] = [];
+  let writing: Promise<void> = Promise.resolve();
+  const flush = () => {
+    const batch = pending;
+    pending = [];
+    writing = writing.then(() => recordServices(store, batch));
+    return writing;
+  };
 
   const release = (host: string) => {
     const c = (perHostCount.get(host) ?? 1) - 1;
@@ -217,7 +229,7 @@ export async function runScan(
               fingerprintInputs: [],
             };
         const identity = identify(deps.engine, result.fingerprintInputs);
-        await recordService(store, {
+        pending.push({
           scanId,
           ip: host,
           port,
@@ -226,6 +238,7 @@ export async function runScan(
           identity,
           seen: now().toISOString(),
         });
+        if (pending.length >= 256) await flush();
         openFound.push({
           ip: host,
           port,
@@ -248,6 +261,7 @@ export async function runScan(
     if (!force && performance.now() - lastCheckpoint < 1000) return;
     lastCheckpoint = performance.now();
     const done = inflight.size ? Math.min(...inflight) : next;
+    await flush();
     await checkpointScan(store, scanId, done);
   };
 
@@ -284,6 +298,9 @@ export async function runScan(
     launched++;
     void work(next, host, port);
     next++;
+    // yield to the event loop often: a connect that completed must be seen before its
+    // timeout timer fires (timers run before I/O in each loop turn)
+    if ((launched & 31) === 0) await new Promise<void>((r) => setImmediate(r));
     if ((launched & 255) === 0) await checkpoint();
   }
   while (inflight.size > 0) {
@@ -291,6 +308,7 @@ export async function runScan(
       slotWaiter = r;
     });
   }
+  await flush();
   if (failure) {
     await checkpoint(true);
     await checkpointScan(store, scanId, Math.min(next, total), 'interrupted');

@@ -113,6 +113,7 @@ const scan: VerbSpec = {
       type: 'boolean',
       description: 'also probe live hosts with unicast SSDP and WS-Discovery',
     },
+    'discovery-only': { type: 'boolean', description: 'find open ports only, no banner grabs' },
     resume: { type: 'string', value: '<scan>', description: 'resume an interrupted scan' },
   },
   positionals: { min: 0, name: 'targets…' },
@@ -132,6 +133,7 @@ const scan: VerbSpec = {
       targets: positionals,
       ports: ex.parsePorts(typeof values.ports === 'string' ? values.ports : 'camera'),
       udp: values.udp === true,
+      grab: values['discovery-only'] !== true,
     };
     const opt = (k: 'rate' | 'concurrency' | 'perHost' | 'timeoutMs' | 'retries', flag: string) => {
       const v = num(values[flag], flag);
