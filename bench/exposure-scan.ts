@@ -27,6 +27,8 @@ export const run: BenchFn = async (ctx) => {
   const ns = createNetns('bench', [liveRange]);
   const sinkName = `${ns.name}-sink`;
   const dir = mkdtempSync(join(tmpdir(), 'mamori-bench-scan-'));
+  // one listener stands for every live host: give it a backlog as deep as theirs would be
+  ns.exec('sysctl', ['-qw', 'net.core.somaxconn=65535', 'net.ipv4.tcp_max_syn_backlog=65535']);
   const listener = ns.spawn(process.execPath, [
     '-e',
     "require('node:net').createServer((s) => s.destroy()).listen(80, '0.0.0.0', 65535, () => console.log('ready'))",
@@ -141,6 +143,8 @@ export const run: BenchFn = async (ctx) => {
         'lo',
         '--adapter-ip',
         '198.18.0.1',
+        '--source-mac',
+        '00:00:00:00:00:01',
         '--router-mac',
         '00:00:00:00:00:00',
         '--wait',
