@@ -10,7 +10,7 @@ import { createConnection } from 'node:net';
 import { MamoriError } from '../shared/errors.js';
 import { noProgress, type Progress } from '../shared/progress.js';
 import type { Store } from '../storage/index.js';
-import { type Addr, type Cidr, formatAddr, formatCidr } from './core/cidr.js';
+import { type Addr, addrKey, type Cidr, formatAddr, formatCidr, parseAddr } from './core/cidr.js';
 import { identify } from './core/identify.js';
 import type { RecogEngine } from './core/recog.js';
 import { addrAllowed, countTargets, expandTargets } from './core/scope.js';
@@ -359,7 +359,9 @@ export async function runScan(
     interrupted ? undefined : now().toISOString(),
   );
   progress.done(`${openFound.length} open of ${total} probes`);
-  openFound.sort((x, y) => (x.ip < y.ip ? -1 : x.ip > y.ip ? 1 : x.port - y.port));
+  const sortKey = (o: { ip: string; port: number; transport: string }) =>
+    `${addrKey(parseAddr(o.ip))}|${String(o.port).padStart(5, '0')}|${o.transport}`;
+  openFound.sort((x, y) => (sortKey(x) < sortKey(y) ? -1 : sortKey(x) > sortKey(y) ? 1 : 0));
   return {
     scan: scanId,
     status: interrupted ? 'interrupted' : 'done',
