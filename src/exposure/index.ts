@@ -23,6 +23,17 @@ export { parsePorts } from './core/ports.js';
 export { formatQuery, parseQuery, type QueryNode } from './core/query.js';
 export { RecogEngine } from './core/recog.js';
 export { assertInScope, type ScopeEntry } from './core/scope.js';
+export {
+  type DiffResult,
+  diffScans,
+  type ExportRow,
+  exportRows,
+  formatExport,
+  importResults,
+  openCameras,
+  parseMasscanJson,
+  parseNmapXml,
+} from './exchange.js';
 export { loadEngine, loadRecogDir, mamoriDatabases } from './fingerprints.js';
 export { probe, runScan, SCAN_DEFAULTS, type ScanRequest, type ScanSummary } from './scan.js';
 export { addScope, gateTargets, listScope, removeScope, type ScopeRow } from './scope-store.js';

@@ -10,7 +10,7 @@ import { createConnection } from 'node:net';
 import { MamoriError } from '../shared/errors.js';
 import { noProgress, type Progress } from '../shared/progress.js';
 import type { Store } from '../storage/index.js';
-import { type Addr, type Cidr, formatAddr, formatCidr } from './core/cidr.js';
+import { type Addr, addrKey, type Cidr, formatAddr, formatCidr, parseAddr } from './core/cidr.js';
 import { identify } from './core/identify.js';
 import type { RecogEngine } from './core/recog.js';
 import { addrAllowed, countTargets, expandTargets } from './core/scope.js';
@@ -21,7 +21,9 @@ import {
   createScan,
   getScan,
   recordService,
+  recordServices,
   type ScanOptionsRecord,
+  type ServiceRecord,
 } from './store.js';
 
 export const SCAN_DEFAULTS = {
@@ -187,6 +189,16 @@ export async function runScan(
   let lastCheckpoint = performance.now();
   let failure: unknown;
   const grab = req.grab ?? true;
+  // open ports are written in batches, one transaction each; a checkpoint flushes first, so the
+  // resume point never passes an observation that is not stored
+  let pending: ServiceRecord[] = [];
+  let writing: Promise<void> = Promise.resolve();
+  const flush = () => {
+    const batch = pending;
+    pending = [];
+    writing = writing.then(() => recordServices(store, batch));
+    return writing;
+  };
 
   const release = (host: string) => {
     const c = (perHostCount.get(host) ?? 1) - 1;
@@ -217,7 +229,7 @@ export async function runScan(
               fingerprintInputs: [],
             };
         const identity = identify(deps.engine, result.fingerprintInputs);
-        await recordService(store, {
+        pending.push({
           scanId,
           ip: host,
           port,
@@ -226,6 +238,7 @@ export async function runScan(
           identity,
           seen: now().toISOString(),
         });
+        if (pending.length >= 256) await flush();
         openFound.push({
           ip: host,
           port,
@@ -248,6 +261,7 @@ export async function runScan(
     if (!force && performance.now() - lastCheckpoint < 1000) return;
     lastCheckpoint = performance.now();
     const done = inflight.size ? Math.min(...inflight) : next;
+    await flush();
     await checkpointScan(store, scanId, done);
   };
 
@@ -284,6 +298,9 @@ export async function runScan(
     launched++;
     void work(next, host, port);
     next++;
+    // yield to the event loop often: a connect that completed must be seen before its
+    // timeout timer fires (timers run before I/O in each loop turn)
+    if ((launched & 31) === 0) await new Promise<void>((r) => setImmediate(r));
     if ((launched & 255) === 0) await checkpoint();
   }
   while (inflight.size > 0) {
@@ -291,35 +308,45 @@ export async function runScan(
       slotWaiter = r;
     });
   }
+  await flush();
   if (failure) {
     await checkpoint(true);
     await checkpointScan(store, scanId, Math.min(next, total), 'interrupted');
     throw failure;
   }
   if (options.udp && grab && !deps.signal?.aborted) {
-    for (const host of liveHosts) {
-      for (const { port, result } of await grabUdp(host, {
-        timeoutMs: Math.min(options.timeoutMs, 1000),
-        id: `${scanId}-${host}`,
-      })) {
-        const identity = identify(deps.engine, result.fingerprintInputs);
-        await recordService(store, {
-          scanId,
-          ip: host,
-          port,
-          transport: 'udp',
-          grab: result,
-          identity,
-          seen: now().toISOString(),
-        });
-        openFound.push({
-          ip: host,
-          port,
-          transport: 'udp',
-          protocol: result.protocol,
-          vendor: identity.vendor,
-          product: identity.product,
-        });
+    // unicast SSDP / WS-Discovery to each live host, a few hosts at a time
+    const hosts = [...liveHosts];
+    const udpTimeout = Math.min(options.timeoutMs, 1000);
+    for (let i = 0; i < hosts.length; i += 32) {
+      const batch = hosts.slice(i, i + 32);
+      const answers = await Promise.all(
+        batch.map(async (host) => ({
+          host,
+          replies: await grabUdp(host, { timeoutMs: udpTimeout, id: `${scanId}-${host}` }),
+        })),
+      );
+      for (const { host, replies } of answers) {
+        for (const { port, result } of replies) {
+          const identity = identify(deps.engine, result.fingerprintInputs);
+          await recordService(store, {
+            scanId,
+            ip: host,
+            port,
+            transport: 'udp',
+            grab: result,
+            identity,
+            seen: now().toISOString(),
+          });
+          openFound.push({
+            ip: host,
+            port,
+            transport: 'udp',
+            protocol: result.protocol,
+            vendor: identity.vendor,
+            product: identity.product,
+          });
+        }
       }
     }
   }
@@ -332,7 +359,9 @@ export async function runScan(
     interrupted ? undefined : now().toISOString(),
   );
   progress.done(`${openFound.length} open of ${total} probes`);
-  openFound.sort((x, y) => (x.ip < y.ip ? -1 : x.ip > y.ip ? 1 : x.port - y.port));
+  const sortKey = (o: { ip: string; port: number; transport: string }) =>
+    `${addrKey(parseAddr(o.ip))}|${String(o.port).padStart(5, '0')}|${o.transport}`;
+  openFound.sort((x, y) => (sortKey(x) < sortKey(y) ? -1 : sortKey(x) > sortKey(y) ? 1 : 0));
   return {
     scan: scanId,
     status: interrupted ? 'interrupted' : 'done',

@@ -140,7 +140,7 @@ export async function search(
     last_seen: string;
   }>`select s.ip, s.port, s.transport, s.protocol, s.vendor, s.product, s.version, s.title, s.auth_required, s.last_seen
      from exposure_service s where ${where}
-     order by s.last_seen desc, s.ip_key, s.port, s.transport limit ${limit}`.execute(db);
+     order by s.id desc limit ${limit}`.execute(db);
   const findingsBy = new Map<string, string[]>();
   if (rows.rows.length) {
     const fr = await db

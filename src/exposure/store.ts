@@ -121,61 +121,69 @@ export interface ServiceRecord {
 
 /** Store one observation and fold it into the service's current state, atomically. */
 export async function recordService(store: Store, rec: ServiceRecord): Promise<void> {
-  const raw =
-    rec.grab.raw.length > BANNER_CAP ? rec.grab.raw.subarray(0, BANNER_CAP) : rec.grab.raw;
-  const banner = bannerText(raw);
-  const ipKey = addrKey(parseAddr(rec.ip));
-  const http = rec.grab.data.http;
-  const data = JSON.stringify({
-    ...rec.grab.data,
-    fingerprint: rec.identity.params,
-    matched: rec.identity.matched,
-  });
-  const id = rec.identity;
-  const fields = {
-    protocol: rec.grab.protocol,
-    vendor: id.vendor,
-    product: id.product,
-    version: id.version,
-    device_type: id.deviceType,
-    cpe: id.cpe,
-    title: http?.title ?? null,
-    http_status: http?.status ?? null,
-    cert_cn: rec.grab.data.tls?.subject_cn ?? null,
-    auth_required: rec.grab.authRequired === null ? null : rec.grab.authRequired ? 1 : 0,
-    banner,
-    data,
-    last_seen: rec.seen,
-    scan_id: rec.scanId,
-  };
+  await recordServices(store, [rec]);
+}
+
+/** Store many observations in one transaction (the scanner batches its writes). */
+export async function recordServices(store: Store, recs: readonly ServiceRecord[]): Promise<void> {
+  if (recs.length === 0) return;
   await store.db.transaction().execute(async (trx) => {
-    await trx
-      .insertInto('exposure_banner')
-      .values({
-        scan_id: rec.scanId,
-        ip: rec.ip,
-        ip_key: ipKey,
-        port: rec.port,
-        transport: rec.transport,
+    for (const rec of recs) {
+      const raw =
+        rec.grab.raw.length > BANNER_CAP ? rec.grab.raw.subarray(0, BANNER_CAP) : rec.grab.raw;
+      const banner = bannerText(raw);
+      const ipKey = addrKey(parseAddr(rec.ip));
+      const http = rec.grab.data.http;
+      const data = JSON.stringify({
+        ...rec.grab.data,
+        fingerprint: rec.identity.params,
+        matched: rec.identity.matched,
+      });
+      const id = rec.identity;
+      const fields = {
         protocol: rec.grab.protocol,
+        vendor: id.vendor,
+        product: id.product,
+        version: id.version,
+        device_type: id.deviceType,
+        cpe: id.cpe,
+        title: http?.title ?? null,
+        http_status: http?.status ?? null,
+        cert_cn: rec.grab.data.tls?.subject_cn ?? null,
+        auth_required: rec.grab.authRequired === null ? null : rec.grab.authRequired ? 1 : 0,
         banner,
-        banner_b64: Buffer.from(raw).toString('base64'),
         data,
-        seen: rec.seen,
-      })
-      .execute();
-    await trx
-      .insertInto('exposure_service')
-      .values({
-        ip: rec.ip,
-        ip_key: ipKey,
-        port: rec.port,
-        transport: rec.transport,
-        first_seen: rec.seen,
-        ...fields,
-      })
-      .onConflict((oc) => oc.columns(['ip_key', 'port', 'transport']).doUpdateSet(fields))
-      .execute();
+        last_seen: rec.seen,
+        scan_id: rec.scanId,
+      };
+      await trx
+        .insertInto('exposure_banner')
+        .values({
+          scan_id: rec.scanId,
+          ip: rec.ip,
+          ip_key: ipKey,
+          port: rec.port,
+          transport: rec.transport,
+          protocol: rec.grab.protocol,
+          banner,
+          banner_b64: Buffer.from(raw).toString('base64'),
+          data,
+          seen: rec.seen,
+        })
+        .execute();
+      await trx
+        .insertInto('exposure_service')
+        .values({
+          ip: rec.ip,
+          ip_key: ipKey,
+          port: rec.port,
+          transport: rec.transport,
+          first_seen: rec.seen,
+          ...fields,
+        })
+        .onConflict((oc) => oc.columns(['ip_key', 'port', 'transport']).doUpdateSet(fields))
+        .execute();
+    }
   });
 }
 

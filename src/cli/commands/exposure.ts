@@ -2,7 +2,6 @@
 import { MamoriError } from '../../shared/errors.js';
 import { formatTable } from '../../shared/text.js';
 import type { AreaSpec, CommandContext, VerbSpec } from '../types.js';
-import { notYet } from './_stub.js';
 
 const scope: VerbSpec = {
   summary: 'declare the ranges you own: scope add|list|remove',
@@ -113,6 +112,7 @@ const scan: VerbSpec = {
       type: 'boolean',
       description: 'also probe live hosts with unicast SSDP and WS-Discovery',
     },
+    'discovery-only': { type: 'boolean', description: 'find open ports only, no banner grabs' },
     resume: { type: 'string', value: '<scan>', description: 'resume an interrupted scan' },
   },
   positionals: { min: 0, name: 'targets…' },
@@ -132,6 +132,7 @@ const scan: VerbSpec = {
       targets: positionals,
       ports: ex.parsePorts(typeof values.ports === 'string' ? values.ports : 'camera'),
       udp: values.udp === true,
+      grab: values['discovery-only'] !== true,
     };
     const opt = (k: 'rate' | 'concurrency' | 'perHost' | 'timeoutMs' | 'retries', flag: string) => {
       const v = num(values[flag], flag);
@@ -293,6 +294,90 @@ const audit: VerbSpec = {
   },
 };
 
+const diff: VerbSpec = {
+  summary: 'services that appeared or disappeared between two scans',
+  usage: 'mamori exposure diff [--since <scan>] [--until <scan>] [--json]',
+  examples: ['mamori exposure diff', 'mamori exposure diff --since 3 --json'],
+  options: {
+    since: {
+      type: 'string',
+      value: '<scan>',
+      description: 'the earlier scan (default: the one before the latest)',
+    },
+    until: {
+      type: 'string',
+      value: '<scan>',
+      description: 'the later scan (default: the latest finished)',
+    },
+  },
+  async run(ctx, { values }) {
+    const ex = await import('../../exposure/index.js');
+    const r = await ex.diffScans(
+      await ctx.store(),
+      num(values.since, 'since'),
+      num(values.until, 'until'),
+    );
+    ctx.print(r, () =>
+      [
+        `scan ${r.from} → scan ${r.to}: ${r.appeared.length} appeared, ${r.disappeared.length} disappeared`,
+        ...r.appeared.map((x) => `+ ${x.ip}:${x.port}/${x.transport} ${x.protocol ?? ''}`),
+        ...r.disappeared.map((x) => `- ${x.ip}:${x.port}/${x.transport} ${x.protocol ?? ''}`),
+      ].join('\n'),
+    );
+    return 0;
+  },
+};
+
+const importVerb: VerbSpec = {
+  summary: 'import nmap XML or masscan JSON results as a scan',
+  usage: 'mamori exposure import <nmap.xml|masscan.json> [--json]',
+  examples: ['mamori exposure import scan.xml', 'mamori exposure import masscan.json --json'],
+  positionals: { min: 1, max: 1, name: 'file' },
+  async run(ctx, { positionals }) {
+    const { readFileSync } = await import('node:fs');
+    const ex = await import('../../exposure/index.js');
+    const file = positionals[0]!;
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (err) {
+      throw new MamoriError('E_INPUT', `cannot read ${file}`, { cause: err });
+    }
+    const r = await ex.importResults(await ctx.store(), text, file);
+    ctx.print(
+      r,
+      () => `imported ${r.services} open port(s) on ${r.hosts} host(s) as scan ${r.scan}`,
+    );
+    return 0;
+  },
+};
+
+const exportVerb: VerbSpec = {
+  summary: 'export the current services as json, csv or nmap-xml',
+  usage: 'mamori exposure export --format json|csv|nmap-xml [--output <file>]',
+  examples: [
+    'mamori exposure export --format csv > services.csv',
+    'mamori exposure export --format nmap-xml --output services.xml',
+  ],
+  options: {
+    format: { type: 'string', value: '<fmt>', description: 'json, csv or nmap-xml (default json)' },
+    output: { type: 'string', value: '<file>', description: 'write to a file instead of stdout' },
+  },
+  async run(ctx, { values }) {
+    const ex = await import('../../exposure/index.js');
+    const text = ex.formatExport(
+      await ex.exportRows(await ctx.store()),
+      typeof values.format === 'string' ? values.format : 'json',
+    );
+    if (typeof values.output === 'string') {
+      const { writeFileSync, renameSync } = await import('node:fs');
+      writeFileSync(`${values.output}.tmp`, text);
+      renameSync(`${values.output}.tmp`, values.output);
+    } else ctx.io.stdout(text);
+    return 0;
+  },
+};
+
 export const area: AreaSpec = {
   name: 'exposure',
   summary: 'scan and index your own address ranges: banners, fingerprints, default passwords',
@@ -301,8 +386,8 @@ export const area: AreaSpec = {
     scan,
     'audit-credentials': audit,
     search: searchVerb,
-    diff: notYet('services that appeared or disappeared', 'mamori exposure diff [--since <scan>]'),
-    import: notYet('import nmap XML or masscan JSON', 'mamori exposure import <file>'),
-    export: notYet('export results', 'mamori exposure export --format json|csv|nmap-xml'),
+    diff,
+    import: importVerb,
+    export: exportVerb,
   },
 };
