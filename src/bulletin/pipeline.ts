@@ -86,7 +86,7 @@ function fromHex(hex: string): Uint32Array {
 interface ClusterState {
   clusterer: StoryClusterer;
   /** Recent articles' signatures for near-duplicate checks. */
-  recent: { id: number; sig: Uint32Array; storyId: number }[];
+  recent: { id: number; sig: Uint32Array; storyId: number; time: number }[];
 }
 
 async function loadClusterer(
@@ -130,7 +130,7 @@ async function loadClusterer(
     f.sig = fromHex(r.minhash);
     const sid = Number(r.story_id);
     byStory.set(sid, [...(byStory.get(sid) ?? []), f]);
-    recent.push({ id: Number(r.id), sig: f.sig, storyId: sid });
+    recent.push({ id: Number(r.id), sig: f.sig, storyId: sid, time: f.time });
   }
   for (const [sid, members] of byStory) clusterer.restore(sid, members);
   return { clusterer, recent };
@@ -258,7 +258,7 @@ export async function fetchAll(db: Db, opts: FetchOptions): Promise<FetchReport>
           let duplicateOf: number | null = null;
           let dupStory: number | undefined;
           for (const r of state.recent) {
-            if (minhashSimilarity(r.sig, f.sig) >= 0.9) {
+            if (Math.abs(r.time - f.time) <= windowMs && minhashSimilarity(r.sig, f.sig) >= 0.9) {
               duplicateOf = r.id;
               dupStory = r.storyId;
               break;
@@ -305,7 +305,7 @@ export async function fetchAll(db: Db, opts: FetchOptions): Promise<FetchReport>
               })
               .returning('id')
               .executeTakeFirstOrThrow();
-            state.recent.push({ id: Number(ins.id), sig: f.sig, storyId });
+            state.recent.push({ id: Number(ins.id), sig: f.sig, storyId, time });
             touched.add(storyId);
             return duplicateOf !== null ? 'near-dup' : 'new';
           });

@@ -1,6 +1,6 @@
 /**
  * `mamori bulletin …` as a user runs it: the built CLI spawned against a local corpus server,
- * on SQLite and (when MAMORI_TEST_PG is set) PostgreSQL. Also the read API and the dashboard.
+ * on SQLite. Also the read API and the dashboard.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,7 +13,9 @@ import { runMamori } from '../helpers/cli.js';
 import { freshSpec, testBackends } from '../helpers/db.js';
 import { type CorpusServer, startCorpusServer } from './corpus-server.js';
 
-for (const backend of testBackends()) {
+// The CLI on SQLite; the same store code runs on PostgreSQL in pipeline.test.ts (spawning the
+// CLI is the slow part, so it is not repeated per backend).
+for (const backend of testBackends().filter((b) => b === 'sqlite')) {
   describe(`mamori bulletin CLI (${backend})`, () => {
     let srv: CorpusServer;
     let spec: string;
@@ -21,7 +23,10 @@ for (const backend of testBackends()) {
     let dir: string;
     let issueId = 0;
     const m = (args: string[], env: Record<string, string> = {}) =>
-      runMamori(['bulletin', ...args, '--db', spec], { env: { MAMORI_DB: '', ...env }, timeoutMs: 120_000 });
+      runMamori(['bulletin', ...args, '--db', spec], {
+        env: { MAMORI_DB: '', ...env },
+        timeoutMs: 120_000,
+      });
 
     beforeAll(async () => {
       srv = await startCorpusServer();
@@ -35,18 +40,37 @@ for (const backend of testBackends()) {
     });
 
     it('source add / list, with bad input refused (exit 2)', async () => {
-      const a = await m(['source', 'add', srv.feedUrl('jiho'), '--name', 'サイバー時報', '--lang', 'ja', '--json']);
+      const a = await m([
+        'source',
+        'add',
+        srv.feedUrl('jiho'),
+        '--name',
+        'サイバー時報',
+        '--lang',
+        'ja',
+        '--json',
+      ]);
       expect(a.code).toBe(0);
-      expect(JSON.parse(a.stdout)).toMatchObject({ created: true, source: { name: 'サイバー時報', lang: 'ja' } });
+      expect(JSON.parse(a.stdout)).toMatchObject({
+        created: true,
+        source: { name: 'サイバー時報', lang: 'ja' },
+      });
       expect((await m(['source', 'add', srv.feedUrl('ledger')])).code).toBe(0);
       expect((await m(['source', 'add', srv.feedUrl('secwire')])).code).toBe(0);
-      expect((await m(['source', 'add', `${srv.base}/bad/loop-a`, '--name', 'looping'])).code).toBe(0);
+      expect((await m(['source', 'add', `${srv.base}/bad/loop-a`, '--name', 'looping'])).code).toBe(
+        0,
+      );
       const bad = await m(['source', 'add', 'gopher://x/', '--json']);
       expect(bad.code).toBe(2);
       expect(JSON.parse(bad.stderr).error.code).toBe('E_INPUT');
       expect((await m(['source', 'add', srv.feedUrl('patch'), '--lang', 'fr'])).code).toBe(2);
       const list = JSON.parse((await m(['source', 'list', '--json'])).stdout);
-      expect(list.sources.map((s: { name: string }) => s.name)).toEqual(['サイバー時報', '127.0.0.1:' + new URL(srv.base).port, '127.0.0.1:' + new URL(srv.base).port, 'looping']);
+      expect(list.sources.map((s: { name: string }) => s.name)).toEqual([
+        'サイバー時報',
+        '127.0.0.1:' + new URL(srv.base).port,
+        '127.0.0.1:' + new URL(srv.base).port,
+        'looping',
+      ]);
     });
 
     it('fetch: a failing source is shown, the others run (exit 0)', async () => {
@@ -54,7 +78,9 @@ for (const backend of testBackends()) {
       expect(r.code).toBe(0);
       const rep = JSON.parse(r.stdout);
       expect(rep.newArticles).toBeGreaterThan(25);
-      expect(rep.sources.find((s: { name: string }) => s.name === 'looping')).toMatchObject({ status: 'error' });
+      expect(rep.sources.find((s: { name: string }) => s.name === 'looping')).toMatchObject({
+        status: 'error',
+      });
       const text = await m(['source', 'list']);
       expect(text.stdout).toMatch(/looping.*error.*redirect loop/);
     });
@@ -65,7 +91,8 @@ for (const backend of testBackends()) {
       const j = JSON.parse(r.stdout);
       expect(Object.keys(j).sort()).toEqual(['id', 'items']);
       expect(j.items.length).toBeGreaterThan(10);
-      for (const it of j.items) expect(Object.keys(it).sort()).toEqual(['ids', 'sources', 'summary', 'tags', 'title']);
+      for (const it of j.items)
+        expect(Object.keys(it).sort()).toEqual(['ids', 'sources', 'summary', 'tags', 'title']);
       const dmm = j.items.find((i: { title: string }) => i.title.includes('DMM'));
       expect(dmm.sources.length).toBe(3);
       expect(dmm.summary.length).toBe(3);
@@ -83,7 +110,9 @@ let t = readFileSync(f, 'utf8');
 t = t.replace('<!-- the editor writes here -->', 'Update wallets and move funds to cold storage.');
 writeFileSync(f, t);`,
       );
-      const r = await m(['edit', String(issueId), '--json'], { EDITOR: `${process.execPath} ${script}` });
+      const r = await m(['edit', String(issueId), '--json'], {
+        EDITOR: `${process.execPath} ${script}`,
+      });
       expect(r.code).toBe(0);
       expect((await m(['edit', '999999'], { EDITOR: 'true' })).code).toBe(2);
       const failing = await m(['edit', String(issueId)], { EDITOR: 'false' });
@@ -92,7 +121,15 @@ writeFileSync(f, t);`,
 
     it('publish writes Markdown, safe HTML, RSS and Atom', async () => {
       const out = join(dir, 'public');
-      const r = await m(['publish', String(issueId), '--out', out, '--base-url', 'https://news.example.org/', '--json']);
+      const r = await m([
+        'publish',
+        String(issueId),
+        '--out',
+        out,
+        '--base-url',
+        'https://news.example.org/',
+        '--json',
+      ]);
       expect(r.code).toBe(0);
       const paths = JSON.parse(r.stdout);
       for (const k of ['markdown', 'html', 'rss', 'atom']) expect(existsSync(paths[k])).toBe(true);
@@ -114,7 +151,9 @@ writeFileSync(f, t);`,
         const app = createApp({ store, version: 'test' });
         const res = await app.request('/api/v1/bulletin/issues');
         expect(res.status).toBe(200);
-        const body = (await res.json()) as { issues: { id: number; status: string; items: unknown[] }[] };
+        const body = (await res.json()) as {
+          issues: { id: number; status: string; items: unknown[] }[];
+        };
         expect(body.issues.find((i) => i.id === issueId)).toMatchObject({ status: 'published' });
         expect((await app.request(`/api/v1/bulletin/issues/${issueId}`)).status).toBe(200);
         expect((await app.request('/api/v1/bulletin/issues/999999')).status).toBe(404);

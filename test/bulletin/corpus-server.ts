@@ -119,6 +119,24 @@ export function servedArticles(corpus: Corpus, copies = 1): ServedArticle[] {
         });
       });
     }
+    // A syndicated reprint: Patch Notes Daily republishes SecWire's Colonial Pipeline report
+    // word for word under its own headline (near-duplicate dedup must catch it).
+    const colonial = corpus.stories.find((s) => s.id === 'colonial');
+    const original = colonial?.articles.find((a) => a.outlet === 'secwire');
+    if (colonial && original) {
+      const slug = `colonial-reprint${suffix}`;
+      out.push({
+        outlet: byId.get('patch')!,
+        gold: `colonial${suffix}`,
+        storyId: 'colonial',
+        copy,
+        slug,
+        title: 'Ransomware forces fuel pipeline shutdown (syndicated)',
+        body: original.body,
+        time: BASE_TIME + shift + (original.day + 1) * DAY,
+        path: `/patch/${slug}.html`,
+      });
+    }
     corpus.distractors.forEach((a, i) => {
       const slug = `distractor-${i}${suffix}`;
       out.push({

@@ -41,8 +41,17 @@ for (const backend of testBackends()) {
       t = await freshStore(backend);
       srv = await startCorpusServer();
       const iso = new Date(NOW).toISOString();
-      for (const o of srv.corpus.outlets) await addSource(t.store.db, srv.feedUrl(o.id), { name: o.name, lang: o.lang }, iso);
-      for (const [k, path] of Object.entries({ html: '/bad/html', truncated: '/bad/truncated', huge: '/bad/huge', loop: '/bad/loop-a', hang: '/bad/hang', hostile: '/bad/hostile', undeclared: '/bad/undeclared' })) {
+      for (const o of srv.corpus.outlets)
+        await addSource(t.store.db, srv.feedUrl(o.id), { name: o.name, lang: o.lang }, iso);
+      for (const [k, path] of Object.entries({
+        html: '/bad/html',
+        truncated: '/bad/truncated',
+        huge: '/bad/huge',
+        loop: '/bad/loop-a',
+        hang: '/bad/hang',
+        hostile: '/bad/hostile',
+        undeclared: '/bad/undeclared',
+      })) {
         bad[k] = `${srv.base}${path}`;
         await addSource(t.store.db, bad[k]!, { name: `bad-${k}` }, iso);
       }
@@ -65,7 +74,9 @@ for (const backend of testBackends()) {
       const byName = new Map(first.sources.map((s) => [s.name, s]));
       for (const o of srv.corpus.outlets) {
         expect(byName.get(o.name)).toMatchObject({ status: 'ok' });
-        expect(byName.get(o.name)!.newArticles).toBe(srv.articles.filter((a) => a.outlet.id === o.id).length);
+        expect(byName.get(o.name)!.newArticles).toBe(
+          srv.articles.filter((a) => a.outlet.id === o.id).length,
+        );
       }
     });
 
@@ -90,33 +101,57 @@ for (const backend of testBackends()) {
     });
 
     it('decodes Japanese text from Shift_JIS, EUC-JP and ISO-2022-JP feeds', async () => {
-      const titles = (await t.store.db.selectFrom('bulletin_article').select('title').execute()).map((r) => r.title);
+      const titles = (
+        await t.store.db.selectFrom('bulletin_article').select('title').execute()
+      ).map((r) => r.title);
       expect(titles).toContain('DMM Bitcoinから4502.9BTCが不正流出、約482億円相当'); // Shift_JIS RDF
       expect(titles).toContain('暗号資産交換業者で482億円相当のビットコイン流出'); // EUC-JP, declared in XML only
       expect(titles).toContain('コインチェックからNEM約580億円分が流出'); // ISO-2022-JP Atom
     });
 
     it('stores only sanitized HTML from hostile feeds and pages', async () => {
-      const rows = await t.store.db.selectFrom('bulletin_article').select(['content_html', 'title']).execute();
+      const rows = await t.store.db
+        .selectFrom('bulletin_article')
+        .select(['content_html', 'title'])
+        .execute();
       for (const r of rows) expect(unsafeReasons(r.content_html)).toEqual([]);
       const hostile = rows.find((r) => r.title.includes('Evil title'))!;
       expect(hostile.content_html).not.toMatch(/script|onclick|javascript:/i);
     });
 
     it('dedups by canonical URL: tracking parameters are dropped and a second fetch adds nothing', async () => {
-      const urls = (await t.store.db.selectFrom('bulletin_article').select('canonical_url').execute()).map((r) => r.canonical_url);
+      const urls = (
+        await t.store.db.selectFrom('bulletin_article').select('canonical_url').execute()
+      ).map((r) => r.canonical_url);
       expect(urls.some((u) => u.includes('utm_'))).toBe(false);
       const second = await fetchAll(t.store.db, {
         now: () => NOW + 3_600_000,
         feedLimits: { hostDelayMs: 5, timeoutMs: 1500 },
         pageLimits: { hostDelayMs: 5, timeoutMs: 1500 },
-        sourceIds: (await listSources(t.store.db)).filter((s) => !s.name.startsWith('bad-')).map((s) => s.id),
+        sourceIds: (await listSources(t.store.db))
+          .filter((s) => !s.name.startsWith('bad-'))
+          .map((s) => s.id),
       });
       // The corpus server answers 304 to the stored ETag: conditional GET.
       expect(second.sources.every((s) => s.status === 'not-modified')).toBe(true);
       expect(second.newArticles).toBe(0);
       expect(srv.log.filter((l) => l.path.startsWith('/feeds/') && l.conditional).length).toBe(6);
     }, 60_000);
+
+    it('marks a syndicated reprint as a near-duplicate inside its story', async () => {
+      const rows = await t.store.db
+        .selectFrom('bulletin_article')
+        .select(['title', 'duplicate_of', 'story_id'])
+        .execute();
+      const reprint = rows.find((r) => r.title.includes('syndicated'))!;
+      const original = rows.find((r) => r.title === 'DarkSide ransomware shuts Colonial Pipeline')!;
+      // Whichever of the two was stored second is marked as the duplicate of the other.
+      expect([reprint.duplicate_of, original.duplicate_of].filter((d) => d !== null).length).toBe(
+        1,
+      );
+      expect(Number(reprint.story_id)).toBe(Number(original.story_id));
+      expect(rows.filter((r) => r.duplicate_of !== null).length).toBe(1);
+    });
 
     it('is polite: requests to one host are spaced by the host delay', () => {
       const times = srv.log.map((l) => l.at);
@@ -166,9 +201,15 @@ for (const backend of testBackends()) {
       const r = await importOpml(t.store.db, opml, new Date(NOW).toISOString());
       expect(r.added).toBe(1);
       expect((await listSources(t.store.db)).find((s) => s.url === removed.url)).toBeDefined();
-      await expect(importOpml(t.store.db, '<html></html>', '')).rejects.toMatchObject({ code: 'E_INPUT' });
-      await expect(addSource(t.store.db, 'gopher://x/', {}, '')).rejects.toMatchObject({ code: 'E_INPUT' });
-      await expect(removeSource(t.store.db, '99999')).rejects.toMatchObject({ code: 'E_NOT_FOUND' });
+      await expect(importOpml(t.store.db, '<html></html>', '')).rejects.toMatchObject({
+        code: 'E_INPUT',
+      });
+      await expect(addSource(t.store.db, 'gopher://x/', {}, '')).rejects.toMatchObject({
+        code: 'E_INPUT',
+      });
+      await expect(removeSource(t.store.db, '99999')).rejects.toMatchObject({
+        code: 'E_NOT_FOUND',
+      });
     });
   });
 }

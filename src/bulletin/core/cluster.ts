@@ -108,7 +108,8 @@ export function features(a: ClusterInput, ja?: JaTokenizer): ArticleFeatures {
     key: a.key,
     time: a.time,
     outlet: a.outlet,
-    sig: minhash(shingles(all, 4)),
+    // The body alone signs the article, so a reprint under a new headline is still a near-duplicate.
+    sig: minhash(shingles(body.length >= 200 ? body : all, 4)),
     titleWords: new Set(contentWords(a.title, a.lang, ja)),
     ents: entities(all),
     figures: numbers(all),
