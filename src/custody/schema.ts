@@ -2,6 +2,110 @@
  * Row types of the custody area's tables (all prefixed `custody_`), for Kysely. Types only.
  * The tables themselves are created by `src/storage/migrations/custody.ts`.
  */
+import type { Generated } from 'kysely';
 
-/** Add one property per table: `custody_example: CustodyExampleTable`. */
-export type CustodyTables = Record<never, never>;
+export interface CustodyWalletTable {
+  id: Generated<number>;
+  name: string;
+  tier: string;
+  network: string;
+  threshold: number;
+  cosigners: number;
+  descriptor: string;
+  /** The encrypted hot cosigner key file (JSON), never a key in clear. */
+  hot_key: string | null;
+  next_receive: Generated<number>;
+  next_change: Generated<number>;
+  gap_limit: Generated<number>;
+  float_cap: number | null;
+  created_at: string;
+}
+
+export interface CustodyAddressTable {
+  id: Generated<number>;
+  wallet_id: number;
+  branch: number;
+  idx: number;
+  address: string;
+  script: string;
+  label: string | null;
+  created_at: string;
+}
+
+export interface CustodyUtxoTable {
+  id: Generated<number>;
+  wallet_id: number;
+  txid: string;
+  vout: number;
+  value: number;
+  address: string;
+  height: number | null;
+  spent_txid: string | null;
+  spent_height: number | null;
+  seen_at: string;
+}
+
+export interface CustodyPolicyTable {
+  wallet_id: number;
+  rules: string;
+  updated_at: string;
+}
+
+export interface CustodyWithdrawalTable {
+  id: Generated<number>;
+  wallet_id: number;
+  to_address: string;
+  amount: number;
+  status: string;
+  decision: string;
+  requested_by: string;
+  requested_at: string;
+  eligible_at: string | null;
+  psbt_id: number | null;
+  txid: string | null;
+}
+
+export interface CustodyApprovalTable {
+  id: Generated<number>;
+  withdrawal_id: number;
+  approver: string;
+  at: string;
+}
+
+export interface CustodyPsbtTable {
+  id: Generated<number>;
+  wallet_id: number;
+  txid: string;
+  psbt: string;
+  withdrawal_ids: string;
+  fee: number;
+  status: string;
+  created_at: string;
+}
+
+export interface CustodyStateTable {
+  key: string;
+  value: string;
+}
+
+export interface CustodyAuditTable {
+  seq: number;
+  at: string;
+  actor: string;
+  action: string;
+  data: string;
+  prev_hash: string;
+  hash: string;
+}
+
+export interface CustodyTables {
+  custody_wallet: CustodyWalletTable;
+  custody_address: CustodyAddressTable;
+  custody_utxo: CustodyUtxoTable;
+  custody_policy: CustodyPolicyTable;
+  custody_withdrawal: CustodyWithdrawalTable;
+  custody_approval: CustodyApprovalTable;
+  custody_psbt: CustodyPsbtTable;
+  custody_state: CustodyStateTable;
+  custody_audit: CustodyAuditTable;
+}

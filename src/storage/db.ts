@@ -19,6 +19,7 @@ import {
 } from 'kysely';
 import { MamoriError } from '../shared/errors.js';
 import { allMigrations } from './migrations/index.js';
+import type { MigrationSet } from './migrations/types.js';
 import type { Database } from './schema.js';
 
 export type Backend = 'sqlite' | 'postgres';
@@ -199,8 +200,7 @@ async function openPostgres(url: string, options: OpenDbOptions): Promise<Store>
   return { db, backend: 'postgres', display, close: () => db.destroy() };
 }
 
-function migrator(store: Store): Migrator {
-  const migrations = allMigrations();
+function migrator(store: Store, migrations: MigrationSet): Migrator {
   return new Migrator({
     db: store.db,
     provider: { getMigrations: async () => migrations },
@@ -219,8 +219,11 @@ export interface SchemaState {
   pending: string[];
 }
 
-export async function schemaState(store: Store): Promise<SchemaState> {
-  const known = Object.keys(allMigrations()).sort();
+export async function schemaState(
+  store: Store,
+  migrations: MigrationSet = allMigrations(),
+): Promise<SchemaState> {
+  const known = Object.keys(migrations).sort();
   let applied: string[] = [];
   const tables = await store.db.introspection.getTables({ withInternalKyselyTables: true });
   if (tables.some((t) => t.name === MIGRATION_TABLE)) {
@@ -239,8 +242,8 @@ export async function schemaState(store: Store): Promise<SchemaState> {
   };
 }
 
-async function assertNotNewer(store: Store): Promise<SchemaState> {
-  const state = await schemaState(store);
+async function assertNotNewer(store: Store, migrations?: MigrationSet): Promise<SchemaState> {
+  const state = await schemaState(store, migrations);
   if (state.unknown.length > 0) {
     throw new MamoriError(
       'E_SCHEMA',
@@ -251,11 +254,17 @@ async function assertNotNewer(store: Store): Promise<SchemaState> {
   return state;
 }
 
-/** Apply pending migrations in one transaction. Returns the names applied. */
-export async function migrate(store: Store): Promise<string[]> {
-  const state = await assertNotNewer(store);
+/**
+ * Apply pending migrations in one transaction: all of them or none. Returns the names applied.
+ * `migrations` defaults to the project's list (tests pass their own).
+ */
+export async function migrate(
+  store: Store,
+  migrations: MigrationSet = allMigrations(),
+): Promise<string[]> {
+  const state = await assertNotNewer(store, migrations);
   if (state.pending.length === 0) return [];
-  const result: MigrationResultSet = await migrator(store).migrateToLatest();
+  const result: MigrationResultSet = await migrator(store, migrations).migrateToLatest();
   if (result.error) {
     const failed = result.results?.find((r) => r.status === 'Error');
     throw new MamoriError(

@@ -1,7 +1,103 @@
 /**
  * Row types of the vuln area's tables (all prefixed `vuln_`), for Kysely. Types only.
  * The tables themselves are created by `src/storage/migrations/vuln.ts`.
+ *
+ * One vulnerability is one `vuln_advisory` with many names (`vuln_alias`); each source's own
+ * text of it is one `vuln_record` (natural key `source`, `external_id`), which owns its
+ * affected packages (`vuln_affected`) and CPE configurations (`vuln_cpe`).
  */
+import type { Generated } from 'kysely';
 
-/** Add one property per table: `vuln_example: VulnExampleTable`. */
-export type VulnTables = Record<never, never>;
+export interface VulnAdvisoryTable {
+  id: Generated<number>;
+  /** The name shown first: a CVE when one is known, else the first id seen. */
+  primary_id: string;
+  created: string;
+  updated: string;
+}
+
+export interface VulnAliasTable {
+  alias: string;
+  advisory_id: number;
+}
+
+export interface VulnRecordTable {
+  id: Generated<number>;
+  advisory_id: number;
+  /** osv | nvd | jvn */
+  source: string;
+  external_id: string;
+  title: string | null;
+  title_ja: string | null;
+  description: string | null;
+  description_ja: string | null;
+  published: string | null;
+  modified: string | null;
+  /** Registration time (JVN: DateFirstPublished / dcterms:issued), ISO UTC. */
+  registered: string | null;
+  withdrawn: string | null;
+  /** low | medium | high | critical | null */
+  severity: string | null;
+  /** Highest CVSS base score × 10, as an integer (9.8 → 98). */
+  cvss_score10: number | null;
+  cvss_v2: string | null;
+  cvss_v3: string | null;
+  cvss_v4: string | null;
+  /** JSON array of "CWE-79" strings. */
+  cwes: string;
+  /** JSON array of { type, url }. */
+  refs: string;
+  /** JSON array of every id and alias in the record. */
+  aliases: string;
+  content_hash: string;
+}
+
+export interface VulnAffectedTable {
+  id: Generated<number>;
+  record_id: number;
+  advisory_id: number;
+  /** As the source spells it: "PyPI", "Debian:12". */
+  ecosystem: string;
+  /** Lower-case family for lookups: "pypi", "debian". */
+  eco_key: string;
+  /** Normalised package name for lookups (PEP 503 for PyPI, lower-case elsewhere). */
+  name_key: string;
+  name: string;
+  purl: string | null;
+  /** JSON array of OSV ranges { type, repo?, events[] } (GIT kept). */
+  ranges: string;
+  /** JSON array of explicit affected versions. */
+  versions: string;
+}
+
+export interface VulnCpeTable {
+  id: Generated<number>;
+  record_id: number;
+  advisory_id: number;
+  cpe: string;
+  vendor: string;
+  product: string;
+  version_start_including: string | null;
+  version_start_excluding: string | null;
+  version_end_including: string | null;
+  version_end_excluding: string | null;
+  /** 1 = vulnerable configuration, 0 = running-on/platform. */
+  vulnerable: number;
+  /** high (NVD configurations) | low (JVN vendor/product). */
+  confidence: string;
+}
+
+export interface VulnSyncStateTable {
+  source: string;
+  key: string;
+  value: string;
+}
+
+export interface VulnTables {
+  vuln_advisory: VulnAdvisoryTable;
+  vuln_alias: VulnAliasTable;
+  vuln_record: VulnRecordTable;
+  vuln_affected: VulnAffectedTable;
+  vuln_cpe: VulnCpeTable;
+  vuln_sync_state: VulnSyncStateTable;
+}

@@ -15,7 +15,7 @@ import { honeypotWeb } from './routes/honeypot.js';
 import { traceWeb } from './routes/trace.js';
 import { vulnWeb } from './routes/vuln.js';
 import type { AreaWeb, WebDeps } from './types.js';
-import { layout, STYLESHEET } from './ui/layout.js';
+import { FAVICON, layout, STYLESHEET } from './ui/layout.js';
 
 export const AREA_WEBS: AreaWeb[] = [
   vulnWeb,
@@ -90,6 +90,12 @@ export function createApp(deps: WebDeps): Hono {
       },
       areas: AREA_WEBS.map((a) => a.name),
     });
+  });
+  app.get('/favicon.ico', (c) => c.redirect('/static/favicon.svg', 301));
+  app.get('/static/favicon.svg', (c) => {
+    c.header('content-type', 'image/svg+xml');
+    c.header('cache-control', 'public, max-age=86400');
+    return c.body(FAVICON);
   });
   app.get('/static/mamori.css', (c) => {
     c.header('content-type', 'text/css; charset=utf-8');

@@ -1,20 +1,350 @@
-/** `mamori vuln …` verbs. Owned by the vuln area. */
-import type { AreaSpec } from '../types.js';
-import { notYet } from './_stub.js';
+/** `mamori vuln …` verbs: thin shells over src/vuln/index.ts. Owned by the vuln area. */
+import { readFileSync } from 'node:fs';
+import { MamoriError } from '../../shared/errors.js';
+import { formatTable } from '../../shared/text.js';
+import type { AreaSpec, CommandContext } from '../types.js';
+
+const SOURCES = ['jvn', 'nvd', 'osv', 'all'] as const;
+const SEVERITIES = ['low', 'medium', 'high', 'critical'];
+const FORMATS = ['table', 'json', 'sarif', 'cyclonedx-vex'];
+const OSV_BASE = 'https://osv-vulnerabilities.storage.googleapis.com';
+
+function str(v: unknown): string | undefined {
+  return typeof v === 'string' ? v : undefined;
+}
+
+function readInput(path: string, ctx: CommandContext): string {
+  let bytes: Buffer;
+  try {
+    bytes = path === '-' ? readFileSync(0) : readFileSync(path);
+  } catch (err) {
+    throw new MamoriError(
+      'E_INPUT',
+      `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    );
+  }
+  void ctx;
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new MamoriError('E_INPUT', `${path}: not valid UTF-8 (wrong encoding?)`, {
+      hint: 'convert the file to UTF-8 first (iconv -f <encoding> -t utf-8)',
+    });
+  }
+}
 
 export const area: AreaSpec = {
   name: 'vuln',
   summary: 'vulnerability database (JVN iPedia, NVD, OSV), IPA-style stats, inventory checks',
   verbs: {
-    sync: notYet(
-      'download or import advisories',
-      'mamori vuln sync [--source jvn|nvd|osv|all] [--from <file|dir|zip|gz|url>] [--since <date>]',
-    ),
-    show: notYet('show one vulnerability by any alias', 'mamori vuln show <ID>'),
-    stats: notYet('IPA-style statistics', 'mamori vuln stats --by year|quarter|cwe'),
-    check: notYet(
-      'match an inventory against the store',
-      'mamori vuln check <inventory...> [--fail-on <sev>]',
-    ),
+    sync: {
+      summary: 'download or import advisories into the store',
+      usage:
+        'mamori vuln sync [--source jvn|nvd|osv|all] [--from <file|dir|zip|gz|url>] [--since <date>]',
+      description:
+        'Streams records one at a time into batched, transactional upserts: re-running is\nidempotent (and resumes an interrupted run). Malformed records are listed with file and\nposition; the good ones land. Aliases (JVNDB, CVE, GHSA, PYSEC) merge into one entry.',
+      examples: [
+        'mamori vuln sync --source osv --from ./advisory-database/vulns',
+        'mamori vuln sync --source osv --from PyPI-all.zip --json',
+      ],
+      options: {
+        source: {
+          type: 'string',
+          value: '<jvn|nvd|osv|all>',
+          description: 'which source',
+          default: 'osv',
+        },
+        from: {
+          type: 'string',
+          value: '<file|dir|zip|gz|url>',
+          description: 'local mirror or URL instead of the online default',
+        },
+        since: {
+          type: 'string',
+          value: '<date>',
+          description: 'only records modified on or after this date (online NVD/JVN)',
+        },
+        ecosystem: {
+          type: 'string',
+          multiple: true,
+          value: '<name>',
+          description: 'OSV ecosystems to download online (default PyPI, npm)',
+        },
+        'batch-size': {
+          type: 'string',
+          value: '<n>',
+          description: 'records per transaction',
+          default: '500',
+        },
+      },
+      async run(ctx, { values }) {
+        const source = str(values.source) ?? 'osv';
+        if (!(SOURCES as readonly string[]).includes(source))
+          throw new MamoriError('E_USAGE', `--source must be one of ${SOURCES.join('|')}`);
+        const batchSize = Number(values['batch-size'] ?? 500);
+        if (!Number.isInteger(batchSize) || batchSize < 1)
+          throw new MamoriError('E_USAGE', '--batch-size must be a positive integer');
+        const { syncFrom } = await import('../../vuln/index.js');
+        const store = await ctx.store();
+        const from = str(values.from);
+        const plans: { source: 'osv' | 'nvd' | 'jvn'; from: string }[] = [];
+        const sources =
+          source === 'all' ? (['osv', 'nvd', 'jvn'] as const) : [source as 'osv' | 'nvd' | 'jvn'];
+        for (const s of sources) {
+          if (from) plans.push({ source: s, from });
+          else if (s === 'osv') {
+            const ecos = (values.ecosystem as string[] | undefined) ?? ['PyPI', 'npm'];
+            for (const e of ecos)
+              plans.push({ source: 'osv', from: `${OSV_BASE}/${encodeURIComponent(e)}/all.zip` });
+          } else {
+            const { notImplemented } = await import('../../shared/errors.js');
+            throw notImplemented(`vuln sync --source ${s} (online)`);
+          }
+        }
+        const summaries = [];
+        for (const plan of plans) {
+          const progress = ctx.progress(`sync ${plan.source}`);
+          const s = await syncFrom(store, { ...plan, batchSize, progress, signal: ctx.signal });
+          progress.done();
+          summaries.push(s);
+          if (!ctx.json)
+            for (const e of s.errors)
+              ctx.io.stderr(
+                `mamori: ${e.file}${e.position ? `: ${e.position}` : ''}: ${e.message}\n`,
+              );
+        }
+        const total = summaries.reduce(
+          (t, s) => ({
+            records: t.records + s.records,
+            added: t.added + s.added,
+            updated: t.updated + s.updated,
+            unchanged: t.unchanged + s.unchanged,
+            withdrawn: t.withdrawn + s.withdrawn,
+            errors: t.errors + s.errors.length,
+          }),
+          { records: 0, added: 0, updated: 0, unchanged: 0, withdrawn: 0, errors: 0 },
+        );
+        ctx.print(
+          summaries.length === 1 ? summaries[0] : { sources: summaries, ...total },
+          () =>
+            `${total.records} records: ${total.added} added, ${total.updated} updated, ${total.unchanged} unchanged, ${total.withdrawn} withdrawn, ${total.errors} malformed`,
+        );
+        if (total.records === 0 && total.errors > 0) {
+          throw new MamoriError('E_INPUT', 'no usable record in the input', {
+            hint: 'see the errors above',
+          });
+        }
+        return 0;
+      },
+    },
+    show: {
+      summary: 'show one vulnerability by any alias (CVE, GHSA, PYSEC, JVNDB …)',
+      usage: 'mamori vuln show <ID> [--json]',
+      examples: ['mamori vuln show CVE-2021-44228', 'mamori vuln show JVNDB-2017-009608 --json'],
+      positionals: { min: 1, max: 1, name: 'ID' },
+      async run(ctx, { positionals }) {
+        const { lookup } = await import('../../vuln/index.js');
+        const id = positionals[0]!;
+        const d = await lookup(await ctx.store(), id);
+        if (!d)
+          throw new MamoriError('E_NOT_FOUND', `${id}: not in the store`, {
+            hint: 'run mamori vuln sync first, or check the id',
+          });
+        ctx.print(d, () => {
+          const lines = [
+            `${d.id}${d.aliases.length ? ` (${d.aliases.join(', ')})` : ''}`,
+            `severity: ${d.severity ?? 'unknown'}`,
+          ];
+          for (const r of d.records) {
+            lines.push(
+              '',
+              `[${r.source} ${r.id}]${r.withdrawn ? ` WITHDRAWN ${r.withdrawn}` : ''}`,
+            );
+            if (r.titleJa) lines.push(`  title (ja): ${r.titleJa}`);
+            if (r.title) lines.push(`  title: ${r.title}`);
+            if (r.descriptionJa) lines.push(`  description (ja): ${r.descriptionJa}`);
+            if (r.description)
+              lines.push(`  description: ${r.description.trim().replace(/\s*\n\s*/g, ' ')}`);
+            if (r.published) lines.push(`  published: ${r.published}`);
+            if (r.registered) lines.push(`  registered: ${r.registered}`);
+            if (r.cvss.v4) lines.push(`  CVSS v4: ${r.cvss.v4}`);
+            if (r.cvss.v3) lines.push(`  CVSS v3: ${r.cvss.v3}`);
+            if (r.cvss.v2) lines.push(`  CVSS v2: ${r.cvss.v2}`);
+            if (r.cvss.score !== null) lines.push(`  score: ${r.cvss.score} (${r.severity})`);
+            if (r.cwes.length) lines.push(`  CWE: ${r.cwes.join(', ')}`);
+            for (const ref of r.references.slice(0, 20))
+              lines.push(`  ref ${ref.type}: ${ref.url}`);
+          }
+          if (d.affected.length) {
+            lines.push(
+              '',
+              formatTable(
+                ['ecosystem', 'package', 'ranges', 'fixed'],
+                d.affected.map((a) => [
+                  a.ecosystem,
+                  a.name,
+                  a.ranges
+                    .map(
+                      (r) =>
+                        `${r.type}: ${r.events
+                          .map((e) =>
+                            Object.entries(e)
+                              .map(([k, v]) => `${k} ${v}`)
+                              .join(''),
+                          )
+                          .join(', ')}`,
+                    )
+                    .join('; ')
+                    .slice(0, 100),
+                  a.fixed.join(', ') || 'no fix yet',
+                ]),
+              ),
+            );
+          }
+          if (d.cpes.length)
+            lines.push(
+              '',
+              ...d.cpes.map(
+                (c) =>
+                  `  ${c.cpe} [${c.confidence}]${c.versionEndExcluding ? ` < ${c.versionEndExcluding}` : ''}${c.versionEndIncluding ? ` <= ${c.versionEndIncluding}` : ''}`,
+              ),
+            );
+          return lines.join('\n');
+        });
+        return 0;
+      },
+    },
+    stats: {
+      summary: 'IPA-style statistics (not implemented yet)',
+      usage:
+        'mamori vuln stats --by year|quarter|cwe [--source jvn] [--from <date>] [--to <date>] [--top N] [--svg <file>]',
+      positionals: { min: 0 },
+      strict: false,
+      async run() {
+        const { notImplemented } = await import('../../shared/errors.js');
+        throw notImplemented('mamori vuln stats');
+      },
+    },
+    check: {
+      summary: 'match an inventory (SBOM, lockfile, dpkg status, CPE list) against the store',
+      usage:
+        'mamori vuln check <inventory...> [--fail-on low|medium|high|critical] [--format table|json|sarif|cyclonedx-vex] | --host',
+      description:
+        'Inventories: CycloneDX JSON 1.4–1.6, SPDX JSON 2.3, package-lock.json v2/v3, pinned\nrequirements.txt, poetry.lock, /var/lib/dpkg/status, a list of CPE 2.3 names.\nExit 1 when a finding reaches --fail-on.',
+      examples: [
+        'mamori vuln check requirements.txt --fail-on high',
+        'mamori vuln check --host --format sarif',
+      ],
+      positionals: { min: 0, name: 'inventory' },
+      options: {
+        'fail-on': {
+          type: 'string',
+          value: '<severity>',
+          description: 'exit 1 at or above low|medium|high|critical',
+        },
+        format: {
+          type: 'string',
+          value: '<fmt>',
+          description: 'table|json|sarif|cyclonedx-vex (--json = json)',
+        },
+        host: {
+          type: 'boolean',
+          description: "this machine's dpkg database (/var/lib/dpkg/status)",
+        },
+      },
+      async run(ctx, { values, positionals }) {
+        const failOn = str(values['fail-on']);
+        if (failOn && !SEVERITIES.includes(failOn))
+          throw new MamoriError('E_USAGE', `--fail-on must be one of ${SEVERITIES.join('|')}`);
+        const format = str(values.format) ?? (ctx.json ? 'json' : 'table');
+        if (!FORMATS.includes(format))
+          throw new MamoriError('E_USAGE', `--format must be one of ${FORMATS.join('|')}`);
+        if (!values.host && positionals.length === 0)
+          throw new MamoriError('E_USAGE', 'give an inventory file or --host', {
+            hint: 'mamori vuln check requirements.txt',
+          });
+        const v = await import('../../vuln/index.js');
+        const { parse: parseToml } = await import('smol-toml');
+        const components: import('../../vuln/index.js').Component[] = [];
+        const unsupported: string[] = [];
+        const inputs: { name: string; text: string; host?: boolean }[] = positionals.map((p) => ({
+          name: p,
+          text: readInput(p, ctx),
+        }));
+        if (values.host)
+          inputs.push({
+            name: '/var/lib/dpkg/status',
+            text: readInput('/var/lib/dpkg/status', ctx),
+            host: true,
+          });
+        for (const input of inputs) {
+          let inv: import('../../vuln/index.js').Inventory;
+          try {
+            if (input.host) {
+              let release: { id: string; version?: string } | undefined;
+              try {
+                const osr = readFileSync('/etc/os-release', 'utf8');
+                const id = /^ID=["']?([^"'\n]+)/m.exec(osr)?.[1];
+                const ver = /^VERSION_ID=["']?([^"'\n]+)/m.exec(osr)?.[1];
+                if (id) release = ver ? { id, version: ver } : { id };
+              } catch {
+                release = undefined;
+              }
+              inv = v.parseDpkgStatus(input.text, release);
+            } else inv = v.parseInventory(input.name, input.text, parseToml);
+          } catch (err) {
+            if (err instanceof v.InventoryError)
+              throw new MamoriError('E_INPUT', `${input.name}: ${err.message}`);
+            throw err;
+          }
+          components.push(...inv.components);
+          unsupported.push(...inv.unsupported.map((u) => `${input.name}: ${u}`));
+        }
+        const result = await v.checkComponents(await ctx.store(), components);
+        unsupported.push(...result.unsupported);
+        if (!ctx.quiet) for (const u of unsupported) ctx.io.stderr(`unsupported: ${u}\n`);
+        const findings = result.findings;
+        if (format === 'json') ctx.io.stdout(`${JSON.stringify({ findings }, null, 2)}\n`);
+        else if (format === 'sarif')
+          ctx.io.stdout(
+            `${JSON.stringify(v.toSarif(findings, ctx.version, inputs[0]?.name ?? 'inventory'), null, 2)}\n`,
+          );
+        else if (format === 'cyclonedx-vex') {
+          const { randomUUID } = await import('node:crypto');
+          ctx.io.stdout(
+            `${JSON.stringify(v.toCycloneDxVex(findings, `urn:uuid:${randomUUID()}`, new Date().toISOString()), null, 2)}\n`,
+          );
+        } else {
+          ctx.io.stdout(
+            `${
+              findings.length
+                ? formatTable(
+                    [
+                      'package',
+                      'installed',
+                      'vulnerability',
+                      'severity',
+                      'update to',
+                      'confidence',
+                      'source',
+                    ],
+                    findings.map((f) => [
+                      f.package.name,
+                      f.package.version,
+                      [f.vulnerability.id, ...f.vulnerability.aliases].join(' '),
+                      f.vulnerability.severity ?? 'unknown',
+                      f.fixed.length ? f.fixed.join(', ') : 'no fix yet',
+                      f.confidence,
+                      f.source,
+                    ]),
+                  )
+                : 'no known vulnerabilities'
+            }\n${components.length} components checked, ${findings.length} findings, ${unsupported.length} unsupported\n`,
+          );
+        }
+        if (failOn && v.reachesFailOn(findings, failOn)) return 1;
+        return 0;
+      },
+    },
   },
 };

@@ -1,7 +1,100 @@
 /**
  * Migrations of the custody area's tables (prefixed `custody_`). Owned by the custody area.
  * Never edit a landed migration: add a new one. Names: `<yyyymmdd>_<nn>_custody_<what>`.
+ * Amounts are satoshi integers (bigint), times ISO-8601 UTC text. Only public keys and at most
+ * one encrypted hot cosigner key file per wallet are kept here, never a key in clear.
  */
+import type { Kysely } from 'kysely';
+import { addIdColumn, INT64 } from './helpers.js';
 import type { MigrationSet } from './types.js';
 
-export const custodyMigrations: MigrationSet = {};
+export const custodyMigrations: MigrationSet = {
+  '20261125_01_custody_wallet': {
+    async up(db: Kysely<unknown>) {
+      await addIdColumn(db.schema.createTable('custody_wallet'), db)
+        .addColumn('name', 'text', (c) => c.notNull().unique())
+        .addColumn('tier', 'text', (c) => c.notNull())
+        .addColumn('network', 'text', (c) => c.notNull())
+        .addColumn('threshold', 'integer', (c) => c.notNull())
+        .addColumn('cosigners', 'integer', (c) => c.notNull())
+        .addColumn('descriptor', 'text', (c) => c.notNull())
+        .addColumn('hot_key', 'text')
+        .addColumn('next_receive', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('next_change', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('gap_limit', 'integer', (c) => c.notNull().defaultTo(20))
+        .addColumn('float_cap', INT64)
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .execute();
+      await addIdColumn(db.schema.createTable('custody_address'), db)
+        .addColumn('wallet_id', INT64, (c) => c.notNull())
+        .addColumn('branch', 'integer', (c) => c.notNull())
+        .addColumn('idx', 'integer', (c) => c.notNull())
+        .addColumn('address', 'text', (c) => c.notNull().unique())
+        .addColumn('script', 'text', (c) => c.notNull())
+        .addColumn('label', 'text')
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addUniqueConstraint('custody_address_wallet_branch_idx', ['wallet_id', 'branch', 'idx'])
+        .execute();
+      await addIdColumn(db.schema.createTable('custody_utxo'), db)
+        .addColumn('wallet_id', INT64, (c) => c.notNull())
+        .addColumn('txid', 'text', (c) => c.notNull())
+        .addColumn('vout', 'integer', (c) => c.notNull())
+        .addColumn('value', INT64, (c) => c.notNull())
+        .addColumn('address', 'text', (c) => c.notNull())
+        .addColumn('height', 'integer')
+        .addColumn('spent_txid', 'text')
+        .addColumn('spent_height', 'integer')
+        .addColumn('seen_at', 'text', (c) => c.notNull())
+        .addUniqueConstraint('custody_utxo_outpoint', ['txid', 'vout'])
+        .execute();
+      await db.schema
+        .createTable('custody_policy')
+        .addColumn('wallet_id', INT64, (c) => c.primaryKey())
+        .addColumn('rules', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .execute();
+      await addIdColumn(db.schema.createTable('custody_withdrawal'), db)
+        .addColumn('wallet_id', INT64, (c) => c.notNull())
+        .addColumn('to_address', 'text', (c) => c.notNull())
+        .addColumn('amount', INT64, (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('decision', 'text', (c) => c.notNull())
+        .addColumn('requested_by', 'text', (c) => c.notNull())
+        .addColumn('requested_at', 'text', (c) => c.notNull())
+        .addColumn('eligible_at', 'text')
+        .addColumn('psbt_id', INT64)
+        .addColumn('txid', 'text')
+        .execute();
+      await addIdColumn(db.schema.createTable('custody_approval'), db)
+        .addColumn('withdrawal_id', INT64, (c) => c.notNull())
+        .addColumn('approver', 'text', (c) => c.notNull())
+        .addColumn('at', 'text', (c) => c.notNull())
+        .addUniqueConstraint('custody_approval_once', ['withdrawal_id', 'approver'])
+        .execute();
+      await addIdColumn(db.schema.createTable('custody_psbt'), db)
+        .addColumn('wallet_id', INT64, (c) => c.notNull())
+        .addColumn('txid', 'text', (c) => c.notNull().unique())
+        .addColumn('psbt', 'text', (c) => c.notNull())
+        .addColumn('withdrawal_ids', 'text', (c) => c.notNull())
+        .addColumn('fee', INT64, (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('custody_state')
+        .addColumn('key', 'text', (c) => c.primaryKey())
+        .addColumn('value', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('custody_audit')
+        .addColumn('seq', INT64, (c) => c.primaryKey())
+        .addColumn('at', 'text', (c) => c.notNull())
+        .addColumn('actor', 'text', (c) => c.notNull())
+        .addColumn('action', 'text', (c) => c.notNull())
+        .addColumn('data', 'text', (c) => c.notNull())
+        .addColumn('prev_hash', 'text', (c) => c.notNull())
+        .addColumn('hash', 'text', (c) => c.notNull())
+        .execute();
+    },
+  },
+};

@@ -2,6 +2,108 @@
  * Migrations of the vuln area's tables (prefixed `vuln_`). Owned by the vuln area.
  * Never edit a landed migration: add a new one. Names: `<yyyymmdd>_<nn>_vuln_<what>`.
  */
+import type { Kysely } from 'kysely';
+import { addIdColumn, INT64 } from './helpers.js';
 import type { MigrationSet } from './types.js';
 
-export const vulnMigrations: MigrationSet = {};
+export const vulnMigrations: MigrationSet = {
+  '20261125_01_vuln_store': {
+    async up(db: Kysely<unknown>) {
+      await addIdColumn(db.schema.createTable('vuln_advisory'), db)
+        .addColumn('primary_id', 'text', (c) => c.notNull().unique())
+        .addColumn('created', 'text', (c) => c.notNull())
+        .addColumn('updated', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('vuln_alias')
+        .addColumn('alias', 'text', (c) => c.primaryKey())
+        .addColumn('advisory_id', INT64, (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex('vuln_alias_advisory')
+        .on('vuln_alias')
+        .columns(['advisory_id'])
+        .execute();
+      await addIdColumn(db.schema.createTable('vuln_record'), db)
+        .addColumn('advisory_id', INT64, (c) => c.notNull())
+        .addColumn('source', 'text', (c) => c.notNull())
+        .addColumn('external_id', 'text', (c) => c.notNull())
+        .addColumn('title', 'text')
+        .addColumn('title_ja', 'text')
+        .addColumn('description', 'text')
+        .addColumn('description_ja', 'text')
+        .addColumn('published', 'text')
+        .addColumn('modified', 'text')
+        .addColumn('registered', 'text')
+        .addColumn('withdrawn', 'text')
+        .addColumn('severity', 'text')
+        .addColumn('cvss_score10', 'integer')
+        .addColumn('cvss_v2', 'text')
+        .addColumn('cvss_v3', 'text')
+        .addColumn('cvss_v4', 'text')
+        .addColumn('cwes', 'text', (c) => c.notNull())
+        .addColumn('refs', 'text', (c) => c.notNull())
+        .addColumn('aliases', 'text', (c) => c.notNull())
+        .addColumn('content_hash', 'text', (c) => c.notNull())
+        .addUniqueConstraint('vuln_record_source_external', ['source', 'external_id'])
+        .execute();
+      await db.schema
+        .createIndex('vuln_record_advisory')
+        .on('vuln_record')
+        .columns(['advisory_id'])
+        .execute();
+      await db.schema
+        .createIndex('vuln_record_registered')
+        .on('vuln_record')
+        .columns(['source', 'registered'])
+        .execute();
+      await addIdColumn(db.schema.createTable('vuln_affected'), db)
+        .addColumn('record_id', INT64, (c) => c.notNull())
+        .addColumn('advisory_id', INT64, (c) => c.notNull())
+        .addColumn('ecosystem', 'text', (c) => c.notNull())
+        .addColumn('eco_key', 'text', (c) => c.notNull())
+        .addColumn('name_key', 'text', (c) => c.notNull())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('purl', 'text')
+        .addColumn('ranges', 'text', (c) => c.notNull())
+        .addColumn('versions', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex('vuln_affected_pkg')
+        .on('vuln_affected')
+        .columns(['eco_key', 'name_key'])
+        .execute();
+      await db.schema
+        .createIndex('vuln_affected_record')
+        .on('vuln_affected')
+        .columns(['record_id'])
+        .execute();
+      await addIdColumn(db.schema.createTable('vuln_cpe'), db)
+        .addColumn('record_id', INT64, (c) => c.notNull())
+        .addColumn('advisory_id', INT64, (c) => c.notNull())
+        .addColumn('cpe', 'text', (c) => c.notNull())
+        .addColumn('vendor', 'text', (c) => c.notNull())
+        .addColumn('product', 'text', (c) => c.notNull())
+        .addColumn('version_start_including', 'text')
+        .addColumn('version_start_excluding', 'text')
+        .addColumn('version_end_including', 'text')
+        .addColumn('version_end_excluding', 'text')
+        .addColumn('vulnerable', 'integer', (c) => c.notNull())
+        .addColumn('confidence', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex('vuln_cpe_product')
+        .on('vuln_cpe')
+        .columns(['vendor', 'product'])
+        .execute();
+      await db.schema.createIndex('vuln_cpe_record').on('vuln_cpe').columns(['record_id']).execute();
+      await db.schema
+        .createTable('vuln_sync_state')
+        .addColumn('source', 'text', (c) => c.notNull())
+        .addColumn('key', 'text', (c) => c.notNull())
+        .addColumn('value', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('vuln_sync_state_pk', ['source', 'key'])
+        .execute();
+    },
+  },
+};

@@ -24,6 +24,7 @@ export function layout(opts: {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${opts.title} · Mamori</title>
 <link rel="stylesheet" href="/static/mamori.css">
+<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">
 </head>
 <body>
 <header class="top"><a class="brand" href="/">守り Mamori</a><span class="version">v${opts.version}</span></header>
@@ -66,3 +67,7 @@ table { border-collapse: collapse; width:100%; }
 th, td { text-align:left; padding:.3rem .5rem; border-bottom:1px solid var(--line); }
 code { font-family: ui-monospace, monospace; }
 `;
+
+/** A shield in the project's red: the favicon. */
+export const FAVICON =
+  '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><path d="M16 2 4 7v8c0 7.5 5.1 13.4 12 15 6.9-1.6 12-7.5 12-15V7z" fill="#a61b29"/><path d="M11 16l4 4 7-8" stroke="#fff" stroke-width="3" fill="none"/></svg>';

@@ -1,0 +1,54 @@
+/**
+ * The custody area's public surface: multisig wallets in hot/warm/cold tiers, BIP380
+ * descriptors, BIP174 PSBTs, the withdrawal policy engine, the watcher and the audit chain,
+ * plus chain adapters (Bitcoin Core JSON-RPC, Esplora) and a bcoin regtest node for tests.
+ * Other areas, the CLI and the web service import only this file.
+ */
+
+export { BURN_ADDRESS, type RegtestNode, startRegtestNode } from './chain/bcoin-node.js';
+export { esplora } from './chain/esplora.js';
+export { coreRpc } from './chain/rpc.js';
+export { formatBtc, parseBtc } from './core/amount.js';
+export type { ChainAdapter, ChainTx } from './core/chain.js';
+export { descriptorChecksum } from './core/checksum.js';
+export {
+  formatDescriptor,
+  makeDeriver,
+  parseMultisigDescriptor,
+} from './core/descriptor.js';
+export { type NetworkName, network } from './core/network.js';
+export { compilePolicy, type Decision, evaluate, type Policy } from './core/policy.js';
+export {
+  buildWithdrawal as buildPsbt,
+  combinePsbts,
+  decodePsbt,
+  encodePsbt,
+  finalizePsbt,
+  inspectPsbt,
+  type PsbtView,
+  signPsbt,
+} from './core/psbt.js';
+export { type KeyFile, newKey, parseKeyFile, readKeyFile, unlockKeyFile } from './keyfile.js';
+export * from './service.js';
+export { pollOnce, type WatchEvent, watch } from './watch.js';
+
+import type { Store } from '../storage/index.js';
+import { tiers } from './service.js';
+
+/**
+ * The custody posture for other areas (bulletin's theft stories): hot float against its cap,
+ * how much sits hot, whether every wallet has a policy, and whether custody is frozen.
+ * @example const p = await custodyPosture(store); p.overCap
+ */
+export async function custodyPosture(store: Store) {
+  const t = await tiers({ store });
+  return {
+    hotFloat: t.hotFloat,
+    hotFloatCap: t.hotFloatCap,
+    overCap: t.overCap,
+    hotShare: t.hotShare,
+    policyCoverage: t.policyCoverage,
+    frozen: t.frozen,
+    wallets: t.wallets.length,
+  };
+}

@@ -1,0 +1,345 @@
+/**
+ * The scanner: scope gate first (nothing is sent for a target outside it), then TCP connect
+ * discovery over (port × address) in a fixed order, rate-limited (connections per second,
+ * concurrent in total and per host), each timeout ending in destroy() so no descriptor leaks;
+ * open ports go straight to the grabbers, then fingerprinting and the store. The finished
+ * prefix of the order is checkpointed, so an interrupted scan resumes where it stopped.
+ * Not the grabbers (grab/) nor the storage (store.ts).
+ */
+import { createConnection } from 'node:net';
+import { MamoriError } from '../shared/errors.js';
+import { noProgress, type Progress } from '../shared/progress.js';
+import type { Store } from '../storage/index.js';
+import { type Addr, type Cidr, formatAddr, formatCidr } from './core/cidr.js';
+import { identify } from './core/identify.js';
+import type { RecogEngine } from './core/recog.js';
+import { addrAllowed, countTargets, expandTargets } from './core/scope.js';
+import { grabTcp, grabUdp } from './grab/grabbers.js';
+import { gateTargets } from './scope-store.js';
+import {
+  checkpointScan,
+  createScan,
+  getScan,
+  recordService,
+  type ScanOptionsRecord,
+} from './store.js';
+
+export const SCAN_DEFAULTS = {
+  rate: 2000,
+  concurrency: 512,
+  perHost: 16,
+  timeoutMs: 1500,
+  retries: 1,
+} as const;
+
+/** Most addresses one scan may expand to (keeps the address list in memory bounded). */
+export const MAX_ADDRESSES = 1 << 24;
+
+export interface ScanRequest {
+  targets: string[];
+  ports: number[];
+  rate?: number;
+  concurrency?: number;
+  perHost?: number;
+  timeoutMs?: number;
+  retries?: number;
+  /** Also send unicast SSDP and WS-Discovery probes to live hosts. */
+  udp?: boolean;
+  /** Grab banners from open ports (default true); false is discovery only. */
+  grab?: boolean;
+  fingerprintsDir?: string;
+}
+
+export interface ScanSummary {
+  scan: number;
+  status: 'done' | 'interrupted';
+  targets: string[];
+  ports: number;
+  probes: number;
+  open: {
+    ip: string;
+    port: number;
+    transport: string;
+    protocol: string;
+    vendor: string | null;
+    product: string | null;
+  }[];
+  seconds: number;
+}
+
+export interface ScanDeps {
+  store: Store;
+  engine: RecogEngine;
+  progress?: Progress;
+  signal?: AbortSignal;
+  now?: () => Date;
+  /** Called for each open port as it is found (before grabbing). */
+  onOpen?: (ip: string, port: number) => void;
+}
+
+type ConnectOutcome = 'open' | 'closed' | 'timeout' | 'error';
+
+/** One TCP connect probe; the socket is always destroyed. */
+export function probe(host: string, port: number, timeoutMs: number): Promise<ConnectOutcome> {
+  return new Promise((resolve) => {
+    const socket = createConnection({ host, port });
+    let done = false;
+    const finish = (o: ConnectOutcome) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(o);
+    };
+    const timer = setTimeout(() => finish('timeout'), timeoutMs);
+    socket.once('connect', () => finish('open'));
+    socket.once('error', (err: NodeJS.ErrnoException) =>
+      finish(err.code === 'ECONNREFUSED' ? 'closed' : 'error'),
+    );
+  });
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/**
+ * Scan targets (after the scope gate) and store every banner with the scan.
+ * @example await runScan({ targets: ['127.0.0.1'], ports: [22, 80] }, { store, engine })
+ */
+export async function runScan(
+  req: ScanRequest,
+  deps: ScanDeps,
+  resumeId?: number,
+): Promise<ScanSummary> {
+  const { store } = deps;
+  const now = deps.now ?? (() => new Date());
+  let options: ScanOptionsRecord = {
+    rate: req.rate ?? SCAN_DEFAULTS.rate,
+    concurrency: req.concurrency ?? SCAN_DEFAULTS.concurrency,
+    perHost: req.perHost ?? SCAN_DEFAULTS.perHost,
+    timeoutMs: req.timeoutMs ?? SCAN_DEFAULTS.timeoutMs,
+    retries: req.retries ?? SCAN_DEFAULTS.retries,
+    udp: req.udp ?? false,
+    ...(req.fingerprintsDir ? { fingerprints: req.fingerprintsDir } : {}),
+  };
+  let targetsText = req.targets;
+  let ports = req.ports;
+  let startIndex = 0;
+  if (resumeId !== undefined) {
+    const prev = await getScan(store, resumeId);
+    if (prev.status === 'done') {
+      throw new MamoriError('E_INPUT', `scan ${resumeId} is already finished`, {
+        hint: 'start a new scan instead',
+      });
+    }
+    targetsText = prev.targets;
+    ports = prev.ports;
+    options = prev.options;
+    startIndex = prev.nextIndex;
+  }
+  for (const [k, v] of Object.entries({
+    rate: options.rate,
+    concurrency: options.concurrency,
+    perHost: options.perHost,
+    timeout: options.timeoutMs,
+  })) {
+    if (!Number.isFinite(v) || v <= 0)
+      throw new MamoriError('E_USAGE', `--${k} must be a positive number`);
+  }
+  if (ports.length === 0) throw new MamoriError('E_USAGE', 'no ports to scan');
+  // The gate: every target inside the declared scope, none in multicast/broadcast, before any packet.
+  const gate = await gateTargets(store, targetsText);
+  const targets: Cidr[] = gate.targets;
+  const nAddr = countTargets(targets);
+  if (nAddr > MAX_ADDRESSES) {
+    throw new MamoriError(
+      'E_USAGE',
+      `${nAddr} addresses is more than one scan handles (${MAX_ADDRESSES})`,
+      {
+        hint: 'split the range into several scans',
+      },
+    );
+  }
+  const addrs: Addr[] = [...expandTargets(targets)];
+  const addrText = addrs.map(formatAddr);
+  const total = addrs.length * ports.length;
+  const scanId =
+    resumeId ??
+    (await createScan(store, {
+      targets: targets.map(formatCidr),
+      ports,
+      options,
+      total,
+      now: now().toISOString(),
+    }));
+  if (resumeId !== undefined) await checkpointScan(store, scanId, startIndex, 'running');
+  const progress = deps.progress ?? noProgress;
+  progress.setTotal(total);
+  if (startIndex > 0) progress.tick(startIndex, 'resumed');
+  const started = performance.now();
+  const openFound: ScanSummary['open'] = [];
+  const liveHosts = new Set<string>();
+  const inflight = new Set<number>();
+  const perHostCount = new Map<string, number>();
+  const hostWaiters = new Map<string, (() => void)[]>();
+  let slotWaiter: (() => void) | undefined;
+  let next = startIndex;
+  let launched = 0;
+  let lastCheckpoint = performance.now();
+  let failure: unknown;
+  const grab = req.grab ?? true;
+
+  const release = (host: string) => {
+    const c = (perHostCount.get(host) ?? 1) - 1;
+    if (c <= 0) perHostCount.delete(host);
+    else perHostCount.set(host, c);
+    hostWaiters.get(host)?.shift()?.();
+    slotWaiter?.();
+    slotWaiter = undefined;
+  };
+
+  const work = async (index: number, host: string, port: number) => {
+    try {
+      let outcome: ConnectOutcome = 'timeout';
+      for (let attempt = 0; attempt <= options.retries; attempt++) {
+        outcome = await probe(host, port, options.timeoutMs);
+        if (outcome !== 'timeout') break;
+      }
+      if (outcome === 'open') {
+        deps.onOpen?.(host, port);
+        liveHosts.add(host);
+        const result = grab
+          ? await grabTcp(host, port, { timeoutMs: options.timeoutMs })
+          : {
+              protocol: 'unknown',
+              raw: Buffer.alloc(0),
+              data: {},
+              authRequired: null,
+              fingerprintInputs: [],
+            };
+        const identity = identify(deps.engine, result.fingerprintInputs);
+        await recordService(store, {
+          scanId,
+          ip: host,
+          port,
+          transport: 'tcp',
+          grab: result,
+          identity,
+          seen: now().toISOString(),
+        });
+        openFound.push({
+          ip: host,
+          port,
+          transport: 'tcp',
+          protocol: result.protocol,
+          vendor: identity.vendor,
+          product: identity.product,
+        });
+      }
+    } catch (err) {
+      failure ??= err;
+    } finally {
+      inflight.delete(index);
+      release(host);
+      progress.tick(1);
+    }
+  };
+
+  const checkpoint = async (force = false) => {
+    if (!force && performance.now() - lastCheckpoint < 1000) return;
+    lastCheckpoint = performance.now();
+    const done = inflight.size ? Math.min(...inflight) : next;
+    await checkpointScan(store, scanId, done);
+  };
+
+  const nAddrs = addrs.length;
+  while (next < total) {
+    if (deps.signal?.aborted || failure) break;
+    const portIdx = Math.floor(next / nAddrs);
+    const addrIdx = next % nAddrs;
+    const a = addrs[addrIdx]!;
+    const host = addrText[addrIdx]!;
+    const port = ports[portIdx]!;
+    // defence in depth: the gate already passed, re-check the address right before connecting
+    if (!addrAllowed(gate.scope, a)) {
+      throw new MamoriError('E_SCOPE', `refused: ${host} is outside the declared scope`);
+    }
+    while (inflight.size >= options.concurrency) {
+      await new Promise<void>((r) => {
+        slotWaiter = r;
+      });
+    }
+    while ((perHostCount.get(host) ?? 0) >= options.perHost) {
+      await new Promise<void>((r) => {
+        const list = hostWaiters.get(host) ?? [];
+        list.push(r);
+        hostWaiters.set(host, list);
+      });
+    }
+    // packets per second: connection attempts are paced against the wall clock
+    const due = started + (launched / options.rate) * 1000;
+    const wait = due - performance.now();
+    if (wait > 1) await sleep(wait);
+    inflight.add(next);
+    perHostCount.set(host, (perHostCount.get(host) ?? 0) + 1);
+    launched++;
+    void work(next, host, port);
+    next++;
+    if ((launched & 255) === 0) await checkpoint();
+  }
+  while (inflight.size > 0) {
+    await new Promise<void>((r) => {
+      slotWaiter = r;
+    });
+  }
+  if (failure) {
+    await checkpoint(true);
+    await checkpointScan(store, scanId, Math.min(next, total), 'interrupted');
+    throw failure;
+  }
+  if (options.udp && grab && !deps.signal?.aborted) {
+    for (const host of liveHosts) {
+      for (const { port, result } of await grabUdp(host, {
+        timeoutMs: Math.min(options.timeoutMs, 1000),
+        id: `${scanId}-${host}`,
+      })) {
+        const identity = identify(deps.engine, result.fingerprintInputs);
+        await recordService(store, {
+          scanId,
+          ip: host,
+          port,
+          transport: 'udp',
+          grab: result,
+          identity,
+          seen: now().toISOString(),
+        });
+        openFound.push({
+          ip: host,
+          port,
+          transport: 'udp',
+          protocol: result.protocol,
+          vendor: identity.vendor,
+          product: identity.product,
+        });
+      }
+    }
+  }
+  const interrupted = next < total;
+  await checkpointScan(
+    store,
+    scanId,
+    next,
+    interrupted ? 'interrupted' : 'done',
+    interrupted ? undefined : now().toISOString(),
+  );
+  progress.done(`${openFound.length} open of ${total} probes`);
+  openFound.sort((x, y) => (x.ip < y.ip ? -1 : x.ip > y.ip ? 1 : x.port - y.port));
+  return {
+    scan: scanId,
+    status: interrupted ? 'interrupted' : 'done',
+    targets: targets.map(formatCidr),
+    ports: ports.length,
+    probes: next - startIndex,
+    open: openFound,
+    seconds: (performance.now() - started) / 1000,
+  };
+}

@@ -1,0 +1,250 @@
+/**
+ * The exposure area's writes and reads of scans, banners, services and findings. Each banner is
+ * stored with the scan it came from (exposure_banner) and folds into the current state of its
+ * service (exposure_service, the search index) in one transaction.
+ * Not the query language: see search.ts.
+ */
+import { MamoriError } from '../shared/errors.js';
+import type { Store } from '../storage/index.js';
+import { BANNER_CAP, bannerText } from './core/banner.js';
+import { addrKey, parseAddr } from './core/cidr.js';
+import type { Identity } from './core/identify.js';
+import type { GrabResult } from './grab/grabbers.js';
+
+export interface ScanOptionsRecord {
+  rate: number;
+  concurrency: number;
+  perHost: number;
+  timeoutMs: number;
+  retries: number;
+  udp: boolean;
+  fingerprints?: string;
+}
+
+export interface ScanRow {
+  id: number;
+  startedAt: string;
+  finishedAt: string | null;
+  status: string;
+  targets: string[];
+  ports: number[];
+  options: ScanOptionsRecord;
+  nextIndex: number;
+  total: number;
+  openCount: number;
+}
+
+export async function createScan(
+  store: Store,
+  s: { targets: string[]; ports: number[]; options: ScanOptionsRecord; total: number; now: string },
+): Promise<number> {
+  const row = await store.db
+    .insertInto('exposure_scan')
+    .values({
+      started_at: s.now,
+      finished_at: null,
+      status: 'running',
+      targets: JSON.stringify(s.targets),
+      ports: JSON.stringify(s.ports),
+      options: JSON.stringify(s.options),
+      next_index: 0,
+      total: s.total,
+      open_count: 0,
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return Number(row.id);
+}
+
+export async function getScan(store: Store, id: number): Promise<ScanRow> {
+  const r = await store.db
+    .selectFrom('exposure_scan')
+    .selectAll()
+    .where('id', '=', id)
+    .executeTakeFirst();
+  if (!r)
+    throw new MamoriError('E_NOT_FOUND', `no scan ${id}`, {
+      hint: 'mamori exposure diff --json lists scans',
+    });
+  return {
+    id: Number(r.id),
+    startedAt: r.started_at,
+    finishedAt: r.finished_at,
+    status: r.status,
+    targets: JSON.parse(r.targets) as string[],
+    ports: JSON.parse(r.ports) as number[],
+    options: JSON.parse(r.options) as ScanOptionsRecord,
+    nextIndex: Number(r.next_index),
+    total: Number(r.total),
+    openCount: Number(r.open_count),
+  };
+}
+
+export async function listScans(store: Store): Promise<ScanRow[]> {
+  const ids = await store.db.selectFrom('exposure_scan').select('id').orderBy('id').execute();
+  return Promise.all(ids.map((r) => getScan(store, Number(r.id))));
+}
+
+export async function checkpointScan(
+  store: Store,
+  id: number,
+  nextIndex: number,
+  status?: string,
+  finishedAt?: string,
+): Promise<void> {
+  const openCount = await store.db
+    .selectFrom('exposure_banner')
+    .select((eb) => eb.fn.countAll().as('n'))
+    .where('scan_id', '=', id)
+    .executeTakeFirst();
+  await store.db
+    .updateTable('exposure_scan')
+    .set({
+      next_index: nextIndex,
+      open_count: Number(openCount?.n ?? 0),
+      ...(status ? { status } : {}),
+      ...(finishedAt ? { finished_at: finishedAt } : {}),
+    })
+    .where('id', '=', id)
+    .execute();
+}
+
+export interface ServiceRecord {
+  scanId: number;
+  ip: string;
+  port: number;
+  transport: 'tcp' | 'udp';
+  grab: GrabResult;
+  identity: Identity;
+  seen: string;
+}
+
+/** Store one observation and fold it into the service's current state, atomically. */
+export async function recordService(store: Store, rec: ServiceRecord): Promise<void> {
+  const raw =
+    rec.grab.raw.length > BANNER_CAP ? rec.grab.raw.subarray(0, BANNER_CAP) : rec.grab.raw;
+  const banner = bannerText(raw);
+  const ipKey = addrKey(parseAddr(rec.ip));
+  const http = rec.grab.data.http;
+  const data = JSON.stringify({
+    ...rec.grab.data,
+    fingerprint: rec.identity.params,
+    matched: rec.identity.matched,
+  });
+  const id = rec.identity;
+  const fields = {
+    protocol: rec.grab.protocol,
+    vendor: id.vendor,
+    product: id.product,
+    version: id.version,
+    device_type: id.deviceType,
+    cpe: id.cpe,
+    title: http?.title ?? null,
+    http_status: http?.status ?? null,
+    cert_cn: rec.grab.data.tls?.subject_cn ?? null,
+    auth_required: rec.grab.authRequired === null ? null : rec.grab.authRequired ? 1 : 0,
+    banner,
+    data,
+    last_seen: rec.seen,
+    scan_id: rec.scanId,
+  };
+  await store.db.transaction().execute(async (trx) => {
+    await trx
+      .insertInto('exposure_banner')
+      .values({
+        scan_id: rec.scanId,
+        ip: rec.ip,
+        ip_key: ipKey,
+        port: rec.port,
+        transport: rec.transport,
+        protocol: rec.grab.protocol,
+        banner,
+        banner_b64: Buffer.from(raw).toString('base64'),
+        data,
+        seen: rec.seen,
+      })
+      .execute();
+    await trx
+      .insertInto('exposure_service')
+      .values({
+        ip: rec.ip,
+        ip_key: ipKey,
+        port: rec.port,
+        transport: rec.transport,
+        first_seen: rec.seen,
+        ...fields,
+      })
+      .onConflict((oc) => oc.columns(['ip_key', 'port', 'transport']).doUpdateSet(fields))
+      .execute();
+  });
+}
+
+/** Store an open port seen by an import (nmap/masscan) without a grab. */
+export async function recordImported(
+  store: Store,
+  scanId: number,
+  s: {
+    ip: string;
+    port: number;
+    transport: 'tcp' | 'udp';
+    protocol: string | null;
+    product: string | null;
+    version: string | null;
+    banner: string;
+    seen: string;
+  },
+): Promise<void> {
+  const grab: GrabResult = {
+    protocol: s.protocol ?? 'unknown',
+    raw: Buffer.from(s.banner, 'utf8'),
+    data: {},
+    authRequired: null,
+    fingerprintInputs: [],
+  };
+  await recordService(store, {
+    scanId,
+    ip: s.ip,
+    port: s.port,
+    transport: s.transport,
+    grab,
+    identity: {
+      vendor: null,
+      product: s.product,
+      version: s.version,
+      deviceType: null,
+      cpe: null,
+      params: {},
+      matched: [],
+    },
+    seen: s.seen,
+  });
+}
+
+export interface FindingRecord {
+  ip: string;
+  port: number;
+  kind: 'no-auth' | 'default-credentials' | 'weak-auth-control-failed';
+  detail: string;
+  time: string;
+}
+
+export async function recordFinding(store: Store, f: FindingRecord): Promise<void> {
+  await store.db
+    .insertInto('exposure_finding')
+    .values(f)
+    .onConflict((oc) =>
+      oc.columns(['ip', 'port', 'kind']).doUpdateSet({ detail: f.detail, time: f.time }),
+    )
+    .execute();
+}
+
+/** Services whose observation in a scan exists: the set diff compares. */
+export async function scanServices(store: Store, scanId: number) {
+  return store.db
+    .selectFrom('exposure_banner')
+    .select(['ip', 'port', 'transport', 'protocol'])
+    .where('scan_id', '=', scanId)
+    .orderBy('ip_key')
+    .orderBy('port')
+    .execute();
+}

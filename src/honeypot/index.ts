@@ -1,0 +1,34 @@
+/**
+ * The honeypot area's public surface: start the camera honeypot, read its report, and the
+ * summary the bulletin and exposure areas use. Other areas import only this file.
+ */
+export { SOURCE_CLASSES, type SourceClass, SourceClassifier } from './core/classify.js';
+export {
+  AUTH_MODES,
+  type AuthMode,
+  isBotnetDefault,
+  MIRAI_DEFAULTS,
+} from './core/credentials.js';
+export { EVENT_IDS, type EventId, type HoneypotEvent } from './core/events.js';
+export {
+  CSV_TABLES,
+  type CsvTable,
+  type HoneypotReport,
+  type ReportExtras,
+  reportCsv,
+} from './core/report.js';
+export { type EventSink, nullSink, Recorder } from './recorder.js';
+export {
+  DEFAULT_PORTS,
+  type HoneypotPorts,
+  type RunningHoneypot,
+  type StartOptions,
+  startHoneypot,
+} from './start.js';
+export {
+  type HoneypotSummary,
+  honeypotReport,
+  honeypotSummary,
+  parseSince,
+  type ReportQuery,
+} from './store.js';

@@ -1,0 +1,303 @@
+/**
+ * `vuln check`: match inventory components against the store. OSV rows are looked up by
+ * (ecosystem family, package name) in batches and evaluated with core/match.ts; CPE names go
+ * through NISTIR 7696 matching against NVD configurations (high confidence) and JVN
+ * vendor/product entries (low confidence).
+ */
+import type { Store } from '../storage/index.js';
+import { cpeMatches, parseCpe } from './core/cpe.js';
+import { severityRank } from './core/cvss.js';
+import type { Component } from './core/inventory.js';
+import { affectedBy } from './core/match.js';
+import { ecoKey, nameKey } from './core/names.js';
+import { osvToPurl } from './core/purl.js';
+import type { AffectedRange } from './core/types.js';
+import { comparatorFor } from './core/versions/index.js';
+
+export interface Finding {
+  package: { name: string; version: string; ecosystem: string; purl: string | null };
+  vulnerability: {
+    id: string;
+    aliases: string[];
+    severity: string | null;
+    cvss: { score: number | null; vector: string | null };
+  };
+  fixed: string[];
+  confidence: 'high' | 'low';
+  source: string;
+}
+
+export interface CheckResult {
+  findings: Finding[];
+  /** One line per component that could not be checked. */
+  unsupported: string[];
+}
+
+interface AdvisoryInfo {
+  id: string;
+  aliases: string[];
+  severity: string | null;
+  score10: number | null;
+  vector: string | null;
+  withdrawn: boolean;
+}
+
+function chunks<T>(xs: T[], n: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < xs.length; i += n) out.push(xs.slice(i, i + n));
+  return out;
+}
+
+/** Names, worst severity and best CVSS of advisories, by advisory id. */
+export async function advisoryInfo(
+  store: Store,
+  ids: number[],
+): Promise<Map<number, AdvisoryInfo>> {
+  const out = new Map<number, AdvisoryInfo>();
+  for (const part of chunks([...new Set(ids)], 500)) {
+    const advs = await store.db
+      .selectFrom('vuln_advisory')
+      .select(['id', 'primary_id'])
+      .where('id', 'in', part)
+      .execute();
+    for (const a of advs)
+      out.set(Number(a.id), {
+        id: a.primary_id,
+        aliases: [],
+        severity: null,
+        score10: null,
+        vector: null,
+        withdrawn: true,
+      });
+    const names = await store.db
+      .selectFrom('vuln_alias')
+      .select(['alias', 'advisory_id'])
+      .where('advisory_id', 'in', part)
+      .execute();
+    for (const n of names) {
+      const a = out.get(Number(n.advisory_id));
+      if (a && n.alias !== a.id) a.aliases.push(n.alias);
+    }
+    const recs = await store.db
+      .selectFrom('vuln_record')
+      .select([
+        'advisory_id',
+        'severity',
+        'cvss_score10',
+        'cvss_v2',
+        'cvss_v3',
+        'cvss_v4',
+        'withdrawn',
+      ])
+      .where('advisory_id', 'in', part)
+      .execute();
+    for (const r of recs) {
+      const a = out.get(Number(r.advisory_id));
+      if (!a) continue;
+      if (!r.withdrawn) a.withdrawn = false;
+      if (severityRank(r.severity) > severityRank(a.severity)) a.severity = r.severity;
+      if (r.cvss_score10 !== null && (a.score10 === null || r.cvss_score10 > a.score10)) {
+        a.score10 = r.cvss_score10;
+        a.vector = r.cvss_v3 ?? r.cvss_v4 ?? r.cvss_v2;
+      } else if (a.vector === null) a.vector = r.cvss_v3 ?? r.cvss_v4 ?? r.cvss_v2;
+    }
+  }
+  for (const a of out.values()) a.aliases.sort();
+  return out;
+}
+
+function toFinding(
+  c: Component,
+  a: AdvisoryInfo,
+  fixed: string[],
+  confidence: 'high' | 'low',
+  source: string,
+): Finding {
+  return {
+    package: {
+      name: c.name,
+      version: c.version,
+      ecosystem: c.ecosystem,
+      purl: c.purl ?? (c.cpe ? null : (osvToPurl(c.ecosystem, c.name, c.version) ?? null)),
+    },
+    vulnerability: {
+      id: a.id,
+      aliases: a.aliases,
+      severity: a.severity,
+      cvss: { score: a.score10 === null ? null : a.score10 / 10, vector: a.vector },
+    },
+    fixed,
+    confidence,
+    source,
+  };
+}
+
+/** Matches of one CPE name: advisory ids with confidence and source. */
+export async function cpeHits(
+  store: Store,
+  cpe: string,
+): Promise<{ advisoryId: number; confidence: 'high' | 'low'; source: string }[]> {
+  const target = parseCpe(cpe);
+  if (!target) return [];
+  const rows = await store.db
+    .selectFrom('vuln_cpe')
+    .innerJoin('vuln_record', 'vuln_record.id', 'vuln_cpe.record_id')
+    .select([
+      'vuln_cpe.advisory_id',
+      'vuln_cpe.cpe',
+      'vuln_cpe.version_start_including',
+      'vuln_cpe.version_start_excluding',
+      'vuln_cpe.version_end_including',
+      'vuln_cpe.version_end_excluding',
+      'vuln_cpe.confidence',
+      'vuln_cpe.vulnerable',
+      'vuln_record.source',
+    ])
+    .where('vuln_cpe.vendor', '=', target.vendor)
+    .where('vuln_cpe.product', '=', target.product)
+    .where('vuln_cpe.vulnerable', '=', 1)
+    .execute();
+  const best = new Map<
+    number,
+    { advisoryId: number; confidence: 'high' | 'low'; source: string }
+  >();
+  for (const r of rows) {
+    const crit = parseCpe(r.cpe);
+    if (!crit) continue;
+    if (
+      !cpeMatches(
+        crit,
+        {
+          versionStartIncluding: r.version_start_including,
+          versionStartExcluding: r.version_start_excluding,
+          versionEndIncluding: r.version_end_including,
+          versionEndExcluding: r.version_end_excluding,
+        },
+        target,
+      )
+    )
+      continue;
+    const id = Number(r.advisory_id);
+    const conf = r.confidence === 'high' ? 'high' : 'low';
+    const prev = best.get(id);
+    if (!prev || (prev.confidence === 'low' && conf === 'high'))
+      best.set(id, { advisoryId: id, confidence: conf, source: r.source });
+  }
+  return [...best.values()];
+}
+
+/**
+ * @example const { findings } = await checkComponents(store, [{ name: 'django', version: '3.2.0', ecosystem: 'PyPI' }])
+ */
+export async function checkComponents(store: Store, components: Component[]): Promise<CheckResult> {
+  const unsupported: string[] = [];
+  const pending: {
+    c: Component;
+    advisoryId: number;
+    fixed: string[];
+    confidence: 'high' | 'low';
+    source: string;
+  }[] = [];
+  const byEco = new Map<string, Component[]>();
+  for (const c of components) {
+    if (c.cpe) continue;
+    if (!comparatorFor(c.ecosystem)) {
+      unsupported.push(`${c.name}@${c.version}: unsupported ecosystem ${c.ecosystem}`);
+      continue;
+    }
+    const k = ecoKey(c.ecosystem);
+    byEco.set(k, [...(byEco.get(k) ?? []), c]);
+  }
+  for (const [eco, comps] of byEco) {
+    const keys = [...new Set(comps.map((c) => nameKey(c.ecosystem, c.name)))];
+    const rows: {
+      advisory_id: number;
+      name_key: string;
+      ecosystem: string;
+      ranges: string;
+      versions: string;
+      source: string;
+    }[] = [];
+    for (const part of chunks(keys, 500)) {
+      const r = await store.db
+        .selectFrom('vuln_affected')
+        .innerJoin('vuln_record', 'vuln_record.id', 'vuln_affected.record_id')
+        .select([
+          'vuln_affected.advisory_id',
+          'vuln_affected.name_key',
+          'vuln_affected.ecosystem',
+          'vuln_affected.ranges',
+          'vuln_affected.versions',
+          'vuln_record.source',
+        ])
+        .where('vuln_affected.eco_key', '=', eco)
+        .where('vuln_affected.name_key', 'in', part)
+        .where('vuln_record.withdrawn', 'is', null)
+        .execute();
+      rows.push(...r.map((x) => ({ ...x, advisory_id: Number(x.advisory_id) })));
+    }
+    const byName = new Map<string, typeof rows>();
+    for (const r of rows) byName.set(r.name_key, [...(byName.get(r.name_key) ?? []), r]);
+    for (const c of comps) {
+      const merged = new Map<number, { fixed: Set<string>; source: string }>();
+      for (const r of byName.get(nameKey(c.ecosystem, c.name)) ?? []) {
+        // A release-specific record ("Debian:12") applies only to that release when ours is known.
+        if (r.ecosystem.includes(':') && c.ecosystem.includes(':') && r.ecosystem !== c.ecosystem)
+          continue;
+        const verdict = affectedBy(
+          r.ecosystem,
+          c.version,
+          JSON.parse(r.ranges) as AffectedRange[],
+          JSON.parse(r.versions) as string[],
+        );
+        if (!verdict?.affected) continue;
+        const m = merged.get(r.advisory_id) ?? { fixed: new Set<string>(), source: r.source };
+        for (const f of verdict.fixed) m.fixed.add(f);
+        merged.set(r.advisory_id, m);
+      }
+      const cmp = comparatorFor(c.ecosystem)!;
+      for (const [advisoryId, m] of merged)
+        pending.push({
+          c,
+          advisoryId,
+          fixed: [...m.fixed].sort(cmp),
+          confidence: 'high',
+          source: m.source,
+        });
+    }
+  }
+  for (const c of components) {
+    if (!c.cpe) continue;
+    for (const h of await cpeHits(store, c.cpe))
+      pending.push({
+        c,
+        advisoryId: h.advisoryId,
+        fixed: [],
+        confidence: h.confidence,
+        source: h.source,
+      });
+  }
+  const info = await advisoryInfo(
+    store,
+    pending.map((p) => p.advisoryId),
+  );
+  const findings: Finding[] = [];
+  for (const p of pending) {
+    const a = info.get(p.advisoryId);
+    if (!a || a.withdrawn) continue;
+    findings.push(toFinding(p.c, a, p.fixed, p.confidence, p.source));
+  }
+  findings.sort(
+    (x, y) =>
+      x.package.name.localeCompare(y.package.name) ||
+      x.package.version.localeCompare(y.package.version) ||
+      x.vulnerability.id.localeCompare(y.vulnerability.id),
+  );
+  return { findings, unsupported };
+}
+
+/** The worst severity reached by any finding, for --fail-on. */
+export function reachesFailOn(findings: Finding[], failOn: string): boolean {
+  const min = severityRank(failOn);
+  return findings.some((f) => severityRank(f.vulnerability.severity) >= min);
+}

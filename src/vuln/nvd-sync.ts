@@ -1,0 +1,7 @@
+/** Nvd input for `vuln sync`: not built yet. */
+import { notImplemented } from '../shared/errors.js';
+import type { InputEntry, Parsed } from './sync.js';
+
+export function parseNvdEntry(_entry: InputEntry): Iterable<Parsed> {
+  throw notImplemented('vuln sync --source nvd');
+}

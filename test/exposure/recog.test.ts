@@ -1,0 +1,110 @@
+import { describe, expect, it } from 'vitest';
+import { applyFingerprint, RecogEngine } from '../../src/exposure/core/recog.js';
+import { translateRubyRegex } from '../../src/exposure/core/ruby-regex.js';
+import { loadRecogDir, mamoriDatabases } from '../../src/exposure/fingerprints.js';
+import { vector } from '../helpers/vectors.js';
+
+const recogDir = vector('recog/xml');
+
+describe('Ruby regex translation', () => {
+  const re = (src: string, flags = {}) => {
+    const t = translateRubyRegex(src, flags);
+    return new RegExp(t.source, t.flags);
+  };
+  it('scopes (?i:…) and (?m:…) groups to their group', () => {
+    const r = re('^ab(?i:cd)ef$');
+    expect(r.test('abCDef')).toBe(true);
+    expect(r.test('ABcdef')).toBe(false);
+    expect(r.test('abcdEF')).toBe(false);
+    const d = re('a(?m:.)b.c');
+    expect(d.test('a\nbxc')).toBe(true);
+    expect(d.test('a\nb\nc')).toBe(false);
+    expect(re('(?im:^x.y)').test('X\nY')).toBe(true);
+  });
+  it('keeps Ruby anchors: ^ $ per line, \\A \\z \\Z for the string', () => {
+    expect(re('^b$').test('a\nb\nc')).toBe(true);
+    expect(re('\\Ab').test('a\nb')).toBe(false);
+    expect(re('b\\z').test('b\n')).toBe(false);
+    expect(re('b\\Z').test('b\n')).toBe(true);
+  });
+  it('handles \\h, POSIX classes, {,n}, case in classes and the flags', () => {
+    expect(re('^\\h+$').test('09afAF')).toBe(true);
+    expect(re('^[[:alpha:]]+$').test('abcXYZ')).toBe(true);
+    expect(re('^a{,2}$').test('aa')).toBe(true);
+    expect(re('^(?i:[a-c]x)$').test('BX')).toBe(true);
+    expect(re('^a.b$', { dotall: true }).test('a\nb')).toBe(true);
+    expect(re('^ab$', { icase: true }).test('AB')).toBe(true);
+    expect(translateRubyRegex('a*+b').approximations).toEqual([
+      'possessive quantifier treated as greedy',
+    ]);
+  });
+  it('finds the literals every match needs', () => {
+    expect(translateRubyRegex('^Apache/([\\d.]+) \\(Ubuntu\\)$').literals).toEqual([
+      ' (ubuntu)',
+      'apache/',
+    ]);
+    expect(translateRubyRegex('^foo|bar').literals).toEqual([]);
+    expect(translateRubyRegex('^abcd?e').literals).toEqual(['abc', 'e']);
+  });
+});
+
+describe('Recog conformance (every <example> in ../shared/vectors/recog/xml)', () => {
+  const dbs = [...loadRecogDir(recogDir), ...mamoriDatabases()];
+  it('matches ≥ 99% of the examples with exactly the expected params; lists the rest', () => {
+    let total = 0;
+    let ok = 0;
+    const misses: string[] = [];
+    for (const db of dbs) {
+      expect(db.fingerprints.length).toBeGreaterThan(0);
+      for (const fp of db.fingerprints) {
+        for (const ex of fp.examples) {
+          total++;
+          const got = applyFingerprint(fp, ex.text);
+          if (!got) {
+            misses.push(
+              `${db.name}: no match: ${fp.compileError ?? fp.pattern} on ${JSON.stringify(ex.text).slice(0, 120)}`,
+            );
+            continue;
+          }
+          const wrong = Object.entries(ex.expected).filter(([k, v]) => got[k] !== v);
+          if (wrong.length === 0) ok++;
+          else misses.push(`${db.name}: params differ: ${JSON.stringify(wrong)} (${fp.pattern})`);
+        }
+      }
+    }
+    if (misses.length)
+      console.log(`Recog examples not matched (${misses.length}):\n${misses.join('\n')}`);
+    expect(total).toBeGreaterThan(7000);
+    expect(ok / total).toBeGreaterThanOrEqual(0.99);
+  });
+  it('the prefiltered engine answers exactly as a linear scan of every regex', () => {
+    const engine = new RecogEngine(dbs);
+    let n = 0;
+    let pruned = 0;
+    for (const db of dbs) {
+      for (const fp of db.fingerprints) {
+        for (const ex of fp.examples.slice(0, 2)) {
+          n++;
+          expect(engine.match(db.name, ex.text)).toEqual(engine.matchLinear(db.name, ex.text));
+          pruned += db.fingerprints.length - engine.candidates(db.name, ex.text).length;
+        }
+      }
+    }
+    expect(n).toBeGreaterThan(4000);
+    // the prefilter must actually prune: on average most regexes are never tried
+    expect(pruned / n).toBeGreaterThan(50);
+  });
+  it('fingerprints camera banners with vendor, product and CPE', () => {
+    const engine = new RecogEngine(dbs);
+    expect(engine.match('rtsp_header.server', 'Dahua Rtsp Server')?.params).toMatchObject({
+      'hw.vendor': 'Dahua',
+      'hw.device': 'IP Camera',
+    });
+    const ssh = engine.match('ssh.banner', 'OpenSSH_8.4p1 Debian-5');
+    expect(ssh?.params['service.product']).toBe('OpenSSH');
+    expect(ssh?.params['service.version']).toBe('8.4p1');
+    expect(engine.match('mamori.html_title', 'NETSurveillance WEB')?.params['hw.vendor']).toBe(
+      'Xiongmai',
+    );
+  });
+});
