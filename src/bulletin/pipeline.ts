@@ -247,14 +247,13 @@ export async function fetchAll(db: Db, opts: FetchOptions): Promise<FetchReport>
         const f = features({ key: canon, title, text, lang, time, outlet: src.name }, ja);
         const result = await serial(async () => {
           const canonKey = pageCanon ?? canon;
-          if (pageCanon && pageCanon !== canon) {
-            const dup = await db
-              .selectFrom('bulletin_article')
-              .select('id')
-              .where('canonical_url', '=', pageCanon)
-              .executeTakeFirst();
-            if (dup) return 'dup';
-          }
+          // Checked again here, in the one writer: another source may have stored it meanwhile.
+          const dup = await db
+            .selectFrom('bulletin_article')
+            .select('id')
+            .where('canonical_url', '=', canonKey)
+            .executeTakeFirst();
+          if (dup) return 'dup';
           let duplicateOf: number | null = null;
           let dupStory: number | undefined;
           for (const r of state.recent) {
@@ -265,7 +264,7 @@ export async function fetchAll(db: Db, opts: FetchOptions): Promise<FetchReport>
             }
           }
           const matched = dupStory !== undefined ? { storyId: dupStory } : state.clusterer.match(f);
-          return db.transaction().execute(async (trx) => {
+          const stored = await db.transaction().execute(async (trx) => {
             let storyId: number;
             if (matched) storyId = matched.storyId;
             else {
@@ -281,9 +280,7 @@ export async function fetchAll(db: Db, opts: FetchOptions): Promise<FetchReport>
                 .returning('id')
                 .executeTakeFirstOrThrow();
               storyId = Number(row.id);
-              created++;
             }
-            state.clusterer.assign(storyId, f);
             const ins = await trx
               .insertInto('bulletin_article')
               .values({
@@ -305,10 +302,14 @@ export async function fetchAll(db: Db, opts: FetchOptions): Promise<FetchReport>
               })
               .returning('id')
               .executeTakeFirstOrThrow();
-            state.recent.push({ id: Number(ins.id), sig: f.sig, storyId, time });
-            touched.add(storyId);
-            return duplicateOf !== null ? 'near-dup' : 'new';
+            return { storyId, articleId: Number(ins.id) };
           });
+          // Only once the rows are committed does the in-memory index learn of them.
+          if (!matched) created++;
+          state.clusterer.assign(stored.storyId, f);
+          state.recent.push({ id: stored.articleId, sig: f.sig, storyId: stored.storyId, time });
+          touched.add(stored.storyId);
+          return duplicateOf !== null ? 'near-dup' : 'new';
         });
         if (result === 'dup') continue;
         outcome.newArticles++;
