@@ -178,10 +178,11 @@ export function keyFigures(text: string): Figure[] {
   };
   // Japanese: 約3億5000万円, 1,200件, 45万人, 2024年3月5日
   for (const m of t.matchAll(
-    /(約|およそ|最大|少なくとも)?(\d[\d,]*(?:\.\d+)?)(兆|億|万|千)?(?:(\d[\d,]*)(万|千))?(円|ドル|件|人|台|社|万人|個|件超|人分|ビットコイン|BTC|ETH|%|％)/g,
+    /(約|およそ|最大|少なくとも)?(\d[\d,]*(?:\.\d+)?)(兆|億|万|千)?(?:(\d[\d,]*)(万|千)?)?(円|ドル|件|人|台|社|万人|個|件超|人分|ビットコイン|BTC|ETH|%|％)/g,
   )) {
     let v = Number(m[2]!.replace(/,/g, '')) * (m[3] ? JA_UNITS[m[3]]! : 1);
-    if (m[4] && m[5]) v += Number(m[4].replace(/,/g, '')) * JA_UNITS[m[5]]!;
+    if (m[3] && m[4]) v += Number(m[4].replace(/,/g, '')) * (m[5] ? JA_UNITS[m[5]]! : 1);
+    else if (m[4]) continue;
     const unit =
       m[6] === '円'
         ? 'yen'
