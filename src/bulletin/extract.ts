@@ -102,7 +102,7 @@ export function extractArticle(html: string, url: string): Extracted {
     if (el) {
       const clean = sanitizeHtml(el.innerHTML, url);
       const text = htmlToText(clean);
-      if (text.length > 80) {
+      if ([...text].length > 40) {
         return {
           title: (doc.querySelector('title')?.textContent ?? '').trim(),
           html: clean,

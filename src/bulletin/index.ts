@@ -25,6 +25,7 @@ export {
   publishIssue,
   saveEditedMarkdown,
 } from './issue.js';
+export { type CrossLinks, storeLinks } from './links.js';
 export { type FetchOptions, type FetchReport, fetchAll, type SourceOutcome } from './pipeline.js';
 export {
   addSource,

@@ -19,6 +19,7 @@ import {
   STANDING_HEADER,
 } from './core/render.js';
 import { splitSentences } from './core/text.js';
+import type { CrossLinks } from './links.js';
 import type { Db } from './store.js';
 
 /** Parse `7d`, `24h`, `90m` or an ISO date into epoch ms before `now`. */
@@ -60,7 +61,7 @@ export async function draftIssue(
   db: Db,
   sinceMs: number,
   now: number,
-  opts: { maxItems?: number; headerLang?: 'ja' | 'en' } = {},
+  opts: { maxItems?: number; headerLang?: 'ja' | 'en'; links?: CrossLinks } = {},
 ): Promise<Issue> {
   const sinceIso = isoUtc(sinceMs);
   const stories = await db
@@ -101,13 +102,25 @@ export async function draftIssue(
       const text = [...first].length > 220 ? `${[...first].slice(0, 220).join('')}…` : first;
       if (text) excerpts.push({ outlet: a.outlet, url: a.url, text });
     }
+    const ids = JSON.parse(s.ids) as string[];
+    const tags = JSON.parse(s.tags) as string[];
+    const severity: Record<string, string> = {};
+    if (opts.links) {
+      for (const id of ids) {
+        const sev = await opts.links.severityOf(id);
+        if (sev) severity[id] = sev;
+      }
+    }
+    const context = opts.links && tags.includes('IoT') ? await opts.links.iotContext() : undefined;
     items.push({
+      ...(Object.keys(severity).length ? { severity } : {}),
+      ...(context ? { context } : {}),
       storyId: Number(s.id),
       title: s.title,
       sources,
       summary: JSON.parse(s.summary) as string[],
-      tags: JSON.parse(s.tags) as string[],
-      ids: JSON.parse(s.ids) as string[],
+      tags,
+      ids,
       commentary: '',
       excerpts,
       importance: Number(s.importance),

@@ -86,7 +86,7 @@ function fromHex(hex: string): Uint32Array {
 interface ClusterState {
   clusterer: StoryClusterer;
   /** Recent articles' signatures for near-duplicate checks. */
-  recent: { id: number; sig: Uint32Array; storyId: number }[];
+  recent: { id: number; sig: Uint32Array; storyId: number; time: number }[];
 }
 
 async function loadClusterer(
@@ -130,7 +130,7 @@ async function loadClusterer(
     f.sig = fromHex(r.minhash);
     const sid = Number(r.story_id);
     byStory.set(sid, [...(byStory.get(sid) ?? []), f]);
-    recent.push({ id: Number(r.id), sig: f.sig, storyId: sid });
+    recent.push({ id: Number(r.id), sig: f.sig, storyId: sid, time: f.time });
   }
   for (const [sid, members] of byStory) clusterer.restore(sid, members);
   return { clusterer, recent };
@@ -247,25 +247,24 @@ export async function fetchAll(db: Db, opts: FetchOptions): Promise<FetchReport>
         const f = features({ key: canon, title, text, lang, time, outlet: src.name }, ja);
         const result = await serial(async () => {
           const canonKey = pageCanon ?? canon;
-          if (pageCanon && pageCanon !== canon) {
-            const dup = await db
-              .selectFrom('bulletin_article')
-              .select('id')
-              .where('canonical_url', '=', pageCanon)
-              .executeTakeFirst();
-            if (dup) return 'dup';
-          }
+          // Checked again here, in the one writer: another source may have stored it meanwhile.
+          const dup = await db
+            .selectFrom('bulletin_article')
+            .select('id')
+            .where('canonical_url', '=', canonKey)
+            .executeTakeFirst();
+          if (dup) return 'dup';
           let duplicateOf: number | null = null;
           let dupStory: number | undefined;
           for (const r of state.recent) {
-            if (minhashSimilarity(r.sig, f.sig) >= 0.9) {
+            if (Math.abs(r.time - f.time) <= windowMs && minhashSimilarity(r.sig, f.sig) >= 0.9) {
               duplicateOf = r.id;
               dupStory = r.storyId;
               break;
             }
           }
           const matched = dupStory !== undefined ? { storyId: dupStory } : state.clusterer.match(f);
-          return db.transaction().execute(async (trx) => {
+          const stored = await db.transaction().execute(async (trx) => {
             let storyId: number;
             if (matched) storyId = matched.storyId;
             else {
@@ -281,9 +280,7 @@ export async function fetchAll(db: Db, opts: FetchOptions): Promise<FetchReport>
                 .returning('id')
                 .executeTakeFirstOrThrow();
               storyId = Number(row.id);
-              created++;
             }
-            state.clusterer.assign(storyId, f);
             const ins = await trx
               .insertInto('bulletin_article')
               .values({
@@ -305,10 +302,14 @@ export async function fetchAll(db: Db, opts: FetchOptions): Promise<FetchReport>
               })
               .returning('id')
               .executeTakeFirstOrThrow();
-            state.recent.push({ id: Number(ins.id), sig: f.sig, storyId });
-            touched.add(storyId);
-            return duplicateOf !== null ? 'near-dup' : 'new';
+            return { storyId, articleId: Number(ins.id) };
           });
+          // Only once the rows are committed does the in-memory index learn of them.
+          if (!matched) created++;
+          state.clusterer.assign(stored.storyId, f);
+          state.recent.push({ id: stored.articleId, sig: f.sig, storyId: stored.storyId, time });
+          touched.add(stored.storyId);
+          return duplicateOf !== null ? 'near-dup' : 'new';
         });
         if (result === 'dup') continue;
         outcome.newArticles++;

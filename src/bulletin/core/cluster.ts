@@ -9,10 +9,11 @@
 import {
   contentWords,
   entities,
+  eventDates,
   extractIds,
   type JaTokenizer,
-  keyFigures,
   type Lang,
+  numbers,
   shingles,
 } from './text.js';
 
@@ -96,6 +97,7 @@ export interface ArticleFeatures {
   titleWords: Set<string>;
   ents: Set<string>;
   figures: Set<string>;
+  dates: Set<string>;
   ids: Set<string>;
 }
 
@@ -106,14 +108,12 @@ export function features(a: ClusterInput, ja?: JaTokenizer): ArticleFeatures {
     key: a.key,
     time: a.time,
     outlet: a.outlet,
-    sig: minhash(shingles(all, 4)),
+    // The body alone signs the article, so a reprint under a new headline is still a near-duplicate.
+    sig: minhash(shingles(body.length >= 200 ? body : all, 4)),
     titleWords: new Set(contentWords(a.title, a.lang, ja)),
     ents: entities(all),
-    figures: new Set(
-      keyFigures(all)
-        .filter((f) => f.unit !== 'date' && f.value >= 10)
-        .map((f) => `${f.unit}:${f.value}`),
-    ),
+    figures: numbers(all),
+    dates: eventDates(all),
     ids: new Set(extractIds(all)),
   };
 }
@@ -137,11 +137,20 @@ export function pairScore(a: ArticleFeatures, b: ArticleFeatures): number {
   if (text >= 0.6) return 1; // near-duplicate text
   const title = jaccard(a.titleWords, b.titleWords);
   const ent = overlapCoeff(a.ents, b.ents) * Math.min(1, Math.min(a.ents.size, b.ents.size) / 3);
-  const fig =
+  const num =
     overlapCoeff(a.figures, b.figures) * Math.min(1, Math.min(a.figures.size, b.figures.size) / 2);
+  const fullDates = (s: Set<string>) => new Set([...s].filter((d) => d.length === 10));
+  const da = fullDates(a.dates);
+  const db = fullDates(b.dates);
+  const date = overlapCoeff(a.dates, b.dates);
   let ids = 0;
   for (const id of a.ids) if (b.ids.has(id)) ids = 1;
-  return 0.9 * text + 0.6 * title + 0.45 * ent + 0.35 * fig + 0.5 * ids;
+  let penalty = 0;
+  if (a.ids.size && b.ids.size && !ids) penalty += 0.3;
+  if (da.size && db.size && overlapCoeff(da, db) === 0 && overlapCoeff(a.dates, b.dates) === 0)
+    penalty += 0.2;
+  if (a.figures.size >= 2 && b.figures.size >= 2 && num === 0) penalty += 0.1;
+  return 0.9 * text + 0.5 * title + 0.4 * ent + 0.45 * num + 0.3 * date + 0.5 * ids - penalty;
 }
 
 /**
@@ -159,7 +168,7 @@ export class StoryClusterer {
 
   constructor(opts: ClusterOptions = {}) {
     this.windowMs = opts.windowMs ?? 7 * 86_400_000;
-    this.threshold = opts.threshold ?? 0.42;
+    this.threshold = opts.threshold ?? 0.35;
   }
 
   /** Put back a stored story (ids are kept). */

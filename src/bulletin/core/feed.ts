@@ -158,6 +158,12 @@ export function parseFeed(
     out.bozo = true;
     out.bozo_exception ??= `not a feed: root element <${root.qname}>`;
   }
+  // The feed's language: its own element, else xml:lang on the root/channel, else HTTP.
+  if (out.feed.language === undefined && out.version) {
+    const channel = rl === 'feed' ? root : firstChild(root, 'channel');
+    const lang = (channel ? childCtx(rootCtx, channel) : rootCtx).lang;
+    if (lang) out.feed.language = lang;
+  }
   return out;
 }
 
@@ -167,7 +173,7 @@ function childCtx(ctx: Ctx, el: XmlElement): Ctx {
   return {
     atom: ctx.atom,
     base: b !== undefined ? safeUrl(b, ctx.base) || ctx.base : ctx.base,
-    lang: l !== undefined ? l : ctx.lang,
+    lang: l !== undefined ? l.trim().replace(/_/g, '-') || undefined : ctx.lang,
   };
 }
 
@@ -551,6 +557,8 @@ function handleChild(
     }
     case 'comments':
     case 'docs':
+    case 'wfw_comment':
+    case 'wfw_commentrss':
       target[n] = safeUrl(txt(), cc.base);
       return;
     case 'generator': {

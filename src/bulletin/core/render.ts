@@ -35,6 +35,10 @@ export interface IssueItem {
   excerpts: IssueExcerpt[];
   importance: number;
   lang: string;
+  /** Severity per id from the local vuln store (cross-area link; absent when unknown). */
+  severity?: Record<string, string>;
+  /** The reader's own figures for an IoT story (honeypot), one line. */
+  context?: string;
 }
 
 export interface Issue {
@@ -91,9 +95,10 @@ export function renderMarkdown(issue: Issue): string {
     );
     const meta = [
       item.tags.length ? `Tags: ${item.tags.join(', ')}` : '',
-      item.ids.length ? `IDs: ${item.ids.join(', ')}` : '',
+      item.ids.length ? `IDs: ${item.ids.map((i) => idWithSeverity(item, i)).join(', ')}` : '',
     ].filter(Boolean);
     if (meta.length) out.push(meta.join(' · '));
+    if (item.context) out.push('', `> ${mdText(item.context)}`);
     out.push('', '### In a nutshell', '');
     for (const b of item.summary) out.push(`- ${mdText(b)}`);
     out.push('', '### Commentary', '');
@@ -151,6 +156,11 @@ export function parseMarkdown(md: string, original: Issue): Issue {
 
 const esc = (s: string) => escapeXml(s).replace(/"/g, '&quot;');
 
+function idWithSeverity(item: IssueItem, id: string): string {
+  const sev = item.severity?.[id];
+  return sev ? `${id} (${sev})` : id;
+}
+
 /** Markdown-lite commentary → HTML: paragraphs, `[text](url)` links, **bold**; all else escaped. */
 function commentaryHtml(md: string): string {
   return md
@@ -181,8 +191,9 @@ function bodyHtml(issue: Issue): string {
     );
     if (item.tags.length || item.ids.length)
       parts.push(
-        `<p class="meta">${[...item.tags.map((t) => `<span class="tag">${esc(t)}</span>`), ...item.ids.map((i) => `<code>${esc(i)}</code>`)].join(' ')}</p>`,
+        `<p class="meta">${[...item.tags.map((t) => `<span class="tag">${esc(t)}</span>`), ...item.ids.map((i) => `<code>${esc(idWithSeverity(item, i))}</code>`)].join(' ')}</p>`,
       );
+    if (item.context) parts.push(`<p class="context">${esc(item.context)}</p>`);
     parts.push(
       `<h3>In a nutshell</h3><ul>${item.summary.map((b) => `<li>${esc(b)}</li>`).join('')}</ul>`,
     );

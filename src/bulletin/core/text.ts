@@ -178,10 +178,11 @@ export function keyFigures(text: string): Figure[] {
   };
   // Japanese: 約3億5000万円, 1,200件, 45万人, 2024年3月5日
   for (const m of t.matchAll(
-    /(約|およそ|最大|少なくとも)?(\d[\d,]*(?:\.\d+)?)(兆|億|万|千)?(?:(\d[\d,]*)(万|千))?(円|ドル|件|人|台|社|万人|個|件超|人分|ビットコイン|BTC|ETH|%|％)/g,
+    /(約|およそ|最大|少なくとも)?(\d[\d,]*(?:\.\d+)?)(兆|億|万|千)?(?:(\d[\d,]*)(万|千)?)?(円|ドル|件|人|台|社|万人|個|件超|人分|ビットコイン|BTC|ETH|%|％)/g,
   )) {
     let v = Number(m[2]!.replace(/,/g, '')) * (m[3] ? JA_UNITS[m[3]]! : 1);
-    if (m[4] && m[5]) v += Number(m[4].replace(/,/g, '')) * JA_UNITS[m[5]]!;
+    if (m[3] && m[4]) v += Number(m[4].replace(/,/g, '')) * (m[5] ? JA_UNITS[m[5]]! : 1);
+    else if (m[4]) continue;
     const unit =
       m[6] === '円'
         ? 'yen'
@@ -267,5 +268,71 @@ export function entities(text: string): Set<string> {
   }
   for (const m of t.matchAll(/[\p{Script=Katakana}ー]{3,}/gu)) out.add(m[0]);
   for (const id of extractIds(t)) out.add(id.toLowerCase());
+  return out;
+}
+
+const MONTH_NAMES: Record<string, number> = {
+  jan: 1,
+  feb: 2,
+  mar: 3,
+  apr: 4,
+  may: 5,
+  jun: 6,
+  jul: 7,
+  aug: 8,
+  sep: 9,
+  oct: 10,
+  nov: 11,
+  dec: 12,
+};
+
+/**
+ * Every number in a text as a normalized value (Japanese 万/億/兆 and English million/billion
+ * applied), without years and small numbers: a language-independent trace of an event's facts.
+ * @example numbers('約1万3000台') has '13000'; numbers('13,000 vehicles') has '13000'
+ */
+export function numbers(text: string): Set<string> {
+  const t = text.normalize('NFKC');
+  const out = new Set<string>();
+  for (const m of t.matchAll(
+    /(\d[\d,]*(?:\.\d+)?)(?:\s?(兆|億|万|千))?(?:(\d[\d,]*)(万|千)?)?(?:\s?(thousand|million|billion|trillion)\b)?/gi,
+  )) {
+    const raw = m[1]!;
+    if (/^\d{1,3}(,\d{3})+$/.test(raw) === false && raw.includes(',') && !/^\d+,\d+$/.test(raw))
+      continue;
+    let v = Number(raw.replace(/,/g, ''));
+    if (m[2]) v *= JA_UNITS[m[2]]!;
+    if (m[2] && m[3]) v += Number(m[3].replace(/,/g, '')) * (m[4] ? JA_UNITS[m[4]]! : 1);
+    if (m[5]) v *= EN_SCALE[m[5].toLowerCase()]!;
+    if (!Number.isFinite(v) || v < 10) continue;
+    if (!m[2] && !m[5] && Number.isInteger(v) && v >= 1990 && v <= 2039) continue;
+    out.add(String(Math.round(v * 1000) / 1000));
+  }
+  return out;
+}
+
+/**
+ * Calendar dates in a text as `YYYY-MM-DD` (or `YYYY-MM`): 2024年5月31日, May 31, 2024, 31 May 2024.
+ */
+export function eventDates(text: string): Set<string> {
+  const t = text.normalize('NFKC');
+  const out = new Set<string>();
+  const pad = (n: number) => String(n).padStart(2, '0');
+  for (const m of t.matchAll(/(\d{4})年(\d{1,2})月(?:(\d{1,2})日)?/g))
+    out.add(
+      m[3] ? `${m[1]}-${pad(Number(m[2]))}-${pad(Number(m[3]))}` : `${m[1]}-${pad(Number(m[2]))}`,
+    );
+  for (const m of t.matchAll(
+    /\b(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?\s+(?:(\d{1,2}),?\s+)?(\d{4})\b/g,
+  )) {
+    const mo = MONTH_NAMES[m[1]!.toLowerCase()]!;
+    out.add(m[2] ? `${m[3]}-${pad(mo)}-${pad(Number(m[2]))}` : `${m[3]}-${pad(mo)}`);
+  }
+  for (const m of t.matchAll(
+    /\b(\d{1,2})\s+(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\s+(\d{4})\b/g,
+  ))
+    out.add(`${m[3]}-${pad(MONTH_NAMES[m[2]!.toLowerCase()]!)}-${pad(Number(m[1]))}`);
+  // A full date also counts as its month, so "June 2024" meets "2024年6月8日".
+  for (const d of [...out]) if (d.length === 10) out.add(d.slice(0, 7));
   return out;
 }

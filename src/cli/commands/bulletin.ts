@@ -223,7 +223,9 @@ export const area: AreaSpec = {
         const hl = values['header-lang'];
         if (hl !== undefined && hl !== 'ja' && hl !== 'en')
           throw new MamoriError('E_USAGE', '--header-lang must be ja or en');
-        const issue = await b.draftIssue(await db(ctx), since, now, {
+        const store = await ctx.store();
+        const issue = await b.draftIssue(store.db, since, now, {
+          links: b.storeLinks(store),
           maxItems: intOpt(values.max, 'max', 30),
           ...(hl ? { headerLang: hl as 'ja' | 'en' } : {}),
         });
