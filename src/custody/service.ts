@@ -1079,6 +1079,8 @@ export async function broadcast(
 export interface SyncResult {
   height: number;
   blocks: number;
+  /** Set when the node's chain no longer has blocks we had synced: the fork height. */
+  reorg?: { forkHeight: number; dropped: number };
   received: { txid: string; vout: number; value: number; wallet: string }[];
   spent: { txid: string; vout: number; spentBy: string; approved: boolean }[];
 }
@@ -1105,11 +1107,36 @@ export async function syncChain(
   const byScript = new Map(addrRows.map((a) => [a.script, a]));
   const tip = await chain.tipHeight();
   // A new store starts at --from-height, else from genesis on a short (regtest) chain, else a day back.
-  const last =
+  let last =
     (await getState<number>(c.store.db, 'sync_height')) ??
     (opts.fromHeight !== undefined ? opts.fromHeight - 1 : tip <= 2000 ? -1 : tip - 145);
   const result: SyncResult = { height: tip, blocks: 0, received: [], spent: [] };
   const at = isoUtc(now(c));
+  // Reorg: walk back from what we synced until our block hash matches the node's again,
+  // then forget what the orphaned blocks told us (outputs and spends above the fork).
+  const hashes = (await getState<Record<string, string>>(c.store.db, 'sync_hashes')) ?? {};
+  let fork = Math.min(last, tip);
+  while (fork >= 0 && hashes[fork] !== undefined && hashes[fork] !== (await chain.blockHash(fork)))
+    fork--;
+  if (fork < last && last >= 0 && Object.keys(hashes).length) {
+    await inTx(c, async (trx, at2, actor) => {
+      const dropped = await trx
+        .deleteFrom('custody_utxo')
+        .where('height', '>', fork)
+        .executeTakeFirst();
+      await trx
+        .updateTable('custody_utxo')
+        .set({ spent_txid: null, spent_height: null })
+        .where('spent_height', '>', fork)
+        .execute();
+      await setState(trx, 'sync_height', fork);
+      for (const h of Object.keys(hashes)) if (Number(h) > fork) delete hashes[h];
+      await setState(trx, 'sync_hashes', hashes);
+      result.reorg = { forkHeight: fork, dropped: Number(dropped.numDeletedRows) };
+      await appendAudit(trx, at2, actor, 'chain.reorg', { from: last, forkHeight: fork });
+    });
+    last = fork;
+  }
   const approvedTxids = new Set(
     (
       await c.store.db
@@ -1185,9 +1212,14 @@ export async function syncChain(
   for (let h = Math.max(0, last + 1); h <= tip; h++) {
     const b = await chain.blockAt(h);
     await apply(b.txs, h);
+    hashes[h] = b.hash;
     result.blocks++;
   }
-  if (result.blocks) await setState(c.store.db, 'sync_height', tip);
+  if (result.blocks) {
+    for (const h of Object.keys(hashes)) if (Number(h) < tip - 100) delete hashes[h];
+    await setState(c.store.db, 'sync_hashes', hashes);
+    await setState(c.store.db, 'sync_height', tip);
+  }
   if (opts.mempool !== false) {
     const seen = opts.seenMempool ?? new Set<string>();
     for (const txid of await chain.mempoolTxids()) {

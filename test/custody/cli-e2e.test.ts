@@ -94,6 +94,7 @@ describe('mamori custody (built CLI, bcoin regtest)', () => {
     expect(w.descriptor).toMatch(/^wsh\(sortedmulti\(2,/);
     const ex = await json(['wallet', 'export', 'hot']);
     expect(ex.receive).toMatch(/\/0\/\*.*#[a-z0-9]{8}$/);
+    writeFileSync(join(dir, 'hot.descriptor'), `${ex.descriptor}\n`);
     const addr = await json(['address', 'new', 'hot', '--label', 'customer-1']);
     await node.fund(addr.address, 150_000_000);
     await node.mine(1);
@@ -165,6 +166,8 @@ describe('mamori custody (built CLI, bcoin regtest)', () => {
         psbtFile,
         '--key',
         join(dir, 'b.key'),
+        '--descriptor',
+        join(dir, 'hot.descriptor'),
         '--out',
         signedFile,
         '--yes',
@@ -173,7 +176,8 @@ describe('mamori custody (built CLI, bcoin regtest)', () => {
       { MAMORI_DB: '/nonexistent/dir/never.db' },
     );
     expect(off.code).toBe(0);
-    expect(off.stderr).toMatch(/change/);
+    expect(off.stderr).toMatch(/yes \(verified\)/);
+    expect(off.stderr).toMatch(/checked against the wallet descriptor: inputs ok/);
     expect(JSON.parse(off.stdout)).toMatchObject({ signed: 1 });
     expect(existsSync('/nonexistent/dir/never.db')).toBe(false);
     // a wrong passphrase: E_AUTH, nothing written

@@ -112,6 +112,11 @@ function psbtSummary(v: import('../../custody/index.js').PsbtView, fmt: (n: numb
     ),
     `inputs ${v.inputs.length}: ${fmt(v.inputTotal)} BTC; sending ${fmt(v.sending)} BTC; fee ${fmt(v.fee)} BTC (~${v.feeRate} sat/vB)`,
     `signatures: ${v.inputs.map((i) => `${i.validSignatures}/${i.threshold ?? '?'}`).join(' ')}${v.complete ? ' (complete)' : ''}`,
+    ...(v.inputsOfWallet === undefined
+      ? ["change checked against the inputs' cosigners (pass --descriptor for the full check)"]
+      : [
+          `inputs and change checked against the wallet descriptor: inputs ${v.inputsOfWallet ? 'ok' : "NOT the wallet's"}`,
+        ]),
   ].join('\n');
 }
 
@@ -578,6 +583,11 @@ const psbt: VerbSpec = {
     key: { type: 'string', value: '<key-file>', description: 'sign: the encrypted cosigner key' },
     out: { type: 'string', value: '<file>', description: 'write the result here' },
     yes: { type: 'boolean', description: 'sign: do not ask for confirmation' },
+    descriptor: {
+      type: 'string',
+      value: '<descriptor|file>',
+      description: 'the wallet descriptor (wallet export): verify inputs and change against it',
+    },
     network: {
       ...NETWORK_OPT,
       description: 'network for addresses (default: the key file, else mainnet)',
@@ -608,15 +618,29 @@ const psbt: VerbSpec = {
       ctx.print({ txid: tx.id, hex, file: out ?? null }, () => (out ? `written to ${out}` : hex));
       return 0;
     }
+    const walletOf = (netName: string) => {
+      const d = str(p, 'descriptor');
+      if (!d) return {};
+      const text = existsSync(d) ? readText(d, 'descriptor file').trim().split('\n')[0]!.trim() : d;
+      return { wallet: c.makeDeriver(c.parseMultisigDescriptor(text), c.network(netName)) };
+    };
     if (s === 'inspect') {
-      const v = c.inspectPsbt(tx, c.network(str(p, 'network') ?? 'mainnet'));
+      const netName = str(p, 'network') ?? 'mainnet';
+      const v = c.inspectPsbt(tx, c.network(netName), walletOf(netName));
       ctx.print(v, () => psbtSummary(v, satFmt));
       return 0;
     }
     const keyPath = str(p, 'key');
     if (!keyPath) throw new MamoriError('E_USAGE', 'psbt sign needs --key <key-file>');
     const kf = c.readKeyFile(keyPath);
-    const v = c.inspectPsbt(tx, c.network(str(p, 'network') ?? kf.public.network));
+    const netName = str(p, 'network') ?? kf.public.network;
+    const v = c.inspectPsbt(tx, c.network(netName), walletOf(netName));
+    if (v.inputsOfWallet === false) {
+      throw new MamoriError(
+        'E_POLICY',
+        "an input is not this wallet's (per --descriptor): nothing signed",
+      );
+    }
     // What is being signed, before anything is signed.
     ctx.io.stderr(`${psbtSummary(v, satFmt)}\n`);
     if (v.outputs.some((o) => o.change && !o.changeVerified)) {

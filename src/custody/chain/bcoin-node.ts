@@ -21,6 +21,8 @@ export interface RegtestNode {
    * convenience, like a faucet); returns the txid, unconfirmed until the next block.
    */
   fund(address: string, sats: number): Promise<string>;
+  /** Disconnect blocks down to `height` (tests of reorg handling); the mempool is reset. */
+  rewind(height: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -154,6 +156,10 @@ export async function startRegtestNode(
   };
   return {
     fund,
+    async rewind(to: number) {
+      await node.chain.reset(to);
+      await node.mempool.reset(); // bcoin does not always realign the mempool tip itself
+    },
     url,
     port: actualPort,
     height,

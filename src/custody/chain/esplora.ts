@@ -44,6 +44,7 @@ export function esplora(base: string, opts: { fetch?: typeof fetch } = {}): Chai
   return {
     kind: 'esplora',
     tipHeight: async () => Number(await (await get('/blocks/tip/height')).text()),
+    blockHash: async (height) => (await (await get(`/block-height/${height}`)).text()).trim(),
     async blockAt(height) {
       const hash = (await (await get(`/block-height/${height}`)).text()).trim();
       const txs: ChainTx[] = [];

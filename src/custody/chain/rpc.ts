@@ -85,6 +85,7 @@ export function coreRpc(url: string, opts: { fetch?: typeof fetch; timeoutMs?: n
     kind: 'core-rpc',
     call,
     tipHeight: () => call<number>('getblockcount'),
+    blockHash: (height) => call<string>('getblockhash', [height]),
     async blockAt(height) {
       const hash = await call<string>('getblockhash', [height]);
       // Core: verbosity 2 gives transactions; bcoin: (verbose, details).

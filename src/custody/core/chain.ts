@@ -15,6 +15,8 @@ export interface ChainTx {
 export interface ChainAdapter {
   readonly kind: string;
   tipHeight(): Promise<number>;
+  /** Hash of the block at a height on the node's best chain. */
+  blockHash(height: number): Promise<string>;
   blockAt(height: number): Promise<{ hash: string; txs: ChainTx[] }>;
   mempoolTxids(): Promise<string[]>;
   tx(txid: string): Promise<ChainTx>;

@@ -10,7 +10,7 @@ import type { HDKey } from '@scure/bip32';
 import { Address, OutScript, p2wsh, Script, SigHash, Transaction } from '@scure/btc-signer';
 import { MamoriError } from '../../shared/errors.js';
 import { formatBtc } from './amount.js';
-import { bytesToHex, compareBytes, type DerivedAddress } from './descriptor.js';
+import { bytesToHex, compareBytes, type DerivedAddress, type Deriver } from './descriptor.js';
 import { fingerprintHex } from './keys.js';
 import type { NetworkInfo } from './network.js';
 
@@ -233,6 +233,8 @@ export interface PsbtView {
   feeRate: number;
   /** Total sent to addresses that are not verified change. */
   sending: number;
+  /** With a wallet descriptor: every input is the wallet's own script. */
+  inputsOfWallet?: boolean;
   complete: boolean;
 }
 
@@ -272,7 +274,22 @@ function validSigners(tx: Transaction, idx: number): { valid: string[]; all: num
  * Describe a PSBT: what it spends, where the money goes, the fee, and which output is change.
  * @example inspectPsbt(decodePsbt(text), network('regtest')).fee
  */
-export function inspectPsbt(tx: Transaction, net: NetworkInfo): PsbtView {
+export function inspectPsbt(
+  tx: Transaction,
+  net: NetworkInfo,
+  opts: { wallet?: Deriver } = {},
+): PsbtView {
+  /** With the wallet's descriptor: the script at the (branch, index) an entry's path ends in. */
+  const walletScriptAt = (path: number[] | undefined) => {
+    if (!opts.wallet || !path || path.length < 2) return undefined;
+    const [branch, index] = path.slice(-2) as [number, number];
+    if (branch > 1 || index >= 0x80000000) return undefined;
+    try {
+      return bytesToHex(opts.wallet.derive(index, branch).script);
+    } catch {
+      return undefined;
+    }
+  };
   const inputs: InputView[] = [];
   let inputTotal = 0;
   let cosignerSet: string | undefined;
@@ -338,12 +355,25 @@ export function inspectPsbt(tx: Transaction, net: NetworkInfo): PsbtView {
         ms.pubkeys.length === derivedPubs.length &&
         ms.pubkeys.every((p) => derivedPubs.some((q) => compareBytes(p, q) === 0));
       changeVerified = Boolean(scriptOk && !mixed && fps === cosignerSet && ms?.m === threshold);
+      if (opts.wallet) {
+        // The strong check: the wallet's own descriptor derives exactly this script.
+        changeVerified = walletScriptAt(o.bip32Derivation[0]?.[1].path) === bytesToHex(o.script!);
+      }
       if (!changeVerified)
-        note = "claims to be change but does not match the inputs' cosigners and threshold";
+        note = opts.wallet
+          ? 'claims to be change but the wallet descriptor does not derive this script'
+          : "claims to be change but does not match the inputs' cosigners and threshold";
     }
     if (!changeVerified) sending += amount;
     outputs.push({ index: i, address, amount, change, changeVerified, ...(note ? { note } : {}) });
   }
+  const inputsOfWallet = opts.wallet
+    ? Array.from({ length: tx.inputsLength }, (_, i) => tx.getInput(i)).every(
+        (inp) =>
+          inp.witnessUtxo !== undefined &&
+          walletScriptAt(inp.bip32Derivation?.[0]?.[1].path) === bytesToHex(inp.witnessUtxo.script),
+      )
+    : undefined;
   const fee = inputTotal - outputTotal;
   const vsize =
     tx.inputsLength * wshMultisigInputVbytes(threshold ?? 2, inputs[0]?.cosigners ?? 3) +
@@ -358,6 +388,7 @@ export function inspectPsbt(tx: Transaction, net: NetworkInfo): PsbtView {
     fee,
     feeRate: Math.round((fee / vsize) * 100) / 100,
     sending,
+    ...(inputsOfWallet === undefined ? {} : { inputsOfWallet }),
     complete: inputs.every(
       (x) => x.final || (x.threshold !== undefined && x.validSignatures >= x.threshold),
     ),
