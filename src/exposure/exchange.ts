@@ -8,7 +8,14 @@ import { sql } from 'kysely';
 import { MamoriError } from '../shared/errors.js';
 import type { Store } from '../storage/index.js';
 import { cidrContains, parseAddr, parseCidr } from './core/cidr.js';
-import { createScan, getScan, listScans, recordServices, type ServiceRecord } from './store.js';
+import {
+  createScan,
+  getScan,
+  listScans,
+  recordServices,
+  refreshStatistics,
+  type ServiceRecord,
+} from './store.js';
 
 interface ImportedService {
   ip: string;
@@ -160,6 +167,7 @@ export async function importResults(
     })
     .where('id', '=', scanId)
     .execute();
+  await refreshStatistics(store);
   return { scan: scanId, services: services.length, hosts: ips.length };
 }
 

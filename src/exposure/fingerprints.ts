@@ -31,11 +31,23 @@ export function loadRecogDir(dir: string): FingerprintDb[] {
   if (files.length === 0) {
     throw new MamoriError('E_INPUT', `no Recog *.xml databases in ${base}`);
   }
-  return files
-    .sort()
-    .map((f) =>
-      parseRecogXml(f.replace(/\.xml$/, ''), readFileSync(join(base, f), 'utf8'), latin1FromBase64),
-    );
+  return files.sort().map((f) => {
+    try {
+      return parseRecogXml(
+        f.replace(/\.xml$/, ''),
+        readFileSync(join(base, f), 'utf8'),
+        latin1FromBase64,
+      );
+    } catch (err) {
+      throw new MamoriError(
+        'E_INPUT',
+        `${join(base, f)}: not a Recog database: ${(err as Error).message}`,
+        {
+          cause: err,
+        },
+      );
+    }
+  });
 }
 
 /** Mamori's own databases (cameras, DVRs, routers). */

@@ -22,6 +22,7 @@ import {
   getScan,
   recordService,
   recordServices,
+  refreshStatistics,
   type ScanOptionsRecord,
   type ServiceRecord,
 } from './store.js';
@@ -358,6 +359,7 @@ export async function runScan(
     interrupted ? 'interrupted' : 'done',
     interrupted ? undefined : now().toISOString(),
   );
+  await refreshStatistics(store);
   progress.done(`${openFound.length} open of ${total} probes`);
   const sortKey = (o: { ip: string; port: number; transport: string }) =>
     `${addrKey(parseAddr(o.ip))}|${String(o.port).padStart(5, '0')}|${o.transport}`;

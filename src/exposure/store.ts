@@ -4,6 +4,7 @@
  * service (exposure_service, the search index) in one transaction.
  * Not the query language: see search.ts.
  */
+import { sql } from 'kysely';
 import { MamoriError } from '../shared/errors.js';
 import type { Store } from '../storage/index.js';
 import { BANNER_CAP, bannerText } from './core/banner.js';
@@ -32,6 +33,14 @@ export interface ScanRow {
   nextIndex: number;
   total: number;
   openCount: number;
+}
+
+/**
+ * Refresh the query planner's statistics after a bulk write (a scan or an import), so search
+ * picks the narrowest index; PostgreSQL's autovacuum does this on its own.
+ */
+export async function refreshStatistics(store: Store): Promise<void> {
+  if (store.backend === 'sqlite') await sql`analyze`.execute(store.db);
 }
 
 export async function createScan(

@@ -1,5 +1,8 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { applyFingerprint, RecogEngine } from '../../src/exposure/core/recog.js';
+import { applyFingerprint, RecogEngine, readRecogXml } from '../../src/exposure/core/recog.js';
 import { translateRubyRegex } from '../../src/exposure/core/ruby-regex.js';
 import { loadRecogDir, mamoriDatabases } from '../../src/exposure/fingerprints.js';
 import { vector } from '../helpers/vectors.js';
@@ -106,5 +109,28 @@ describe('Recog conformance (every <example> in ../shared/vectors/recog/xml)', (
     expect(engine.match('mamori.html_title', 'NETSurveillance WEB')?.params['hw.vendor']).toBe(
       'Xiongmai',
     );
+  });
+});
+
+describe('Recog XML reader', () => {
+  it('reads attributes, text, entities, comments and CDATA, and rejects broken XML', () => {
+    const doc = readRecogXml(
+      `<?xml version="1.0"?><!-- c --><fingerprints matches="x"><fingerprint pattern="a&amp;b&#x41;&lt;"><description>d &quot;q&quot;</description><example k="v">t<![CDATA[<raw>]]></example><param pos="0" name="n" value="&apos;v&apos;"/></fingerprint></fingerprints>`,
+    ) as { fingerprints: { matches: string; fingerprint: Record<string, unknown>[] } };
+    expect(doc.fingerprints.matches).toBe('x');
+    const fp = doc.fingerprints.fingerprint[0]!;
+    expect(fp.pattern).toBe('a&bA<');
+    expect(fp.description).toBe('d "q"');
+    expect(fp.example).toEqual([{ k: 'v', '#text': 't<raw>' }]);
+    expect(fp.param).toEqual([{ pos: '0', name: 'n', value: "'v'" }]);
+    expect(() => readRecogXml('<a><b></a>')).toThrow(/mismatched/);
+    expect(() => readRecogXml('<a>')).toThrow(/unclosed/);
+    const dir = mkdtempSync(join(tmpdir(), 'mamori-recog-'));
+    try {
+      writeFileSync(join(dir, 'bad.xml'), '<fingerprints><fingerprint></fingerprints>');
+      expect(() => loadRecogDir(dir)).toThrow(expect.objectContaining({ code: 'E_INPUT' }));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

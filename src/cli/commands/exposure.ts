@@ -157,6 +157,12 @@ const scan: VerbSpec = {
           : '',
       ].join('\n'),
     );
+    if (summary.status === 'interrupted') {
+      ctx.io.stderr(
+        `scan ${summary.scan} interrupted; continue with: mamori exposure scan --resume ${summary.scan}\n`,
+      );
+      return 130;
+    }
     return 0;
   },
 };

@@ -5,7 +5,6 @@
  * Pure: XML text comes in as strings. Not a scanner: the grabbers decide which database a
  * banner is matched against (`http_header.server`, `rtsp_header.server`, `ssh.banner` …).
  */
-import { XMLParser } from 'fast-xml-parser';
 import { type TranslatedRegex, translateRubyRegex } from './ruby-regex.js';
 
 export interface RecogParam {
@@ -51,37 +50,84 @@ export interface MatchResult {
   params: MatchParams;
 }
 
-const parser = new XMLParser({
-  ignoreAttributes: false,
-  attributeNamePrefix: '',
-  textNodeName: '#text',
-  parseAttributeValue: false,
-  parseTagValue: false,
-  trimValues: false,
-  processEntities: true,
-  // numeric character references are decoded below: fast-xml-parser's htmlEntities table
-  // doubles the parse time of the whole Recog set for a handful of them
-  htmlEntities: false,
-  isArray: (name) => ['fingerprint', 'example', 'param'].includes(name),
-});
-
 type XmlNode = Record<string, unknown>;
 
-function decodeNumericRefs(s: string): string {
-  if (!s.includes('&#')) return s;
-  return s.replace(/&#(x[0-9a-fA-F]+|\d+);/g, (_, n: string) =>
-    String.fromCodePoint(n[0] === 'x' ? Number.parseInt(n.slice(1), 16) : Number(n)),
+const NAMED: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
+
+/** XML character and entity references, decoded in one pass. */
+function decodeXml(s: string): string {
+  if (!s.includes('&')) return s;
+  return s.replace(/&(#x[0-9a-fA-F]+|#\d+|lt|gt|amp|quot|apos);/g, (_, e: string) =>
+    e[0] === '#'
+      ? String.fromCodePoint(e[1] === 'x' ? Number.parseInt(e.slice(2), 16) : Number(e.slice(1)))
+      : NAMED[e]!,
   );
 }
 
+const REPEATED = new Set(['fingerprint', 'example', 'param']);
+
+function attach(parent: XmlNode, name: string, value: unknown): void {
+  if (!REPEATED.has(name)) {
+    parent[name] = value;
+    return;
+  }
+  const list = (parent[name] as unknown[] | undefined) ?? [];
+  list.push(value);
+  parent[name] = list;
+}
+
+/**
+ * A small reader for Recog's regular XML (elements, attributes, text, comments, CDATA): a
+ * general XML parser spent seconds on the 4,600 fingerprints; this takes milliseconds.
+ * Produces the shape parseRecogXml reads: attributes as properties, text as `#text`.
+ */
+export function readRecogXml(xml: string): XmlNode {
+  const root: XmlNode = {};
+  const stack: { name: string; node: XmlNode; text: string }[] = [
+    { name: '#root', node: root, text: '' },
+  ];
+  const tag =
+    /<!--[\s\S]*?-->|<\?[\s\S]*?\?>|<!\[CDATA\[([\s\S]*?)\]\]>|<!DOCTYPE[^>]*>|<(\/?)([A-Za-z_][\w.:-]*)((?:\s+[^\s=/>]+\s*=\s*(?:"[^"]*"|'[^']*'))*)\s*(\/?)>/g;
+  const attr = /([^\s=]+)\s*=\s*(?:"([^"]*)"|'([^']*)')/g;
+  let last = 0;
+  for (let m = tag.exec(xml); m; m = tag.exec(xml)) {
+    const top = stack[stack.length - 1]!;
+    top.text += decodeXml(xml.slice(last, m.index));
+    last = tag.lastIndex;
+    if (m[1] !== undefined) {
+      top.text += m[1];
+      continue;
+    }
+    const name = m[3];
+    if (!name) continue;
+    if (m[2] === '/') {
+      const done = stack.pop()!;
+      if (done.name !== name) throw new Error(`mismatched </${name}> (open <${done.name}>)`);
+      if (done.text !== '') done.node['#text'] = done.text;
+      const parent = stack[stack.length - 1]!.node;
+      const value =
+        Object.keys(done.node).length === 1 && '#text' in done.node ? done.text : done.node;
+      attach(parent, name, value);
+      continue;
+    }
+    const node: XmlNode = {};
+    for (const a of (m[4] ?? '').matchAll(attr)) node[a[1]!] = decodeXml(a[2] ?? a[3] ?? '');
+    if (m[5] === '/') {
+      attach(top.node, name, node);
+    } else stack.push({ name, node, text: '' });
+  }
+  if (stack.length !== 1) throw new Error(`unclosed <${stack[stack.length - 1]!.name}>`);
+  return root;
+}
+
 function decodeExample(node: unknown, decodeBase64: (s: string) => string): RecogExample {
-  if (typeof node === 'string') return { text: decodeNumericRefs(node), expected: {} };
+  if (typeof node === 'string') return { text: node, expected: {} };
   const n = node as XmlNode;
-  let text = typeof n['#text'] === 'string' ? decodeNumericRefs(n['#text'] as string) : '';
+  let text = typeof n['#text'] === 'string' ? (n['#text'] as string) : '';
   const expected: Record<string, string> = {};
   for (const [k, v] of Object.entries(n)) {
     if (k === '#text' || k.startsWith('_')) continue;
-    expected[k] = decodeNumericRefs(String(v));
+    expected[k] = String(v);
   }
   if (n._encoding === 'base64') text = decodeBase64(text.replace(/\s+/g, ''));
   return { text, expected };
@@ -96,11 +142,11 @@ export function parseRecogXml(
   xml: string,
   decodeBase64: (s: string) => string,
 ): FingerprintDb {
-  const doc = parser.parse(xml) as XmlNode;
+  const doc = readRecogXml(xml);
   const root = (doc.fingerprints ?? {}) as XmlNode;
   const list = (root.fingerprint ?? []) as XmlNode[];
   const fingerprints = list.map((fp, order): Fingerprint => {
-    const pattern = decodeNumericRefs(String(fp.pattern ?? ''));
+    const pattern = String(fp.pattern ?? '');
     const flagText = String(fp.flags ?? '');
     let translated: TranslatedRegex | undefined;
     let regex: RegExp | undefined;
@@ -123,7 +169,7 @@ export function parseRecogXml(
           : String((desc as XmlNode | undefined)?.['#text'] ?? '');
     const params = ((fp.param ?? []) as XmlNode[]).map((p) => {
       const param: RecogParam = { pos: Number(p.pos ?? 0), name: String(p.name) };
-      if (p.value !== undefined) param.value = decodeNumericRefs(String(p.value));
+      if (p.value !== undefined) param.value = String(p.value);
       return param;
     });
     const examples = ((fp.example ?? []) as unknown[]).map((e) => decodeExample(e, decodeBase64));

@@ -75,7 +75,13 @@ export const exposureMigrations: MigrationSet = {
         .addColumn('scan_id', INT64, (c) => c.notNull())
         .addUniqueConstraint('exposure_service_key', ['ip_key', 'port', 'transport'])
         .execute();
-      for (const col of ['port', 'product', 'vendor', 'last_seen', 'http_status']) {
+      // the camera question (port:554 has_auth:false) as one index range
+      await db.schema
+        .createIndex('exposure_service_port_auth')
+        .on('exposure_service')
+        .columns(['port', 'auth_required'])
+        .execute();
+      for (const col of ['product', 'vendor', 'last_seen', 'http_status']) {
         await db.schema
           .createIndex(`exposure_service_${col}`)
           .on('exposure_service')
