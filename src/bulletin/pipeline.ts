@@ -194,6 +194,7 @@ export async function fetchAll(db: Db, opts: FetchOptions): Promise<FetchReport>
           .execute();
         return outcome;
       }
+      const sourceIsLocal = !/^https?:/i.test(src.url);
       const decoded = decodeBytes(res.body, res.contentType);
       const parsed = parseFeed(decoded.text, { baseUrl: res.url });
       if (!parsed.version)
@@ -205,6 +206,9 @@ export async function fetchAll(db: Db, opts: FetchOptions): Promise<FetchReport>
       for (const e of entries) {
         const link = str(e.link) || (str(e.id).startsWith('http') ? str(e.id) : '');
         if (!link) continue;
+        // A feed from the network may only point at the network: a file: or path link in a
+        // remote feed would make us read (and store) local files. Local feeds may use both.
+        if (!/^https?:/i.test(link) && !sourceIsLocal) continue;
         const canon = canonicalUrl(link);
         const known = await db
           .selectFrom('bulletin_article')
@@ -219,7 +223,7 @@ export async function fetchAll(db: Db, opts: FetchOptions): Promise<FetchReport>
         let method = 'feed';
         let pageCanon: string | undefined;
         let pageLang: string | undefined;
-        if (opts.pages !== false && /^https?:|^file:|^\//.test(link)) {
+        if (opts.pages !== false) {
           try {
             const page = await gate.run(hostOf(link) || link, () =>
               httpGet(link, pageLimits, {}, opts.signal),

@@ -329,7 +329,7 @@ export async function startCorpusServer(opts: { copies?: number } = {}): Promise
         return send(
           200,
           'application/rss+xml',
-          `<rss version="2.0"><channel><title>Hostile</title><item><title>&lt;img src=x onerror=alert(1)&gt;Evil title</title><link>${base}/bad/hostile-page</link><description>&lt;a href="javascript:alert(1)"&gt;click&lt;/a&gt;&lt;script&gt;alert(2)&lt;/script&gt;&lt;div style="width:expression(alert(3))"&gt;x&lt;/div&gt;</description></item></channel></rss>`,
+          `<rss version="2.0"><channel><title>Hostile</title><item><title>&lt;img src=x onerror=alert(1)&gt;Evil title</title><link>${base}/bad/hostile-page</link><description>&lt;a href="javascript:alert(1)"&gt;click&lt;/a&gt;&lt;script&gt;alert(2)&lt;/script&gt;&lt;div style="width:expression(alert(3))"&gt;x&lt;/div&gt;</description></item><item><title>Local file</title><link>file:///etc/passwd</link><description>reads a local file</description></item><item><title>Path</title><link>/etc/hostname</link></item></channel></rss>`,
         );
       case '/bad/hostile-page':
         return send(

@@ -117,6 +117,19 @@ for (const backend of testBackends()) {
       for (const r of rows) expect(unsafeReasons(r.content_html)).toEqual([]);
       const hostile = rows.find((r) => r.title.includes('Evil title'))!;
       expect(hostile.content_html).not.toMatch(/script|onclick|javascript:/i);
+      // A remote feed's file: link is never followed (no local file is read); a path is
+      // resolved against the feed's own URL, so it stays on the network.
+      expect(rows.some((r) => r.title === 'Local file')).toBe(false);
+      const path = await t.store.db
+        .selectFrom('bulletin_article')
+        .select(['url', 'content_text'])
+        .where('title', '=', 'Path')
+        .executeTakeFirstOrThrow();
+      expect(path.url).toBe(`${srv.base}/etc/hostname`);
+      expect(first.sources.find((s) => s.name === 'bad-hostile')).toMatchObject({
+        status: 'ok',
+        newArticles: 2,
+      });
     });
 
     it('dedups by canonical URL: tracking parameters are dropped and a second fetch adds nothing', async () => {
