@@ -55,11 +55,32 @@ export async function advisoryInfo(
 ): Promise<Map<number, AdvisoryInfo>> {
   const out = new Map<number, AdvisoryInfo>();
   for (const part of chunks([...new Set(ids)], 500)) {
-    const advs = await store.db
-      .selectFrom('vuln_advisory')
-      .select(['id', 'primary_id'])
-      .where('id', 'in', part)
-      .execute();
+    // Three independent reads: concurrent on PostgreSQL's pool, sequential on SQLite anyway.
+    const [advs, names, recs] = await Promise.all([
+      store.db
+        .selectFrom('vuln_advisory')
+        .select(['id', 'primary_id'])
+        .where('id', 'in', part)
+        .execute(),
+      store.db
+        .selectFrom('vuln_alias')
+        .select(['alias', 'advisory_id'])
+        .where('advisory_id', 'in', part)
+        .execute(),
+      store.db
+        .selectFrom('vuln_record')
+        .select([
+          'advisory_id',
+          'severity',
+          'cvss_score10',
+          'cvss_v2',
+          'cvss_v3',
+          'cvss_v4',
+          'withdrawn',
+        ])
+        .where('advisory_id', 'in', part)
+        .execute(),
+    ]);
     for (const a of advs)
       out.set(Number(a.id), {
         id: a.primary_id,
@@ -69,28 +90,10 @@ export async function advisoryInfo(
         vector: null,
         withdrawn: true,
       });
-    const names = await store.db
-      .selectFrom('vuln_alias')
-      .select(['alias', 'advisory_id'])
-      .where('advisory_id', 'in', part)
-      .execute();
     for (const n of names) {
       const a = out.get(Number(n.advisory_id));
       if (a && n.alias !== a.id) a.aliases.push(n.alias);
     }
-    const recs = await store.db
-      .selectFrom('vuln_record')
-      .select([
-        'advisory_id',
-        'severity',
-        'cvss_score10',
-        'cvss_v2',
-        'cvss_v3',
-        'cvss_v4',
-        'withdrawn',
-      ])
-      .where('advisory_id', 'in', part)
-      .execute();
     for (const r of recs) {
       const a = out.get(Number(r.advisory_id));
       if (!a) continue;
@@ -217,7 +220,7 @@ export async function checkComponents(store: Store, components: Component[]): Pr
       name_key: string;
       ecosystem: string;
       ranges: AffectedRange[];
-      versions: string[];
+      versions: { has(v: string): boolean };
       source: string;
     }[] = [];
     for (const part of chunks(keys, 500)) {
@@ -242,7 +245,8 @@ export async function checkComponents(store: Store, components: Component[]): Pr
           ...x,
           advisory_id: Number(x.advisory_id),
           ranges: JSON.parse(x.ranges) as AffectedRange[],
-          versions: JSON.parse(x.versions) as string[],
+          // A JSON array of strings: `"1.2.3"` occurs in it exactly when 1.2.3 is an element.
+          versions: { has: (v: string) => x.versions.includes(JSON.stringify(v)) },
         });
     }
     const byName = new Map<string, typeof rows>();

@@ -225,6 +225,21 @@ for (const backend of testBackends()) {
       expect(table.stdout).toMatch(/urllib3\s+1\.26\.4\s+CVE-2023-43804/);
     });
 
+    it('bad sync inputs: a missing path, or nothing usable, exit 2 with the errors listed', async () => {
+      const missing = await runMamori(['vuln', 'sync', '--from', join(dir, 'nope'), '--db', spec]);
+      expect(missing.code).toBe(2);
+      expect(missing.stderr).toContain('no such file or directory');
+      const bad = join(dir, 'bad-only');
+      const { mkdirSync } = await import('node:fs');
+      mkdirSync(bad);
+      writeFileSync(join(bad, 'x.json'), '{"id": "GHSA-1234-5678-9abc", "affected": [');
+      const r = await runMamori(['vuln', 'sync', '--from', bad, '--db', spec]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/x\.json: (line \d+, column \d+|end of input).*malformed JSON/);
+      const none = await runMamori(['vuln', 'check', '--db', spec]);
+      expect(none.code).toBe(2);
+    });
+
     it('bad inventories: wrong format and bad encoding exit 2', async () => {
       writeFileSync(
         join(dir, 'wrong.json'),

@@ -77,12 +77,19 @@ function inRange(
 
 const setCache = new WeakMap<string[], Set<string>>();
 
+/** A set of explicit versions; callers holding the raw JSON can answer `has` without parsing it. */
+export interface VersionLookup {
+  has(version: string): boolean;
+}
+
 /** Explicit `versions` are matched as the exact strings the registry publishes. */
-function versionSet(versions: string[]): Set<string> {
-  let s = setCache.get(versions);
+function versionSet(versions: readonly string[] | VersionLookup): VersionLookup {
+  if (!Array.isArray(versions)) return versions as VersionLookup;
+  const list = versions as string[];
+  let s = setCache.get(list);
   if (!s) {
-    s = new Set(versions);
-    setCache.set(versions, s);
+    s = new Set(list);
+    setCache.set(list, s);
   }
   return s;
 }
@@ -95,7 +102,7 @@ export function affectedBy(
   ecosystem: string,
   version: string,
   ranges: AffectedRange[],
-  versions: string[],
+  versions: readonly string[] | VersionLookup,
 ): AffectedVerdict | undefined {
   const cmp = comparatorFor(ecosystem);
   if (!cmp) return undefined;
