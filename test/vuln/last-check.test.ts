@@ -2,7 +2,7 @@
  * The recorded "last check", on both backends: real pypa advisories synced from the vectors, a
  * real requirements inventory checked with checkComponents and recorded; two runs are both
  * kept and the newest answers; any alias (CVE, GHSA, PYSEC) finds the finding; the built CLI
- * records a run and `--no-record` does not.
+ * and POST /api/v1/vuln/check record a run; `--no-record` / `?record=false` do not.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,6 +18,7 @@ import {
   recordCheckRun,
   syncFrom,
 } from '../../src/vuln/index.js';
+import { createApp } from '../../src/web/app.js';
 import { runMamori } from '../helpers/cli.js';
 import { freshStore, type TestStore, testBackends } from '../helpers/db.js';
 import { vector } from '../helpers/vectors.js';
@@ -121,6 +122,28 @@ for (const backend of testBackends()) {
       expect(hits.map((h) => `${h.package.name} ${h.package.version} → ${h.fixed}`)).toEqual([
         'Werkzeug 2.3.7 → 2.3.8',
       ]);
+    });
+
+    it('POST /api/v1/vuln/check records a run; ?record=false does not', async () => {
+      const app = createApp({ store: t.store, version: 'test' });
+      const post = (q: string) =>
+        app.request(`/api/v1/vuln/check?name=requirements.txt${q}`, {
+          method: 'POST',
+          body: 'werkzeug==2.3.7\n',
+        });
+      const ro = await post('&record=false');
+      expect(ro.status).toBe(200);
+      expect((await ro.json()).findings.length).toBeGreaterThan(0);
+      expect(await lastCheckRun(t.store)).toBeUndefined();
+      const rw = await post('');
+      const n = (await rw.json()).findings.length;
+      expect(await lastCheckRun(t.store)).toMatchObject({
+        origin: 'api',
+        inventories: ['requirements.txt'],
+        components: 1,
+        findings: n,
+      });
+      expect(await lastCheckFindings(t.store, ['PYSEC-2023-221'])).toHaveLength(1);
     });
   });
 }
