@@ -5,8 +5,10 @@
 
 export { type ParsedFeed, parseFeed } from './core/feed.js';
 export {
+  type InventoryHit,
   type Issue,
   type IssueItem,
+  inventoryLine,
   issueJson,
   renderHtml,
   renderMarkdown,

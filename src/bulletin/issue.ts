@@ -111,9 +111,11 @@ export async function draftIssue(
         if (sev) severity[id] = sev;
       }
     }
+    const inventory = opts.links && ids.length ? await opts.links.inventoryOf(ids) : [];
     const context = opts.links && tags.includes('IoT') ? await opts.links.iotContext() : undefined;
     items.push({
       ...(Object.keys(severity).length ? { severity } : {}),
+      ...(inventory.length ? { inventory } : {}),
       ...(context ? { context } : {}),
       storyId: Number(s.id),
       title: s.title,

@@ -38,4 +38,13 @@ export { loadEngine, loadRecogDir, mamoriDatabases } from './fingerprints.js';
 export { probe, runScan, SCAN_DEFAULTS, type ScanRequest, type ScanSummary } from './scan.js';
 export { addScope, gateTargets, listScope, removeScope, type ScopeRow } from './scope-store.js';
 export { type SearchMatch, type SearchOptions, type SearchResult, search } from './search.js';
-export { getScan, listScans, type ScanRow } from './store.js';
+export {
+  createScan,
+  type FindingRecord,
+  getScan,
+  listScans,
+  recordFinding,
+  recordService,
+  type ScanRow,
+  type ServiceRecord,
+} from './store.js';

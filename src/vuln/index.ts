@@ -24,6 +24,14 @@ export { toCycloneDxVex, toSarif } from './core/report.js';
 export { cweName, type StatsBy, type StatsRow, statsSvg } from './core/stats.js';
 export type { Source, VulnRecord } from './core/types.js';
 export { comparatorFor, compareVersions } from './core/versions/index.js';
+export {
+  type CheckRun,
+  type LastCheckHit,
+  lastCheckFindings,
+  lastCheckRun,
+  listCheckRuns,
+  recordCheckRun,
+} from './last-check.js';
 export { lookup, type VulnDetail } from './show.js';
 export { registrationStats, type StatsOptions } from './stats.js';
 export { type SyncError, type SyncOptions, type SyncSummary, syncFrom } from './sync.js';

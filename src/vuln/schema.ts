@@ -93,6 +93,40 @@ export interface VulnSyncStateTable {
   value: string;
 }
 
+/** One `vuln check` run (history is kept; the newest run is "the last check"). */
+export interface VulnCheckRunTable {
+  id: Generated<number>;
+  /** ISO-8601 UTC. */
+  time: string;
+  /** cli | api */
+  origin: string;
+  /** JSON array of the inventory names checked (file paths, "/var/lib/dpkg/status", "inventory"). */
+  inventories: string;
+  components: number;
+  findings: number;
+  unsupported: number;
+}
+
+/** One finding of a run: a package of the inventory affected by a vulnerability. */
+export interface VulnCheckFindingTable {
+  id: Generated<number>;
+  run_id: number;
+  /** The vulnerability's primary id at check time. */
+  vuln_id: string;
+  /** JSON array of the other names (CVE, GHSA, PYSEC, JVNDB …). */
+  aliases: string;
+  package_name: string;
+  package_version: string;
+  ecosystem: string;
+  purl: string | null;
+  severity: string | null;
+  /** JSON array of versions to update to; empty = no fix yet. */
+  fixed: string;
+  /** high | low */
+  confidence: string;
+  source: string;
+}
+
 export interface VulnTables {
   vuln_advisory: VulnAdvisoryTable;
   vuln_alias: VulnAliasTable;
@@ -100,4 +134,6 @@ export interface VulnTables {
   vuln_affected: VulnAffectedTable;
   vuln_cpe: VulnCpeTable;
   vuln_sync_state: VulnSyncStateTable;
+  vuln_check_run: VulnCheckRunTable;
+  vuln_check_finding: VulnCheckFindingTable;
 }

@@ -23,6 +23,17 @@ export interface IssueExcerpt {
   text: string;
 }
 
+/** One package of the reader's inventory that the last `vuln check` found affected. */
+export interface InventoryHit {
+  /** The vulnerability id as the story names it (else the store's primary id). */
+  id: string;
+  package: string;
+  version: string;
+  ecosystem: string;
+  /** Versions to update to; empty = no fix yet. */
+  fixed: string[];
+}
+
 export interface IssueItem {
   storyId: number;
   title: string;
@@ -37,7 +48,9 @@ export interface IssueItem {
   lang: string;
   /** Severity per id from the local vuln store (cross-area link; absent when unknown). */
   severity?: Record<string, string>;
-  /** The reader's own figures for an IoT story (honeypot), one line. */
+  /** Packages the last `vuln check` found affected by this story's ids (cross-area link). */
+  inventory?: InventoryHit[];
+  /** The reader's own figures for an IoT story (honeypot, exposure): one line per area, '\n'-separated. */
   context?: string;
 }
 
@@ -60,6 +73,8 @@ export function issueJson(issue: Issue): {
     summary: string[];
     tags: string[];
     ids: string[];
+    /** Present only when the last `vuln check` found the story's ids in the reader's inventory. */
+    inventory?: InventoryHit[];
   }[];
 } {
   return {
@@ -70,9 +85,30 @@ export function issueJson(issue: Issue): {
       summary: i.summary,
       tags: i.tags,
       ids: i.ids,
+      ...(i.inventory?.length ? { inventory: i.inventory } : {}),
     })),
   };
 }
+
+/**
+ * The "affects your inventory" line, or undefined when nothing is affected.
+ * @example inventoryLine({ inventory: [{ id: 'CVE-1', package: 'pkg', version: '1.2.3', ecosystem: 'PyPI', fixed: ['1.2.4'] }] }) // 'affects your inventory: pkg 1.2.3 → fix 1.2.4 (CVE-1)'
+ */
+export function inventoryLine(item: Pick<IssueItem, 'inventory'>): string | undefined {
+  if (!item.inventory?.length) return undefined;
+  return `affects your inventory: ${item.inventory
+    .map(
+      (h) =>
+        `${h.package} ${h.version} → ${h.fixed.length ? `fix ${h.fixed.join(' or ')}` : 'no fix yet'} (${h.id})`,
+    )
+    .join('; ')}`;
+}
+
+const contextLines = (item: IssueItem) =>
+  (item.context ?? '')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
 
 const oneLine = (s: string) => s.replace(/\s+/g, ' ').trim();
 const mdText = (s: string) => oneLine(s).replace(/([\\`*_[\]<>])/g, '\\$1');
@@ -98,7 +134,9 @@ export function renderMarkdown(issue: Issue): string {
       item.ids.length ? `IDs: ${item.ids.map((i) => idWithSeverity(item, i)).join(', ')}` : '',
     ].filter(Boolean);
     if (meta.length) out.push(meta.join(' · '));
-    if (item.context) out.push('', `> ${mdText(item.context)}`);
+    const inv = inventoryLine(item);
+    if (inv) out.push('', `**${mdText(inv)}**`);
+    for (const line of contextLines(item)) out.push('', `> ${mdText(line)}`);
     out.push('', '### In a nutshell', '');
     for (const b of item.summary) out.push(`- ${mdText(b)}`);
     out.push('', '### Commentary', '');
@@ -193,7 +231,9 @@ function bodyHtml(issue: Issue): string {
       parts.push(
         `<p class="meta">${[...item.tags.map((t) => `<span class="tag">${esc(t)}</span>`), ...item.ids.map((i) => `<code>${esc(idWithSeverity(item, i))}</code>`)].join(' ')}</p>`,
       );
-    if (item.context) parts.push(`<p class="context">${esc(item.context)}</p>`);
+    const inv = inventoryLine(item);
+    if (inv) parts.push(`<p class="inventory"><strong>${esc(inv)}</strong></p>`);
+    for (const line of contextLines(item)) parts.push(`<p class="context">${esc(line)}</p>`);
     parts.push(
       `<h3>In a nutshell</h3><ul>${item.summary.map((b) => `<li>${esc(b)}</li>`).join('')}</ul>`,
     );

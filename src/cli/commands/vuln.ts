@@ -329,9 +329,9 @@ export const area: AreaSpec = {
     check: {
       summary: 'match an inventory (SBOM, lockfile, dpkg status, CPE list) against the store',
       usage:
-        'mamori vuln check <inventory...> [--fail-on low|medium|high|critical] [--format table|json|sarif|cyclonedx-vex] | --host',
+        'mamori vuln check <inventory...> [--fail-on low|medium|high|critical] [--format table|json|sarif|cyclonedx-vex] [--no-record] | --host',
       description:
-        'Inventories: CycloneDX JSON 1.4–1.6, SPDX JSON 2.3, package-lock.json v2/v3, pinned\nrequirements.txt, poetry.lock, /var/lib/dpkg/status, a list of CPE 2.3 names.\nExit 1 when a finding reaches --fail-on.',
+        'Inventories: CycloneDX JSON 1.4–1.6, SPDX JSON 2.3, package-lock.json v2/v3, pinned\nrequirements.txt, poetry.lock, /var/lib/dpkg/status, a list of CPE 2.3 names.\nExit 1 when a finding reaches --fail-on. Each run and its findings are recorded (the newest is\nthe "last check" the bulletin reads); --no-record leaves the store untouched.',
       examples: [
         'mamori vuln check requirements.txt --fail-on high',
         'mamori vuln check --host --format sarif',
@@ -351,6 +351,10 @@ export const area: AreaSpec = {
         host: {
           type: 'boolean',
           description: "this machine's dpkg database (/var/lib/dpkg/status)",
+        },
+        'no-record': {
+          type: 'boolean',
+          description: 'read-only: do not record this run as the last check',
         },
       },
       async run(ctx, { values, positionals }) {
@@ -401,8 +405,18 @@ export const area: AreaSpec = {
           components.push(...inv.components);
           unsupported.push(...inv.unsupported.map((u) => `${input.name}: ${u}`));
         }
-        const result = await v.checkComponents(await ctx.store(), components);
+        const store = await ctx.store();
+        const result = await v.checkComponents(store, components);
+        const parseUnsupported = unsupported.length;
         unsupported.push(...result.unsupported);
+        if (!values['no-record'])
+          await v.recordCheckRun(store, {
+            origin: 'cli',
+            inventories: inputs.map((i) => i.name),
+            components: components.length,
+            result,
+            unsupported: parseUnsupported,
+          });
         if (!ctx.quiet) for (const u of unsupported) ctx.io.stderr(`unsupported: ${u}\n`);
         const findings = result.findings;
         if (format === 'json') ctx.io.stdout(`${JSON.stringify({ findings }, null, 2)}\n`);

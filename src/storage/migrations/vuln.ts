@@ -110,4 +110,36 @@ export const vulnMigrations: MigrationSet = {
         .execute();
     },
   },
+  '20261125_90_vuln_last_check': {
+    // Every `vuln check` run (CLI and POST /api/v1/vuln/check) and what it found, kept as
+    // history; the newest run is "the last check" other areas (bulletin) read.
+    async up(db: Kysely<unknown>) {
+      await addIdColumn(db.schema.createTable('vuln_check_run'), db)
+        .addColumn('time', 'text', (c) => c.notNull())
+        .addColumn('origin', 'text', (c) => c.notNull())
+        .addColumn('inventories', 'text', (c) => c.notNull())
+        .addColumn('components', 'integer', (c) => c.notNull())
+        .addColumn('findings', 'integer', (c) => c.notNull())
+        .addColumn('unsupported', 'integer', (c) => c.notNull())
+        .execute();
+      await addIdColumn(db.schema.createTable('vuln_check_finding'), db)
+        .addColumn('run_id', INT64, (c) => c.notNull())
+        .addColumn('vuln_id', 'text', (c) => c.notNull())
+        .addColumn('aliases', 'text', (c) => c.notNull())
+        .addColumn('package_name', 'text', (c) => c.notNull())
+        .addColumn('package_version', 'text', (c) => c.notNull())
+        .addColumn('ecosystem', 'text', (c) => c.notNull())
+        .addColumn('purl', 'text')
+        .addColumn('severity', 'text')
+        .addColumn('fixed', 'text', (c) => c.notNull())
+        .addColumn('confidence', 'text', (c) => c.notNull())
+        .addColumn('source', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex('vuln_check_finding_run')
+        .on('vuln_check_finding')
+        .columns(['run_id'])
+        .execute();
+    },
+  },
 };

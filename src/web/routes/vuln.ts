@@ -10,6 +10,7 @@ import {
   InventoryError,
   lookup,
   parseInventory,
+  recordCheckRun,
   registrationStats,
   vulnOverview,
 } from '../../vuln/index.js';
@@ -73,6 +74,16 @@ export const vulnWeb: AreaWeb = {
         throw err;
       }
       const result = await checkComponents(deps.store, components);
+      // Recorded as the newest "last check" unless ?record=false (the CLI's --no-record).
+      const record = c.req.query('record');
+      if (record !== 'false' && record !== '0')
+        await recordCheckRun(deps.store, {
+          origin: 'api',
+          inventories: [c.req.query('name') ?? 'inventory'],
+          components: components.length,
+          result,
+          unsupported: unsupported.length,
+        });
       return c.json({
         findings: result.findings,
         unsupported: [...unsupported, ...result.unsupported],
