@@ -25,7 +25,15 @@ export interface SearchMatch {
 }
 
 export interface SearchResult {
+  /** Exact when `total_relation` is "eq"; a lower bound (the count cap) when "gte". */
   total: number;
+  /** "eq": `total` is exact; "gte": more than TOTAL_CAP matched and counting stopped there. */
+  total_relation: 'eq' | 'gte';
+  /**
+   * How many matches the facets counted: all of them when `total_relation` is "eq", else the
+   * newest TOTAL_CAP matches (like Elasticsearch's sampler aggregation).
+   */
+  facets_over: number;
   matches: SearchMatch[];
   facets: Record<string, { value: string | number | boolean | null; count: number }[]>;
 }
@@ -91,6 +99,12 @@ function compile(node: QueryNode, backend: Store['backend']): RawBuilder<unknown
   }
 }
 
+/**
+ * Counting stops here (Elasticsearch's track_total_hits default): an exact count over hundreds
+ * of thousands of matches costs seconds on SQLite, and nobody pages through them.
+ */
+export const TOTAL_CAP = 10_000;
+
 export interface SearchOptions {
   limit?: number;
   facets?: string[];
@@ -123,10 +137,15 @@ export async function search(
   }
   const where = compile(tree, store.backend);
   const db = store.db;
+  // count at most TOTAL_CAP + 1 rows: stops early on a big match set
   const totalRow = await sql<{
     n: number | string;
-  }>`select count(*) as n from exposure_service s where ${where}`.execute(db);
-  const total = Number(totalRow.rows[0]?.n ?? 0);
+  }>`select count(*) as n from (select 1 from exposure_service s where ${where} limit ${TOTAL_CAP + 1}) c`.execute(
+    db,
+  );
+  const counted = Number(totalRow.rows[0]?.n ?? 0);
+  const capped = counted > TOTAL_CAP;
+  const total = capped ? TOTAL_CAP : counted;
   const rows = await sql<{
     ip: string;
     port: number;
@@ -171,11 +190,15 @@ export async function search(
   for (const f of options.facets ?? []) {
     const spec = FIELDS[f]!;
     const col = f === 'ip' ? sql.ref('s.ip') : sql.ref(`s.${spec.column}`);
+    // exact over the whole match set when it was counted exactly; else over the newest TOTAL_CAP
+    const inner = capped
+      ? sql`select ${col} as v from exposure_service s where ${where} order by s.id desc limit ${TOTAL_CAP}`
+      : sql`select ${col} as v from exposure_service s where ${where}`;
     const fr = await sql<{
       value: string | number | null;
       n: number | string;
-    }>`select ${col} as value, count(*) as n
-       from exposure_service s where ${where} group by ${col} order by count(*) desc, case when ${col} is null then 1 else 0 end, ${col} limit ${options.facetSize ?? 10}`.execute(
+    }>`select f.v as value, count(*) as n from (${inner}) f
+       group by f.v order by count(*) desc, case when f.v is null then 1 else 0 end, f.v limit ${options.facetSize ?? 10}`.execute(
       db,
     );
     facets[f] = fr.rows.map((r) => ({
@@ -190,7 +213,7 @@ export async function search(
       count: Number(r.n),
     }));
   }
-  return { total, matches, facets };
+  return { total, matches, facets, total_relation: capped ? 'gte' : 'eq', facets_over: total };
 }
 
 /** For the `ip:` facet and filters. */

@@ -126,4 +126,27 @@ export const exposureMigrations: MigrationSet = {
         .execute();
     },
   },
+  '20261125_90_exposure_search_indexes': {
+    // search orders by newest (id desc) with a LIMIT: (port, id) lets `port:N` walk the index
+    // backwards instead of sorting every match; (lower(x), port) answers `product:x -port:N`
+    // and its count from the index alone; (http_status, last_seen) does the same for
+    // `http.status:N after:D`.
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createIndex('exposure_service_port_id')
+        .on('exposure_service')
+        .columns(['port', 'id'])
+        .execute();
+      await db.schema
+        .createIndex('exposure_service_status_seen')
+        .on('exposure_service')
+        .columns(['http_status', 'last_seen'])
+        .execute();
+      for (const col of ['product', 'vendor']) {
+        await sql`create index ${sql.raw(`exposure_service_lower_${col}_port`)} on exposure_service (lower(${sql.ref(col)}), port)`.execute(
+          db,
+        );
+      }
+    },
+  },
 };
