@@ -197,7 +197,8 @@ export const run: BenchFn = async (ctx) => {
     const perQuery: string[] = [];
     const reps = 7;
     for (const q of QUERIES) {
-      await search(store, q, { limit: 100 }); // warm the page cache once
+      // warm the caches once with the same request as the first timed run
+      await search(store, q, { limit: 100, facets: ['port', 'vendor'] });
       const times: number[] = [];
       for (let r = 0; r < reps; r++) {
         const t = performance.now();
@@ -230,7 +231,8 @@ export const run: BenchFn = async (ctx) => {
         },
       ],
       notes: [
-        `${n.toLocaleString('en')} synthetic services (9 realistic banner kinds, 10.0.0.0/8 addresses), stored in ${loadS.toFixed(0)} s with FTS5 kept by triggers; ${QUERIES.length} queries × ${reps} runs, limit 100, the first run of each also with facets port,vendor. Ratio = limit / p95 (> 1 is better than the goal).`,
+        `${n.toLocaleString('en')} synthetic services (9 realistic banner kinds, 10.0.0.0/8 addresses), stored in ${loadS.toFixed(0)} s with FTS5 kept by triggers; ${QUERIES.length} queries × ${reps} runs, limit 100, the first run of each also with facets port,vendor (one untimed warm-up run of the same request first). Ratio = limit / p95 (> 1 is better than the goal).`,
+        'Every query matching more than 10,000 services reports `total: 10000` with `total_relation: "gte"` (counting stops at the cap) and its facets over those 10,000 matches (`facets_over`); smaller match sets are counted exactly.',
         ...perQuery,
         'PostgreSQL not measured in this run (time); the same queries run there in the tests.',
       ],

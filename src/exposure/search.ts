@@ -105,6 +105,31 @@ function compile(node: QueryNode, backend: Store['backend']): RawBuilder<unknown
  */
 export const TOTAL_CAP = 10_000;
 
+/**
+ * SQLite only: when free text is ANDed at the top of the query, drive the search from the FTS5
+ * index (which yields rowids in order, newest first, and stops at a LIMIT) instead of
+ * materialising every full-text match into an IN list. Returns the FTS5 expression and the rest.
+ */
+function ftsDriver(tree: QueryNode): { match: string; rest: QueryNode } | null {
+  const items = tree.type === 'and' ? tree.items : [tree];
+  const texts = items.filter((n) => n.type === 'text');
+  if (texts.length === 0) return null;
+  const others = items.filter((n) => n.type !== 'text');
+  const rest: QueryNode =
+    others.length === 0
+      ? { type: 'all' }
+      : others.length === 1
+        ? others[0]!
+        : { type: 'and', items: others };
+  return { match: texts.map((n) => ftsPhrase(n.value)).join(' AND '), rest };
+}
+
+/** A top-level `net:`/`ip:` range: the rows are then found through the ip_key index. */
+function hasTopNet(tree: QueryNode): boolean {
+  const items = tree.type === 'and' ? tree.items : [tree];
+  return items.some((n) => n.type === 'field' && FIELDS[n.name]?.kind === 'net');
+}
+
 export interface SearchOptions {
   limit?: number;
   facets?: string[];
@@ -135,31 +160,65 @@ export async function search(
       });
     }
   }
-  const where = compile(tree, store.backend);
   const db = store.db;
-  // count at most TOTAL_CAP + 1 rows: stops early on a big match set
-  const totalRow = await sql<{
-    n: number | string;
-  }>`select count(*) as n from (select 1 from exposure_service s where ${where} limit ${TOTAL_CAP + 1}) c`.execute(
+  const driver = store.backend === 'sqlite' ? ftsDriver(tree) : null;
+  const from = driver
+    ? sql`exposure_service_fts join exposure_service s on s.id = exposure_service_fts.rowid`
+    : sql`exposure_service s`;
+  const where = driver
+    ? sql`exposure_service_fts match ${driver.match} and ${compile(driver.rest, store.backend)}`
+    : compile(tree, store.backend);
+  // Newest first. From FTS5: its rowid order. With a top-level net range on SQLite, `+s.id`
+  // keeps the planner from walking the whole table in id order hoping to meet the range early.
+  const orderKey = driver
+    ? sql`exposure_service_fts.rowid`
+    : store.backend === 'sqlite' && hasTopNet(tree)
+      ? sql`+s.id`
+      : sql`s.id`;
+  // Phase 1: the ids of at most TOTAL_CAP + 1 matches, in no order, so the planner takes the
+  // cheapest path (often a covering index) and stops early on a big match set.
+  // Facet columns come along in the same pass (no second lookup of the same rows).
+  const facetNames = options.facets ?? [];
+  const facetCols = facetNames.map((f, i) => {
+    const spec = FIELDS[f]!;
+    const col = f === 'ip' ? sql.ref('s.ip') : sql.ref(`s.${spec.column}`);
+    return sql`, ${col} as ${sql.ref(`f${i}`)}`;
+  });
+  const idRows = await sql<
+    { id: number | string } & Record<string, string | number | null>
+  >`select s.id${sql.join(facetCols, sql``)} from ${from} where ${where} limit ${TOTAL_CAP + 1}`.execute(
     db,
   );
-  const counted = Number(totalRow.rows[0]?.n ?? 0);
-  const capped = counted > TOTAL_CAP;
-  const total = capped ? TOTAL_CAP : counted;
-  const rows = await sql<{
-    ip: string;
-    port: number;
-    transport: string;
-    protocol: string | null;
-    vendor: string | null;
-    product: string | null;
-    version: string | null;
-    title: string | null;
-    auth_required: number | null;
-    last_seen: string;
-  }>`select s.ip, s.port, s.transport, s.protocol, s.vendor, s.product, s.version, s.title, s.auth_required, s.last_seen
-     from exposure_service s where ${where}
-     order by s.id desc limit ${limit}`.execute(db);
+  const ids = idRows.rows.map((r) => Number(r.id));
+  const capped = ids.length > TOTAL_CAP;
+  if (capped) ids.length = TOTAL_CAP;
+  const total = ids.length;
+  const idIn = (list: number[]) =>
+    store.backend === 'postgres'
+      ? sql`s.id = any(${list})`
+      : sql`s.id in (select value from json_each(${JSON.stringify(list)}))`;
+  // Phase 2: the page, newest first. Few matches: sort the ids here and fetch only the page;
+  // many: let an index walk in id order stop after `limit` rows.
+  const pageIds = capped ? [] : [...ids].sort((x, y) => y - x).slice(0, limit);
+  const page = capped
+    ? sql`from ${from} where ${where} order by ${orderKey} desc`
+    : sql`from exposure_service s where ${idIn(pageIds)} order by s.id desc`;
+  const rows =
+    !capped && pageIds.length === 0
+      ? { rows: [] }
+      : await sql<{
+          ip: string;
+          port: number;
+          transport: string;
+          protocol: string | null;
+          vendor: string | null;
+          product: string | null;
+          version: string | null;
+          title: string | null;
+          auth_required: number | null;
+          last_seen: string;
+        }>`select s.ip, s.port, s.transport, s.protocol, s.vendor, s.product, s.version, s.title, s.auth_required, s.last_seen
+     ${page} limit ${limit}`.execute(db);
   const findingsBy = new Map<string, string[]>();
   if (rows.rows.length) {
     const fr = await db
@@ -186,32 +245,47 @@ export async function search(
     findings: findingsBy.get(`${r.ip}|${r.port}`) ?? [],
     seen: r.last_seen,
   }));
+  // Facets: exact over the whole match set when it was counted exactly; else over the
+  // TOTAL_CAP matches phase 1 found (a sample, like Elasticsearch's sampler aggregation),
+  // counted here from the columns phase 1 fetched.
   const facets: SearchResult['facets'] = {};
-  for (const f of options.facets ?? []) {
-    const spec = FIELDS[f]!;
-    const col = f === 'ip' ? sql.ref('s.ip') : sql.ref(`s.${spec.column}`);
-    // exact over the whole match set when it was counted exactly; else over the newest TOTAL_CAP
-    const inner = capped
-      ? sql`select ${col} as v from exposure_service s where ${where} order by s.id desc limit ${TOTAL_CAP}`
-      : sql`select ${col} as v from exposure_service s where ${where}`;
-    const fr = await sql<{
-      value: string | number | null;
-      n: number | string;
-    }>`select f.v as value, count(*) as n from (${inner}) f
-       group by f.v order by count(*) desc, case when f.v is null then 1 else 0 end, f.v limit ${options.facetSize ?? 10}`.execute(
-      db,
-    );
-    facets[f] = fr.rows.map((r) => ({
-      value:
-        spec.kind === 'bool'
-          ? r.value === null
-            ? null
-            : Number(r.value) === 1
-          : spec.kind === 'int' && r.value !== null
-            ? Number(r.value)
-            : r.value,
-      count: Number(r.n),
-    }));
+  if (facetNames.length) {
+    const fr = idRows.rows.slice(0, TOTAL_CAP);
+    facetNames.forEach((f, i) => {
+      const spec = FIELDS[f]!;
+      const counts = new Map<string | number | null, number>();
+      for (const r of fr) {
+        let v = r[`f${i}`] ?? null;
+        if (typeof v === 'bigint') v = Number(v);
+        counts.set(v, (counts.get(v) ?? 0) + 1);
+      }
+      const sorted = [...counts].sort(([va, a], [vb, b]) =>
+        b !== a
+          ? b - a
+          : va === null
+            ? vb === null
+              ? 0
+              : 1
+            : vb === null
+              ? -1
+              : va < vb
+                ? -1
+                : va > vb
+                  ? 1
+                  : 0,
+      );
+      facets[f] = sorted.slice(0, options.facetSize ?? 10).map(([value, count]) => ({
+        value:
+          spec.kind === 'bool'
+            ? value === null
+              ? null
+              : Number(value) === 1
+            : spec.kind === 'int' && value !== null
+              ? Number(value)
+              : value,
+        count,
+      }));
+    });
   }
   return { total, matches, facets, total_relation: capped ? 'gte' : 'eq', facets_over: total };
 }
