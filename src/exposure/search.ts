@@ -31,7 +31,7 @@ export interface SearchResult {
   total_relation: 'eq' | 'gte';
   /**
    * How many matches the facets counted: all of them when `total_relation` is "eq", else the
-   * newest TOTAL_CAP matches (like Elasticsearch's sampler aggregation).
+   * TOTAL_CAP matches the counting pass found, in index order (like Elasticsearch's sampler aggregation).
    */
   facets_over: number;
   matches: SearchMatch[];
@@ -135,6 +135,8 @@ export interface SearchOptions {
   facets?: string[];
   /** Values per facet (default 10). */
   facetSize?: number;
+  /** Where counting stops (default TOTAL_CAP); smaller in tests. */
+  totalCap?: number;
 }
 
 /**
@@ -160,6 +162,7 @@ export async function search(
       });
     }
   }
+  const cap = options.totalCap ?? TOTAL_CAP;
   const db = store.db;
   const driver = store.backend === 'sqlite' ? ftsDriver(tree) : null;
   const from = driver
@@ -175,7 +178,7 @@ export async function search(
     : store.backend === 'sqlite' && hasTopNet(tree)
       ? sql`+s.id`
       : sql`s.id`;
-  // Phase 1: the ids of at most TOTAL_CAP + 1 matches, in no order, so the planner takes the
+  // Phase 1: the ids of at most cap + 1 matches, in no order, so the planner takes the
   // cheapest path (often a covering index) and stops early on a big match set.
   // Facet columns come along in the same pass (no second lookup of the same rows).
   const facetNames = options.facets ?? [];
@@ -186,12 +189,12 @@ export async function search(
   });
   const idRows = await sql<
     { id: number | string } & Record<string, string | number | null>
-  >`select s.id${sql.join(facetCols, sql``)} from ${from} where ${where} limit ${TOTAL_CAP + 1}`.execute(
+  >`select s.id${sql.join(facetCols, sql``)} from ${from} where ${where} limit ${cap + 1}`.execute(
     db,
   );
   const ids = idRows.rows.map((r) => Number(r.id));
-  const capped = ids.length > TOTAL_CAP;
-  if (capped) ids.length = TOTAL_CAP;
+  const capped = ids.length > cap;
+  if (capped) ids.length = cap;
   const total = ids.length;
   const idIn = (list: number[]) =>
     store.backend === 'postgres'
@@ -246,11 +249,11 @@ export async function search(
     seen: r.last_seen,
   }));
   // Facets: exact over the whole match set when it was counted exactly; else over the
-  // TOTAL_CAP matches phase 1 found (a sample, like Elasticsearch's sampler aggregation),
+  // cap matches phase 1 found (a sample, like Elasticsearch's sampler aggregation),
   // counted here from the columns phase 1 fetched.
   const facets: SearchResult['facets'] = {};
   if (facetNames.length) {
-    const fr = idRows.rows.slice(0, TOTAL_CAP);
+    const fr = idRows.rows.slice(0, cap);
     facetNames.forEach((f, i) => {
       const spec = FIELDS[f]!;
       const counts = new Map<string | number | null, number>();
