@@ -149,4 +149,22 @@ export const exposureMigrations: MigrationSet = {
       }
     },
   },
+  '20261125_91_exposure_title_trgm': {
+    // PostgreSQL: `title:"…"` is a substring LIKE on lower(title); a trigram GIN index answers it
+    // without a sequential scan. pg_trgm is a trusted contrib extension: installed only when the
+    // server ships it and this user may create it, else search still works, by a scan.
+    async up(db: Kysely<unknown>) {
+      if (!isPostgres(db)) return;
+      const ok = await sql<{
+        ok: boolean;
+      }>`select (exists (select 1 from pg_extension where extname = 'pg_trgm')
+          or (exists (select 1 from pg_available_extensions where name = 'pg_trgm')
+              and has_database_privilege(current_database(), 'CREATE'))) as ok`.execute(db);
+      if (!ok.rows[0]?.ok) return;
+      await sql`create extension if not exists pg_trgm`.execute(db);
+      await sql`create index exposure_service_title_trgm on exposure_service using gin (lower(title) gin_trgm_ops)`.execute(
+        db,
+      );
+    },
+  },
 };
