@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { addrKey, parseAddr } from '../src/exposure/core/cidr.js';
 import { search } from '../src/exposure/search.js';
 import { refreshStatistics } from '../src/exposure/store.js';
-import { openDb } from '../src/storage/index.js';
+import { openDb, type Store } from '../src/storage/index.js';
 import { type BenchFn, percentile } from './lib.js';
 
 const SERVICES = [
@@ -119,13 +119,14 @@ const QUERIES = [
   '(port:80 OR port:8080) NOT title:nginx net:10.3.0.0/16',
 ];
 
-export const run: BenchFn = async (ctx) => {
-  const n = Math.round(1_000_000 * ctx.scale);
-  const dir = mkdtempSync(join(tmpdir(), 'mamori-bench-search-'));
-  const store = await openDb(join(dir, 'bench.db'));
-  try {
-    const t0 = performance.now();
-    const scan = await store.db
+/** Store n synthetic services in one transaction (batched multi-row inserts). */
+export async function loadServices(
+  store: Store,
+  n: number,
+  log: (m: string) => void,
+): Promise<void> {
+  await store.db.transaction().execute(async (trx) => {
+    const scan = await trx
       .insertInto('exposure_scan')
       .values({
         started_at: '2026-11-25T00:00:00.000Z',
@@ -145,11 +146,9 @@ export const run: BenchFn = async (ctx) => {
       seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
       return seed / 2 ** 32;
     };
-    const batch = 500;
+    const batch = 1000; // 19 columns × 1000 rows stays under SQLite's 32,766 bound parameters
     for (let i = 0; i < n; i += batch) {
-      const rows: Parameters<
-        ReturnType<typeof store.db.insertInto<'exposure_service'>>['values']
-      >[0] &
+      const rows: Parameters<ReturnType<typeof trx.insertInto<'exposure_service'>>['values']>[0] &
         unknown[] = [];
       for (let j = i; j < Math.min(n, i + batch); j++) {
         const s = SERVICES[Math.floor(rnd() * SERVICES.length)]!;
@@ -178,11 +177,19 @@ export const run: BenchFn = async (ctx) => {
           scan_id: Number(scan.id),
         });
       }
-      await store.db
-        .transaction()
-        .execute((trx) => trx.insertInto('exposure_service').values(rows).execute());
-      if (i % 100_000 === 0) ctx.log(`stored ${i}`);
+      await trx.insertInto('exposure_service').values(rows).execute();
+      if (i % 100_000 === 0) log(`stored ${i}`);
     }
+  });
+}
+
+export const run: BenchFn = async (ctx) => {
+  const n = Math.round(1_000_000 * ctx.scale);
+  const dir = mkdtempSync(join(tmpdir(), 'mamori-bench-search-'));
+  const store = await openDb(join(dir, 'bench.db'));
+  try {
+    const t0 = performance.now();
+    await loadServices(store, n, ctx.log);
     await refreshStatistics(store); // what a scan or an import does when it finishes
     const loadS = (performance.now() - t0) / 1000;
     ctx.log(`stored ${n} services in ${loadS.toFixed(0)} s`);
@@ -190,7 +197,8 @@ export const run: BenchFn = async (ctx) => {
     const perQuery: string[] = [];
     const reps = 7;
     for (const q of QUERIES) {
-      await search(store, q, { limit: 100 }); // warm the page cache once
+      // warm the caches once with the same request as the first timed run
+      await search(store, q, { limit: 100, facets: ['port', 'vendor'] });
       const times: number[] = [];
       for (let r = 0; r < reps; r++) {
         const t = performance.now();
@@ -223,7 +231,8 @@ export const run: BenchFn = async (ctx) => {
         },
       ],
       notes: [
-        `${n.toLocaleString('en')} synthetic services (9 realistic banner kinds, 10.0.0.0/8 addresses), stored in ${loadS.toFixed(0)} s with FTS5 kept by triggers; ${QUERIES.length} queries × ${reps} runs, limit 100, the first run of each also with facets port,vendor. Ratio = limit / p95 (> 1 is better than the goal).`,
+        `${n.toLocaleString('en')} synthetic services (9 realistic banner kinds, 10.0.0.0/8 addresses), stored in ${loadS.toFixed(0)} s with FTS5 kept by triggers; ${QUERIES.length} queries × ${reps} runs, limit 100, the first run of each also with facets port,vendor (one untimed warm-up run of the same request first). Ratio = limit / p95 (> 1 is better than the goal).`,
+        'Every query matching more than 10,000 services reports `total: 10000` with `total_relation: "gte"` (counting stops at the cap) and its facets over those 10,000 matches (`facets_over`); smaller match sets are counted exactly.',
         ...perQuery,
         'PostgreSQL not measured in this run (time); the same queries run there in the tests.',
       ],

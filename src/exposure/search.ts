@@ -25,7 +25,15 @@ export interface SearchMatch {
 }
 
 export interface SearchResult {
+  /** Exact when `total_relation` is "eq"; a lower bound (the count cap) when "gte". */
   total: number;
+  /** "eq": `total` is exact; "gte": more than TOTAL_CAP matched and counting stopped there. */
+  total_relation: 'eq' | 'gte';
+  /**
+   * How many matches the facets counted: all of them when `total_relation` is "eq", else the
+   * TOTAL_CAP matches the counting pass found, in index order (like Elasticsearch's sampler aggregation).
+   */
+  facets_over: number;
   matches: SearchMatch[];
   facets: Record<string, { value: string | number | boolean | null; count: number }[]>;
 }
@@ -91,11 +99,44 @@ function compile(node: QueryNode, backend: Store['backend']): RawBuilder<unknown
   }
 }
 
+/**
+ * Counting stops here (Elasticsearch's track_total_hits default): an exact count over hundreds
+ * of thousands of matches costs seconds on SQLite, and nobody pages through them.
+ */
+export const TOTAL_CAP = 10_000;
+
+/**
+ * SQLite only: when free text is ANDed at the top of the query, drive the search from the FTS5
+ * index (which yields rowids in order, newest first, and stops at a LIMIT) instead of
+ * materialising every full-text match into an IN list. Returns the FTS5 expression and the rest.
+ */
+function ftsDriver(tree: QueryNode): { match: string; rest: QueryNode } | null {
+  const items = tree.type === 'and' ? tree.items : [tree];
+  const texts = items.filter((n) => n.type === 'text');
+  if (texts.length === 0) return null;
+  const others = items.filter((n) => n.type !== 'text');
+  const rest: QueryNode =
+    others.length === 0
+      ? { type: 'all' }
+      : others.length === 1
+        ? others[0]!
+        : { type: 'and', items: others };
+  return { match: texts.map((n) => ftsPhrase(n.value)).join(' AND '), rest };
+}
+
+/** A top-level `net:`/`ip:` range: the rows are then found through the ip_key index. */
+function hasTopNet(tree: QueryNode): boolean {
+  const items = tree.type === 'and' ? tree.items : [tree];
+  return items.some((n) => n.type === 'field' && FIELDS[n.name]?.kind === 'net');
+}
+
 export interface SearchOptions {
   limit?: number;
   facets?: string[];
   /** Values per facet (default 10). */
   facetSize?: number;
+  /** Where counting stops (default TOTAL_CAP); smaller in tests. */
+  totalCap?: number;
 }
 
 /**
@@ -121,26 +162,66 @@ export async function search(
       });
     }
   }
-  const where = compile(tree, store.backend);
+  const cap = options.totalCap ?? TOTAL_CAP;
   const db = store.db;
-  const totalRow = await sql<{
-    n: number | string;
-  }>`select count(*) as n from exposure_service s where ${where}`.execute(db);
-  const total = Number(totalRow.rows[0]?.n ?? 0);
-  const rows = await sql<{
-    ip: string;
-    port: number;
-    transport: string;
-    protocol: string | null;
-    vendor: string | null;
-    product: string | null;
-    version: string | null;
-    title: string | null;
-    auth_required: number | null;
-    last_seen: string;
-  }>`select s.ip, s.port, s.transport, s.protocol, s.vendor, s.product, s.version, s.title, s.auth_required, s.last_seen
-     from exposure_service s where ${where}
-     order by s.id desc limit ${limit}`.execute(db);
+  const driver = store.backend === 'sqlite' ? ftsDriver(tree) : null;
+  const from = driver
+    ? sql`exposure_service_fts join exposure_service s on s.id = exposure_service_fts.rowid`
+    : sql`exposure_service s`;
+  const where = driver
+    ? sql`exposure_service_fts match ${driver.match} and ${compile(driver.rest, store.backend)}`
+    : compile(tree, store.backend);
+  // Newest first. From FTS5: its rowid order. With a top-level net range on SQLite, `+s.id`
+  // keeps the planner from walking the whole table in id order hoping to meet the range early.
+  const orderKey = driver
+    ? sql`exposure_service_fts.rowid`
+    : store.backend === 'sqlite' && hasTopNet(tree)
+      ? sql`+s.id`
+      : sql`s.id`;
+  // Phase 1: the ids of at most cap + 1 matches, in no order, so the planner takes the
+  // cheapest path (often a covering index) and stops early on a big match set.
+  // Facet columns come along in the same pass (no second lookup of the same rows).
+  const facetNames = options.facets ?? [];
+  const facetCols = facetNames.map((f, i) => {
+    const spec = FIELDS[f]!;
+    const col = f === 'ip' ? sql.ref('s.ip') : sql.ref(`s.${spec.column}`);
+    return sql`, ${col} as ${sql.ref(`f${i}`)}`;
+  });
+  const idRows = await sql<
+    { id: number | string } & Record<string, string | number | null>
+  >`select s.id${sql.join(facetCols, sql``)} from ${from} where ${where} limit ${cap + 1}`.execute(
+    db,
+  );
+  const ids = idRows.rows.map((r) => Number(r.id));
+  const capped = ids.length > cap;
+  if (capped) ids.length = cap;
+  const total = ids.length;
+  const idIn = (list: number[]) =>
+    store.backend === 'postgres'
+      ? sql`s.id = any(${list})`
+      : sql`s.id in (select value from json_each(${JSON.stringify(list)}))`;
+  // Phase 2: the page, newest first. Few matches: sort the ids here and fetch only the page;
+  // many: let an index walk in id order stop after `limit` rows.
+  const pageIds = capped ? [] : [...ids].sort((x, y) => y - x).slice(0, limit);
+  const page = capped
+    ? sql`from ${from} where ${where} order by ${orderKey} desc`
+    : sql`from exposure_service s where ${idIn(pageIds)} order by s.id desc`;
+  const rows =
+    !capped && pageIds.length === 0
+      ? { rows: [] }
+      : await sql<{
+          ip: string;
+          port: number;
+          transport: string;
+          protocol: string | null;
+          vendor: string | null;
+          product: string | null;
+          version: string | null;
+          title: string | null;
+          auth_required: number | null;
+          last_seen: string;
+        }>`select s.ip, s.port, s.transport, s.protocol, s.vendor, s.product, s.version, s.title, s.auth_required, s.last_seen
+     ${page} limit ${limit}`.execute(db);
   const findingsBy = new Map<string, string[]>();
   if (rows.rows.length) {
     const fr = await db
@@ -167,30 +248,49 @@ export async function search(
     findings: findingsBy.get(`${r.ip}|${r.port}`) ?? [],
     seen: r.last_seen,
   }));
+  // Facets: exact over the whole match set when it was counted exactly; else over the
+  // cap matches phase 1 found (a sample, like Elasticsearch's sampler aggregation),
+  // counted here from the columns phase 1 fetched.
   const facets: SearchResult['facets'] = {};
-  for (const f of options.facets ?? []) {
-    const spec = FIELDS[f]!;
-    const col = f === 'ip' ? sql.ref('s.ip') : sql.ref(`s.${spec.column}`);
-    const fr = await sql<{
-      value: string | number | null;
-      n: number | string;
-    }>`select ${col} as value, count(*) as n
-       from exposure_service s where ${where} group by ${col} order by count(*) desc, case when ${col} is null then 1 else 0 end, ${col} limit ${options.facetSize ?? 10}`.execute(
-      db,
-    );
-    facets[f] = fr.rows.map((r) => ({
-      value:
-        spec.kind === 'bool'
-          ? r.value === null
-            ? null
-            : Number(r.value) === 1
-          : spec.kind === 'int' && r.value !== null
-            ? Number(r.value)
-            : r.value,
-      count: Number(r.n),
-    }));
+  if (facetNames.length) {
+    const fr = idRows.rows.slice(0, cap);
+    facetNames.forEach((f, i) => {
+      const spec = FIELDS[f]!;
+      const counts = new Map<string | number | null, number>();
+      for (const r of fr) {
+        let v = r[`f${i}`] ?? null;
+        if (typeof v === 'bigint') v = Number(v);
+        counts.set(v, (counts.get(v) ?? 0) + 1);
+      }
+      const sorted = [...counts].sort(([va, a], [vb, b]) =>
+        b !== a
+          ? b - a
+          : va === null
+            ? vb === null
+              ? 0
+              : 1
+            : vb === null
+              ? -1
+              : va < vb
+                ? -1
+                : va > vb
+                  ? 1
+                  : 0,
+      );
+      facets[f] = sorted.slice(0, options.facetSize ?? 10).map(([value, count]) => ({
+        value:
+          spec.kind === 'bool'
+            ? value === null
+              ? null
+              : Number(value) === 1
+            : spec.kind === 'int' && value !== null
+              ? Number(value)
+              : value,
+        count,
+      }));
+    });
   }
-  return { total, matches, facets };
+  return { total, matches, facets, total_relation: capped ? 'gte' : 'eq', facets_over: total };
 }
 
 /** For the `ip:` facet and filters. */

@@ -296,6 +296,31 @@ for (const backend of testBackends()) {
       expect(all.facets.has_auth).toContainEqual({ value: true, count: 3 });
       expect(all.facets.has_auth).toContainEqual({ value: false, count: 2 });
     });
+    it('caps the count with total_relation, facets over the counted matches, pages newest first', async () => {
+      const exact = await search(t.store, 'port:554', { facets: ['port'] });
+      expect(exact.total_relation).toBe('eq');
+      expect(exact.facets_over).toBe(1);
+      const all = await search(t.store, '');
+      expect(all.total_relation).toBe('eq');
+      expect(all.matches.map((m) => m.port)).toEqual([23, 443, 22, 80, 554]);
+      const capped = await search(t.store, '', { totalCap: 3, facets: ['has_auth'], limit: 4 });
+      expect(capped.total).toBe(3);
+      expect(capped.total_relation).toBe('gte');
+      expect(capped.facets_over).toBe(3);
+      expect(capped.facets.has_auth?.reduce((n, f) => n + f.count, 0)).toBe(3);
+      expect(capped.matches.map((m) => m.port)).toEqual([23, 443, 22, 80]);
+      const text = await search(t.store, 'login', { totalCap: 1, limit: 1 });
+      expect(text.total_relation).toBe('gte');
+      expect(text.matches.map((m) => m.port)).toEqual([23]);
+      expect(await ips('login -port:80')).toEqual(['127.0.0.1:23']);
+      expect(await ips('login port:80')).toEqual(['198.18.0.11:80']);
+      expect(await ips('Hikvision "RTSP/1.0" has_auth:false')).toEqual(['198.18.0.10:554']);
+      expect(await ips('OpenSSH OR port:554')).toEqual(['198.18.0.10:554', '198.18.0.11:22']);
+      expect(await ips('net:198.18.0.0/24 -port:22')).toEqual([
+        '198.18.0.10:554',
+        '198.18.0.11:80',
+      ]);
+    });
     it('keeps injection attempts as data', async () => {
       for (const q of [
         `title:"'); DROP TABLE exposure_service;--"`,

@@ -199,7 +199,9 @@ const searchVerb: VerbSpec = {
     });
     ctx.print(r, () => {
       const out = [
-        `${r.total} match${r.total === 1 ? '' : 'es'}`,
+        r.total_relation === 'gte'
+          ? `more than ${r.total.toLocaleString('en')} matches (counting stopped there; facets over ${r.facets_over.toLocaleString('en')})`
+          : `${r.total} match${r.total === 1 ? '' : 'es'}`,
         r.matches.length
           ? formatTable(
               [

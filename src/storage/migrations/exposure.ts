@@ -126,4 +126,45 @@ export const exposureMigrations: MigrationSet = {
         .execute();
     },
   },
+  '20261125_90_exposure_search_indexes': {
+    // search orders by newest (id desc) with a LIMIT: (port, id) lets `port:N` walk the index
+    // backwards instead of sorting every match; (lower(x), port) answers `product:x -port:N`
+    // and its count from the index alone; (http_status, last_seen) does the same for
+    // `http.status:N after:D`.
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createIndex('exposure_service_port_id')
+        .on('exposure_service')
+        .columns(['port', 'id'])
+        .execute();
+      await db.schema
+        .createIndex('exposure_service_status_seen')
+        .on('exposure_service')
+        .columns(['http_status', 'last_seen'])
+        .execute();
+      for (const col of ['product', 'vendor']) {
+        await sql`create index ${sql.raw(`exposure_service_lower_${col}_port`)} on exposure_service (lower(${sql.ref(col)}), port)`.execute(
+          db,
+        );
+      }
+    },
+  },
+  '20261125_91_exposure_title_trgm': {
+    // PostgreSQL: `title:"…"` is a substring LIKE on lower(title); a trigram GIN index answers it
+    // without a sequential scan. pg_trgm is a trusted contrib extension: installed only when the
+    // server ships it and this user may create it, else search still works, by a scan.
+    async up(db: Kysely<unknown>) {
+      if (!isPostgres(db)) return;
+      const ok = await sql<{
+        ok: boolean;
+      }>`select (exists (select 1 from pg_extension where extname = 'pg_trgm')
+          or (exists (select 1 from pg_available_extensions where name = 'pg_trgm')
+              and has_database_privilege(current_database(), 'CREATE'))) as ok`.execute(db);
+      if (!ok.rows[0]?.ok) return;
+      await sql`create extension if not exists pg_trgm`.execute(db);
+      await sql`create index exposure_service_title_trgm on exposure_service using gin (lower(title) gin_trgm_ops)`.execute(
+        db,
+      );
+    },
+  },
 };
