@@ -39,7 +39,6 @@ describe('escapeForTerminal', () => {
   it('never leaves a control character other than \\t and \\n', () => {
     fc.assert(
       fc.property(fc.string({ unit: 'binary' }), (s) => {
-        // biome-ignore lint/suspicious/noControlCharactersInRegex: checking their absence
         expect(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/.test(escapeForTerminal(s))).toBe(false);
       }),
     );
