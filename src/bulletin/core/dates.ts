@@ -4,7 +4,8 @@
  * Returns a UTC epoch in ms, or undefined. Not a general natural-language date parser.
  */
 
-const MONTHS: Record<string, number> = {
+/** English month abbreviations (lower case) to month numbers. */
+export const MONTHS: Record<string, number> = {
   jan: 1,
   feb: 2,
   mar: 3,

@@ -5,6 +5,7 @@
  * normalized so 「3億円」 and "300 million yen" compare, and entity-like tokens.
  * Not a tokenizer for other languages; no I/O (the Japanese analyser comes in as a parameter).
  */
+import { MONTHS } from './dates.js';
 
 export type Lang = 'ja' | 'en';
 
@@ -271,21 +272,6 @@ export function entities(text: string): Set<string> {
   return out;
 }
 
-const MONTH_NAMES: Record<string, number> = {
-  jan: 1,
-  feb: 2,
-  mar: 3,
-  apr: 4,
-  may: 5,
-  jun: 6,
-  jul: 7,
-  aug: 8,
-  sep: 9,
-  oct: 10,
-  nov: 11,
-  dec: 12,
-};
-
 /**
  * Every number in a text as a normalized value (Japanese 万/億/兆 and English million/billion
  * applied), without years and small numbers: a language-independent trace of an event's facts.
@@ -325,13 +311,13 @@ export function eventDates(text: string): Set<string> {
   for (const m of t.matchAll(
     /\b(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?\s+(?:(\d{1,2}),?\s+)?(\d{4})\b/g,
   )) {
-    const mo = MONTH_NAMES[m[1]!.toLowerCase()]!;
+    const mo = MONTHS[m[1]!.toLowerCase()]!;
     out.add(m[2] ? `${m[3]}-${pad(mo)}-${pad(Number(m[2]))}` : `${m[3]}-${pad(mo)}`);
   }
   for (const m of t.matchAll(
     /\b(\d{1,2})\s+(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\s+(\d{4})\b/g,
   ))
-    out.add(`${m[3]}-${pad(MONTH_NAMES[m[2]!.toLowerCase()]!)}-${pad(Number(m[1]))}`);
+    out.add(`${m[3]}-${pad(MONTHS[m[2]!.toLowerCase()]!)}-${pad(Number(m[1]))}`);
   // A full date also counts as its month, so "June 2024" meets "2024年6月8日".
   for (const d of [...out]) if (d.length === 10) out.add(d.slice(0, 7));
   return out;
