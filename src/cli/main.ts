@@ -139,8 +139,8 @@ function splitArgs(
         verbs = await verbNames(a);
         continue;
       }
-      if (verb === undefined && verbs && verbs.size > 0 && !rest.some((r) => !r.startsWith('-'))) {
-        // The first bare word after the area is the verb, unless the area takes positionals only.
+      if (verb === undefined && verbs && verbs.size > 0) {
+        // The first bare word after the area is the verb (values of global flags were skipped).
         verb = a;
         continue;
       }

@@ -120,6 +120,13 @@ describe('mamori CLI', () => {
     expect(JSON.parse(r2.stdout).location).toBe(b);
   });
 
+  it('global flags may come before the area', async () => {
+    const c = join(home, 'c.db');
+    const r = await runMamori(['--db', c, '--json', 'db', 'status'], { env });
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).location).toBe(c);
+  });
+
   it('--json errors are JSON on stderr with the stable code', async () => {
     const r = await runMamori(['db', 'status', '--json', '--db', 'mysql://x/y'], { env });
     expect(r.code).toBe(2);
