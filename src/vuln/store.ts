@@ -3,8 +3,8 @@
  * VulnRecords with alias merging (one vulnerability = one advisory with many names), and the
  * lookups `show`, `check` and `stats` need. Not a parser: records arrive normalised.
  */
-import { createHash } from 'node:crypto';
-import type { Kysely, Transaction } from 'kysely';
+import { hash as oneShotHash } from 'node:crypto';
+import { CompiledQuery, type Kysely, type Transaction } from 'kysely';
 import type { Database, Store } from '../storage/index.js';
 import { parseCpe } from './core/cpe.js';
 import { ecoKey, nameKey } from './core/names.js';
@@ -20,7 +20,7 @@ export interface UpsertSummary {
 type Db = Kysely<Database> | Transaction<Database>;
 
 export function recordHash(rec: VulnRecord): string {
-  return createHash('sha256').update(JSON.stringify(rec)).digest('hex');
+  return oneShotHash('sha256', JSON.stringify(rec), 'hex');
 }
 
 function choosePrimary(names: string[]): string {
@@ -29,30 +29,99 @@ function choosePrimary(names: string[]): string {
 
 const nowIso = () => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
 
-/** Merge advisories `others` into `target`: every name, record and row moves over. */
-async function mergeAdvisories(db: Db, target: number, others: number[]): Promise<void> {
-  if (others.length === 0) return;
-  await db
-    .updateTable('vuln_alias')
-    .set({ advisory_id: target })
-    .where('advisory_id', 'in', others)
-    .execute();
-  await db
-    .updateTable('vuln_record')
-    .set({ advisory_id: target })
-    .where('advisory_id', 'in', others)
-    .execute();
-  await db
-    .updateTable('vuln_affected')
-    .set({ advisory_id: target })
-    .where('advisory_id', 'in', others)
-    .execute();
-  await db
-    .updateTable('vuln_cpe')
-    .set({ advisory_id: target })
-    .where('advisory_id', 'in', others)
-    .execute();
-  await db.deleteFrom('vuln_advisory').where('id', 'in', others).execute();
+/** One SQL parameter value. */
+type Param = string | number | null;
+
+/**
+ * Multi-row INSERT compiled by hand and run through Kysely's executor (so it joins the open
+ * transaction): the query builder's per-value AST nodes were most of the sync's CPU and garbage
+ * for 1,000-row batches. Chunks keep each statement under the backends' parameter limits
+ * (SQLite 32,766; PostgreSQL 65,535). `tail` is an ON CONFLICT / RETURNING clause.
+ */
+async function insertRows(
+  db: Db,
+  pg: boolean,
+  table: string,
+  cols: readonly string[],
+  rows: Param[][],
+  tail = '',
+): Promise<Record<string, unknown>[]> {
+  const out: Record<string, unknown>[] = [];
+  const per = Math.max(1, Math.floor(30_000 / cols.length));
+  const head = `insert into "${table}" (${cols.map((c) => `"${c}"`).join(', ')}) values `;
+  for (let i = 0; i < rows.length; i += per) {
+    const part = rows.slice(i, i + per);
+    const params: Param[] = [];
+    const tuples: string[] = [];
+    for (const row of part) {
+      const ph: string[] = [];
+      for (const v of row) {
+        params.push(v);
+        ph.push(pg ? `$${params.length}` : '?');
+      }
+      tuples.push(`(${ph.join(', ')})`);
+    }
+    const r = await db.executeQuery<Record<string, unknown>>(
+      CompiledQuery.raw(`${head}${tuples.join(', ')}${tail ? ` ${tail}` : ''}`, params),
+    );
+    if (tail.includes('returning')) for (const row of r.rows) out.push(row);
+  }
+  return out;
+}
+
+/** `<head> (?, ?, ...)` with the head's own `?` first; `$n` placeholders on PostgreSQL. */
+async function selectIn<R>(
+  db: Db,
+  pg: boolean,
+  head: string,
+  fixed: Param[],
+  list: Param[],
+): Promise<R[]> {
+  let n = 0;
+  const text = `${head} (${list.map(() => '?').join(', ')})`;
+  const sqlText = pg ? text.replace(/\?/g, () => `$${++n}`) : text;
+  const r = await db.executeQuery<R>(CompiledQuery.raw(sqlText, [...fixed, ...list]));
+  return r.rows;
+}
+
+/**
+ * `UPDATE table SET col = CASE col WHEN old THEN new ... END WHERE col IN (old...)`: many
+ * id remappings in one statement per chunk.
+ */
+async function remapColumn(
+  db: Db,
+  pg: boolean,
+  table: string,
+  col: string,
+  map: [number, number][],
+): Promise<void> {
+  for (const part of chunks(map, 5000)) {
+    const params: number[] = [];
+    const p = (v: number) => {
+      params.push(v);
+      return pg ? `$${params.length}::bigint` : '?';
+    };
+    const whens = part.map(([from, to]) => `when ${p(from)} then ${p(to)}`).join(' ');
+    const ins = part.map(([from]) => p(from)).join(', ');
+    await db.executeQuery(
+      CompiledQuery.raw(
+        `update "${table}" set "${col}" = case "${col}" ${whens} end where "${col}" in (${ins})`,
+        params,
+      ),
+    );
+  }
+}
+
+/** Merge advisories into their targets (`[other, target]` pairs): every name, record and row moves over. */
+async function mergeAdvisories(db: Db, pg: boolean, map: [number, number][]): Promise<void> {
+  if (map.length === 0) return;
+  for (const table of ['vuln_alias', 'vuln_record', 'vuln_affected', 'vuln_cpe'])
+    await remapColumn(db, pg, table, 'advisory_id', map);
+  for (const part of chunks(
+    map.map(([from]) => from),
+    1000,
+  ))
+    await db.deleteFrom('vuln_advisory').where('id', 'in', part).execute();
 }
 
 function chunks<T>(xs: T[], n: number): T[][] {
@@ -61,41 +130,105 @@ function chunks<T>(xs: T[], n: number): T[][] {
   return out;
 }
 
-function recordFields(rec: VulnRecord, hash: string) {
-  return {
-    title: rec.title ?? null,
-    title_ja: rec.titleJa ?? null,
-    description: rec.description ?? null,
-    description_ja: rec.descriptionJa ?? null,
-    published: rec.published ?? null,
-    modified: rec.modified ?? null,
-    registered: rec.registered ?? null,
-    withdrawn: rec.withdrawn ?? null,
-    severity: rec.severity ?? null,
-    cvss_score10: rec.cvssScore10 ?? null,
-    cvss_v2: rec.cvssV2 ?? null,
-    cvss_v3: rec.cvssV3 ?? null,
-    cvss_v4: rec.cvssV4 ?? null,
-    cwes: JSON.stringify(rec.cwes),
-    refs: JSON.stringify(rec.references),
-    aliases: JSON.stringify([rec.id, ...rec.aliases]),
-    content_hash: hash,
-  };
+const RECORD_COLS = [
+  'advisory_id',
+  'source',
+  'external_id',
+  'title',
+  'title_ja',
+  'description',
+  'description_ja',
+  'published',
+  'modified',
+  'registered',
+  'withdrawn',
+  'severity',
+  'cvss_score10',
+  'cvss_v2',
+  'cvss_v3',
+  'cvss_v4',
+  'cwes',
+  'refs',
+  'aliases',
+  'content_hash',
+] as const;
+
+function recordRow(rec: VulnRecord, hash: string, advisoryId: number, source: string): Param[] {
+  return [
+    advisoryId,
+    source,
+    rec.id,
+    rec.title ?? null,
+    rec.titleJa ?? null,
+    rec.description ?? null,
+    rec.descriptionJa ?? null,
+    rec.published ?? null,
+    rec.modified ?? null,
+    rec.registered ?? null,
+    rec.withdrawn ?? null,
+    rec.severity ?? null,
+    rec.cvssScore10 ?? null,
+    rec.cvssV2 ?? null,
+    rec.cvssV3 ?? null,
+    rec.cvssV4 ?? null,
+    JSON.stringify(rec.cwes),
+    JSON.stringify(rec.references),
+    JSON.stringify([rec.id, ...rec.aliases]),
+    hash,
+  ];
 }
+
+const RECORD_UPSERT = `on conflict ("source", "external_id") do update set ${RECORD_COLS.filter(
+  (c) => c !== 'source' && c !== 'external_id',
+)
+  .map((c) => `"${c}" = excluded."${c}"`)
+  .join(', ')} returning "id", "external_id"`;
+
+const AFFECTED_COLS = [
+  'record_id',
+  'advisory_id',
+  'ecosystem',
+  'eco_key',
+  'name_key',
+  'name',
+  'purl',
+  'ranges',
+  'versions',
+] as const;
+
+const CPE_COLS = [
+  'record_id',
+  'advisory_id',
+  'cpe',
+  'vendor',
+  'product',
+  'version_start_including',
+  'version_start_excluding',
+  'version_end_including',
+  'version_end_excluding',
+  'vulnerable',
+  'confidence',
+] as const;
 
 /**
  * Upsert a batch in one transaction: all of it lands or none of it. Set-based (a handful of
- * statements per batch, not per record) so PostgreSQL round trips do not dominate.
+ * statements per batch, not per record or per alias group) so PostgreSQL round trips and
+ * SQLite statement preparation do not dominate.
  */
 export async function upsertBatch(store: Store, records: VulnRecord[]): Promise<UpsertSummary> {
   const summary: UpsertSummary = { added: 0, updated: 0, unchanged: 0, withdrawn: 0 };
   if (records.length === 0) return summary;
   const now = nowIso();
   const bySource = new Map<string, VulnRecord[]>();
-  for (const r of records) bySource.set(r.source, [...(bySource.get(r.source) ?? []), r]);
+  for (const r of records) {
+    const list = bySource.get(r.source);
+    if (list) list.push(r);
+    else bySource.set(r.source, [r]);
+  }
+  const pg = store.backend === 'postgres';
   await store.db.transaction().execute(async (trx) => {
     for (const [source, recs] of bySource) {
-      await upsertSourceBatch(trx, source, recs, now, summary);
+      await upsertSourceBatch(trx, pg, source, recs, now, summary);
     }
   });
   return summary;
@@ -103,6 +236,7 @@ export async function upsertBatch(store: Store, records: VulnRecord[]): Promise<
 
 async function upsertSourceBatch(
   db: Db,
+  pg: boolean,
   source: string,
   records: VulnRecord[],
   now: string,
@@ -114,14 +248,21 @@ async function upsertSourceBatch(
   >();
   for (const part of chunks(
     records.map((r) => r.id),
-    500,
+    1000,
   )) {
-    const rows = await db
-      .selectFrom('vuln_record')
-      .select(['id', 'external_id', 'advisory_id', 'content_hash', 'withdrawn'])
-      .where('source', '=', source)
-      .where('external_id', 'in', part)
-      .execute();
+    const rows = await selectIn<{
+      id: number;
+      external_id: string;
+      advisory_id: number;
+      content_hash: string;
+      withdrawn: string | null;
+    }>(
+      db,
+      pg,
+      'select "id", "external_id", "advisory_id", "content_hash", "withdrawn" from "vuln_record" where "source" = ? and "external_id" in',
+      [source],
+      part,
+    );
     for (const r of rows)
       existing.set(r.external_id, {
         id: Number(r.id),
@@ -147,12 +288,14 @@ async function upsertSourceBatch(
   // Which advisory each name already belongs to.
   const allNames = [...new Set(changed.flatMap(({ rec }) => [rec.id, ...rec.aliases]))];
   const aliasOf = new Map<string, number>();
-  for (const part of chunks(allNames, 500)) {
-    const rows = await db
-      .selectFrom('vuln_alias')
-      .select(['alias', 'advisory_id'])
-      .where('alias', 'in', part)
-      .execute();
+  for (const part of chunks(allNames, 1000)) {
+    const rows = await selectIn<{ alias: string; advisory_id: number }>(
+      db,
+      pg,
+      'select "alias", "advisory_id" from "vuln_alias" where "alias" in',
+      [],
+      part,
+    );
     for (const r of rows) aliasOf.set(r.alias, Number(r.advisory_id));
   }
 
@@ -190,8 +333,11 @@ async function upsertSourceBatch(
   }
   for (const { rec } of changed) groups.get(find(`n:${rec.id}`))!.recs.push(rec);
 
+  // Groups that touch existing advisories: merge them into the lowest id, all groups at once.
   const advisoryOfRecord = new Map<string, number>();
   const newGroups: { primary: string; recs: VulnRecord[] }[] = [];
+  const merges: [number, number][] = [];
+  const better = new Map<number, string>();
   for (const g of groups.values()) {
     const names = g.recs.flatMap((r) => [r.id, ...r.aliases]);
     if (g.advisories.size === 0) {
@@ -200,35 +346,43 @@ async function upsertSourceBatch(
     }
     const sorted = [...g.advisories].sort((a, b) => a - b);
     const target = sorted[0]!;
-    await mergeAdvisories(db, target, sorted.slice(1));
-    const adv = await db
-      .selectFrom('vuln_advisory')
-      .select('primary_id')
-      .where('id', '=', target)
-      .executeTakeFirstOrThrow();
-    const better = choosePrimary(names);
-    if (!/^CVE-/.test(adv.primary_id) && /^CVE-/.test(better))
-      await db
-        .updateTable('vuln_advisory')
-        .set({ primary_id: better, updated: now })
-        .where('id', '=', target)
-        .execute();
-    else
-      await db
-        .updateTable('vuln_advisory')
-        .set({ updated: now })
-        .where('id', '=', target)
-        .execute();
+    for (const other of sorted.slice(1)) merges.push([other, target]);
+    better.set(target, choosePrimary(names));
     for (const r of g.recs) advisoryOfRecord.set(r.id, target);
   }
-  for (const part of chunks(newGroups, 500)) {
+  await mergeAdvisories(db, pg, merges);
+  const targets = [...better.keys()];
+  const renames: [number, string][] = [];
+  for (const part of chunks(targets, 1000)) {
     const rows = await db
-      .insertInto('vuln_advisory')
-      .values(part.map((g) => ({ primary_id: g.primary, created: now, updated: now })))
-      .returning(['id', 'primary_id'])
+      .selectFrom('vuln_advisory')
+      .select(['id', 'primary_id'])
+      .where('id', 'in', part)
       .execute();
-    const byPrimary = new Map(rows.map((r) => [r.primary_id, Number(r.id)]));
-    for (const g of part)
+    for (const r of rows) {
+      const b = better.get(Number(r.id))!;
+      if (!/^CVE-/.test(r.primary_id) && /^CVE-/.test(b)) renames.push([Number(r.id), b]);
+    }
+    await db.updateTable('vuln_advisory').set({ updated: now }).where('id', 'in', part).execute();
+  }
+  // A rename is rare (a GHSA-only advisory learning its CVE): one statement each is fine.
+  for (const [id, primary] of renames)
+    await db
+      .updateTable('vuln_advisory')
+      .set({ primary_id: primary })
+      .where('id', '=', id)
+      .execute();
+  if (newGroups.length) {
+    const rows = await insertRows(
+      db,
+      pg,
+      'vuln_advisory',
+      ['primary_id', 'created', 'updated'],
+      newGroups.map((g) => [g.primary, now, now]),
+      'returning "id", "primary_id"',
+    );
+    const byPrimary = new Map(rows.map((r) => [String(r.primary_id), Number(r.id)]));
+    for (const g of newGroups)
       for (const r of g.recs) advisoryOfRecord.set(r.id, byPrimary.get(g.primary)!);
   }
 
@@ -237,110 +391,69 @@ async function upsertSourceBatch(
     const adv = advisoryOfRecord.get(rec.id)!;
     for (const n of [rec.id, ...rec.aliases]) if (aliasOf.get(n) !== adv) aliasRows.set(n, adv);
   }
-  const aliasList = [...aliasRows].map(([alias, advisory_id]) => ({ alias, advisory_id }));
-  for (const part of chunks(aliasList, 1000)) {
-    await db
-      .insertInto('vuln_alias')
-      .values(part)
-      .onConflict((oc) =>
-        oc.column('alias').doUpdateSet((eb) => ({ advisory_id: eb.ref('excluded.advisory_id') })),
-      )
-      .execute();
-  }
+  await insertRows(
+    db,
+    pg,
+    'vuln_alias',
+    ['alias', 'advisory_id'],
+    [...aliasRows],
+    'on conflict ("alias") do update set "advisory_id" = excluded."advisory_id"',
+  );
 
   const stale = changed.flatMap(({ rec }) => {
     const ex = existing.get(rec.id);
     return ex ? [ex.id] : [];
   });
-  for (const part of chunks(stale, 500)) {
+  for (const part of chunks(stale, 1000)) {
     await db.deleteFrom('vuln_affected').where('record_id', 'in', part).execute();
     await db.deleteFrom('vuln_cpe').where('record_id', 'in', part).execute();
   }
-  for (const part of chunks(changed, 200)) {
-    await db
-      .insertInto('vuln_record')
-      .values(
-        part.map(({ rec, hash }) => ({
-          ...recordFields(rec, hash),
-          advisory_id: advisoryOfRecord.get(rec.id)!,
-          source,
-          external_id: rec.id,
-        })),
-      )
-      .onConflict((oc) =>
-        oc.columns(['source', 'external_id']).doUpdateSet((eb) => {
-          const cols = [
-            'advisory_id',
-            'title',
-            'title_ja',
-            'description',
-            'description_ja',
-            'published',
-            'modified',
-            'registered',
-            'withdrawn',
-            'severity',
-            'cvss_score10',
-            'cvss_v2',
-            'cvss_v3',
-            'cvss_v4',
-            'cwes',
-            'refs',
-            'aliases',
-            'content_hash',
-          ] as const;
-          return Object.fromEntries(cols.map((c) => [c, eb.ref(`excluded.${c}`)]));
-        }),
-      )
-      .execute();
-  }
-  const recordId = new Map<string, number>();
-  for (const part of chunks(
-    changed.map((c) => c.rec.id),
-    500,
-  )) {
-    const rows = await db
-      .selectFrom('vuln_record')
-      .select(['id', 'external_id'])
-      .where('source', '=', source)
-      .where('external_id', 'in', part)
-      .execute();
-    for (const r of rows) recordId.set(r.external_id, Number(r.id));
-  }
-  const affectedRows = changed.flatMap(({ rec }) =>
-    rec.affected.map((a) => ({
-      record_id: recordId.get(rec.id)!,
-      advisory_id: advisoryOfRecord.get(rec.id)!,
-      ecosystem: a.ecosystem,
-      eco_key: ecoKey(a.ecosystem),
-      name_key: nameKey(a.ecosystem, a.name),
-      name: a.name,
-      purl: a.purl ?? null,
-      ranges: JSON.stringify(a.ranges),
-      versions: JSON.stringify(a.versions),
-    })),
+  // RETURNING gives the ids of inserted and updated rows alike: no second lookup.
+  const returned = await insertRows(
+    db,
+    pg,
+    'vuln_record',
+    RECORD_COLS,
+    changed.map(({ rec, hash }) => recordRow(rec, hash, advisoryOfRecord.get(rec.id)!, source)),
+    RECORD_UPSERT,
   );
-  for (const part of chunks(affectedRows, 300))
-    await db.insertInto('vuln_affected').values(part).execute();
-  const cpeRows = changed.flatMap(({ rec }) =>
-    rec.cpes.map((c) => {
+  const recordId = new Map(returned.map((r) => [String(r.external_id), Number(r.id)]));
+  const affectedRows: Param[][] = [];
+  const cpeRows: Param[][] = [];
+  for (const { rec } of changed) {
+    const rid = recordId.get(rec.id)!;
+    const adv = advisoryOfRecord.get(rec.id)!;
+    for (const a of rec.affected)
+      affectedRows.push([
+        rid,
+        adv,
+        a.ecosystem,
+        ecoKey(a.ecosystem),
+        nameKey(a.ecosystem, a.name),
+        a.name,
+        a.purl ?? null,
+        JSON.stringify(a.ranges),
+        JSON.stringify(a.versions),
+      ]);
+    for (const c of rec.cpes) {
       const p = parseCpe(c.cpe);
-      return {
-        record_id: recordId.get(rec.id)!,
-        advisory_id: advisoryOfRecord.get(rec.id)!,
-        cpe: c.cpe,
-        vendor: p?.vendor ?? '*',
-        product: p?.product ?? '*',
-        version_start_including: c.versionStartIncluding ?? null,
-        version_start_excluding: c.versionStartExcluding ?? null,
-        version_end_including: c.versionEndIncluding ?? null,
-        version_end_excluding: c.versionEndExcluding ?? null,
-        vulnerable: c.vulnerable ? 1 : 0,
-        confidence: c.confidence,
-      };
-    }),
-  );
-  for (const part of chunks(cpeRows, 250)) await db.insertInto('vuln_cpe').values(part).execute();
+      cpeRows.push([
+        rid,
+        adv,
+        c.cpe,
+        p?.vendor ?? '*',
+        p?.product ?? '*',
+        c.versionStartIncluding ?? null,
+        c.versionStartExcluding ?? null,
+        c.versionEndIncluding ?? null,
+        c.versionEndExcluding ?? null,
+        c.vulnerable ? 1 : 0,
+        c.confidence,
+      ]);
+    }
+  }
+  await insertRows(db, pg, 'vuln_affected', AFFECTED_COLS, affectedRows);
+  await insertRows(db, pg, 'vuln_cpe', CPE_COLS, cpeRows);
 }
 
 export async function getSyncState(
