@@ -6,7 +6,7 @@
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { jvnRecords } from './core/jvn.js';
 import { RecordError } from './core/osv.js';
-import { decodeUtf8, type InputEntry, type Parsed } from './sync.js';
+import { decodeUtf8, type InputEntry, type Parsed, recordsOf } from './sync.js';
 
 const ARRAYS = new Set([
   'Vulinfo',
@@ -85,18 +85,7 @@ export function* parseJvnEntry(entry: InputEntry): Generator<Parsed> {
     };
     return;
   }
-  let results: ReturnType<typeof jvnRecords>;
-  try {
-    results = jvnRecords(doc);
-  } catch (err) {
-    if (!(err instanceof RecordError)) throw err;
-    yield { ok: false, error: { file: entry.name, message: err.message } };
-    return;
-  }
-  for (const r of results) {
-    if (r.ok) yield { ok: true, file: entry.name, record: r.record };
-    else yield { ok: false, error: { file: entry.name, position: r.at, message: r.message } };
-  }
+  yield* recordsOf(entry.name, () => jvnRecords(doc));
 }
 
 export const MYJVN_API = 'https://jvndb.jvn.jp/myjvn';

@@ -8,9 +8,8 @@ import { MamoriError } from '../shared/errors.js';
 import type { Progress } from '../shared/progress.js';
 import type { Store } from '../storage/index.js';
 import { nvdRecords } from './core/nvd.js';
-import { RecordError } from './core/osv.js';
 import { getSyncState, setSyncState, upsertBatch } from './store.js';
-import { decodeUtf8, type InputEntry, type Parsed, type SyncSummary } from './sync.js';
+import { decodeUtf8, type InputEntry, type Parsed, recordsOf, type SyncSummary } from './sync.js';
 
 export function* parseNvdEntry(entry: InputEntry): Generator<Parsed> {
   let doc: unknown;
@@ -28,18 +27,7 @@ export function* parseNvdEntry(entry: InputEntry): Generator<Parsed> {
     };
     return;
   }
-  let results: ReturnType<typeof nvdRecords>;
-  try {
-    results = nvdRecords(doc);
-  } catch (err) {
-    if (!(err instanceof RecordError)) throw err;
-    yield { ok: false, error: { file: entry.name, message: err.message } };
-    return;
-  }
-  for (const r of results) {
-    if (r.ok) yield { ok: true, file: entry.name, record: r.record };
-    else yield { ok: false, error: { file: entry.name, position: r.at, message: r.message } };
-  }
+  yield* recordsOf(entry.name, () => nvdRecords(doc));
 }
 
 export const NVD_API = 'https://services.nvd.nist.gov/rest/json/cves/2.0';

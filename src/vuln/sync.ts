@@ -43,6 +43,28 @@ export type Parsed =
   | { ok: true; file: string; record: VulnRecord }
   | { ok: false; error: SyncError };
 
+/**
+ * Turn a parsed document's per-record results into `Parsed` items for `file`: a document-level
+ * `RecordError` becomes one error, each record its own success or positioned error.
+ */
+export function* recordsOf(
+  file: string,
+  extract: () => ({ ok: true; record: VulnRecord } | { ok: false; at: string; message: string })[],
+): Generator<Parsed> {
+  let results: ReturnType<typeof extract>;
+  try {
+    results = extract();
+  } catch (err) {
+    if (!(err instanceof RecordError)) throw err;
+    yield { ok: false, error: { file, message: err.message } };
+    return;
+  }
+  for (const r of results) {
+    if (r.ok) yield { ok: true, file, record: r.record };
+    else yield { ok: false, error: { file, position: r.at, message: r.message } };
+  }
+}
+
 const RECORD_EXT = /\.(json|ya?ml|xml|rdf)$/i;
 
 function lineCol(text: string, offset: number): string {
