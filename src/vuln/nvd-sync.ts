@@ -9,26 +9,9 @@ import type { Progress } from '../shared/progress.js';
 import type { Store } from '../storage/index.js';
 import { nvdRecords } from './core/nvd.js';
 import { getSyncState, setSyncState, upsertBatch } from './store.js';
-import { decodeUtf8, type InputEntry, type Parsed, recordsOf, type SyncSummary } from './sync.js';
+import type { SyncSummary } from './sync.js';
 
-export function* parseNvdEntry(entry: InputEntry): Generator<Parsed> {
-  let doc: unknown;
-  let text: string;
-  try {
-    text = decodeUtf8(entry.name, entry.bytes);
-    doc = JSON.parse(text);
-  } catch (err) {
-    yield {
-      ok: false,
-      error: {
-        file: entry.name,
-        message: `malformed JSON: ${(err as Error).message.split('\n')[0]}`,
-      },
-    };
-    return;
-  }
-  yield* recordsOf(entry.name, () => nvdRecords(doc));
-}
+export { parseNvdEntry } from './input.js';
 
 export const NVD_API = 'https://services.nvd.nist.gov/rest/json/cves/2.0';
 

@@ -3,12 +3,12 @@
  * VulnRecords with alias merging (one vulnerability = one advisory with many names), and the
  * lookups `show`, `check` and `stats` need. Not a parser: records arrive normalised.
  */
-import { hash as oneShotHash } from 'node:crypto';
 import { CompiledQuery, type Kysely, type Transaction } from 'kysely';
 import type { Database, Store } from '../storage/index.js';
-import { parseCpe } from './core/cpe.js';
-import { ecoKey, nameKey } from './core/names.js';
 import type { VulnRecord } from './core/types.js';
+import { type Param, type PreparedRecord, prepareRecord } from './prepare.js';
+
+export { type PreparedRecord, prepareRecord, recordHash } from './prepare.js';
 
 export interface UpsertSummary {
   added: number;
@@ -19,18 +19,11 @@ export interface UpsertSummary {
 
 type Db = Kysely<Database> | Transaction<Database>;
 
-export function recordHash(rec: VulnRecord): string {
-  return oneShotHash('sha256', JSON.stringify(rec), 'hex');
-}
-
 function choosePrimary(names: string[]): string {
   return names.find((n) => /^CVE-\d{4}-\d+$/.test(n)) ?? names[0]!;
 }
 
 const nowIso = () => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
-
-/** One SQL parameter value. */
-type Param = string | number | null;
 
 /**
  * Multi-row INSERT compiled by hand and run through Kysely's executor (so it joins the open
@@ -153,30 +146,8 @@ const RECORD_COLS = [
   'content_hash',
 ] as const;
 
-function recordRow(rec: VulnRecord, hash: string, advisoryId: number, source: string): Param[] {
-  return [
-    advisoryId,
-    source,
-    rec.id,
-    rec.title ?? null,
-    rec.titleJa ?? null,
-    rec.description ?? null,
-    rec.descriptionJa ?? null,
-    rec.published ?? null,
-    rec.modified ?? null,
-    rec.registered ?? null,
-    rec.withdrawn ?? null,
-    rec.severity ?? null,
-    rec.cvssScore10 ?? null,
-    rec.cvssV2 ?? null,
-    rec.cvssV3 ?? null,
-    rec.cvssV4 ?? null,
-    JSON.stringify(rec.cwes),
-    JSON.stringify(rec.references),
-    JSON.stringify([rec.id, ...rec.aliases]),
-    hash,
-  ];
-}
+const isPrepared = (r: VulnRecord | PreparedRecord): r is PreparedRecord =>
+  typeof (r as PreparedRecord).hash === 'string' && Array.isArray((r as PreparedRecord).record);
 
 const RECORD_UPSERT = `on conflict ("source", "external_id") do update set ${RECORD_COLS.filter(
   (c) => c !== 'source' && c !== 'external_id',
@@ -215,12 +186,16 @@ const CPE_COLS = [
  * statements per batch, not per record or per alias group) so PostgreSQL round trips and
  * SQLite statement preparation do not dominate.
  */
-export async function upsertBatch(store: Store, records: VulnRecord[]): Promise<UpsertSummary> {
+export async function upsertBatch(
+  store: Store,
+  input: (VulnRecord | PreparedRecord)[],
+): Promise<UpsertSummary> {
   const summary: UpsertSummary = { added: 0, updated: 0, unchanged: 0, withdrawn: 0 };
-  if (records.length === 0) return summary;
+  if (input.length === 0) return summary;
   const now = nowIso();
-  const bySource = new Map<string, VulnRecord[]>();
-  for (const r of records) {
+  const bySource = new Map<string, PreparedRecord[]>();
+  for (const x of input) {
+    const r = isPrepared(x) ? x : prepareRecord(x);
     const list = bySource.get(r.source);
     if (list) list.push(r);
     else bySource.set(r.source, [r]);
@@ -238,7 +213,7 @@ async function upsertSourceBatch(
   db: Db,
   pg: boolean,
   source: string,
-  records: VulnRecord[],
+  records: PreparedRecord[],
   now: string,
   summary: UpsertSummary,
 ): Promise<void> {
@@ -271,13 +246,12 @@ async function upsertSourceBatch(
         withdrawn: r.withdrawn,
       });
   }
-  const changed: { rec: VulnRecord; hash: string }[] = [];
+  const changed: { rec: PreparedRecord }[] = [];
   for (const rec of records) {
-    const hash = recordHash(rec);
     const ex = existing.get(rec.id);
-    if (ex && ex.content_hash === hash) summary.unchanged++;
+    if (ex && ex.content_hash === rec.hash) summary.unchanged++;
     else {
-      changed.push({ rec, hash });
+      changed.push({ rec });
       if (ex) summary.updated++;
       else summary.added++;
       if (rec.withdrawn !== undefined && !ex?.withdrawn) summary.withdrawn++;
@@ -321,7 +295,7 @@ async function upsertSourceBatch(
     for (const k of keys) find(k);
     for (let i = 1; i < keys.length; i++) union(keys[0]!, keys[i]!);
   }
-  const groups = new Map<string, { recs: VulnRecord[]; advisories: Set<number> }>();
+  const groups = new Map<string, { recs: PreparedRecord[]; advisories: Set<number> }>();
   for (const key of parent.keys()) {
     const root = find(key);
     let g = groups.get(root);
@@ -335,7 +309,7 @@ async function upsertSourceBatch(
 
   // Groups that touch existing advisories: merge them into the lowest id, all groups at once.
   const advisoryOfRecord = new Map<string, number>();
-  const newGroups: { primary: string; recs: VulnRecord[] }[] = [];
+  const newGroups: { primary: string; recs: PreparedRecord[] }[] = [];
   const merges: [number, number][] = [];
   const better = new Map<number, string>();
   for (const g of groups.values()) {
@@ -414,7 +388,7 @@ async function upsertSourceBatch(
     pg,
     'vuln_record',
     RECORD_COLS,
-    changed.map(({ rec, hash }) => recordRow(rec, hash, advisoryOfRecord.get(rec.id)!, source)),
+    changed.map(({ rec }) => [advisoryOfRecord.get(rec.id)!, ...rec.record]),
     RECORD_UPSERT,
   );
   const recordId = new Map(returned.map((r) => [String(r.external_id), Number(r.id)]));
@@ -423,34 +397,8 @@ async function upsertSourceBatch(
   for (const { rec } of changed) {
     const rid = recordId.get(rec.id)!;
     const adv = advisoryOfRecord.get(rec.id)!;
-    for (const a of rec.affected)
-      affectedRows.push([
-        rid,
-        adv,
-        a.ecosystem,
-        ecoKey(a.ecosystem),
-        nameKey(a.ecosystem, a.name),
-        a.name,
-        a.purl ?? null,
-        JSON.stringify(a.ranges),
-        JSON.stringify(a.versions),
-      ]);
-    for (const c of rec.cpes) {
-      const p = parseCpe(c.cpe);
-      cpeRows.push([
-        rid,
-        adv,
-        c.cpe,
-        p?.vendor ?? '*',
-        p?.product ?? '*',
-        c.versionStartIncluding ?? null,
-        c.versionStartExcluding ?? null,
-        c.versionEndIncluding ?? null,
-        c.versionEndExcluding ?? null,
-        c.vulnerable ? 1 : 0,
-        c.confidence,
-      ]);
-    }
+    for (const a of rec.affected) affectedRows.push([rid, adv, ...a]);
+    for (const c of rec.cpes) cpeRows.push([rid, adv, ...c]);
   }
   await insertRows(db, pg, 'vuln_affected', AFFECTED_COLS, affectedRows);
   await insertRows(db, pg, 'vuln_cpe', CPE_COLS, cpeRows);

@@ -1,0 +1,337 @@
+/**
+ * The reading half of `vuln sync`, free of the database so that it can run on the parse
+ * thread: input entries one at a time from a directory, a zip (streamed through fflate), a
+ * (gzipped) file or a URL, and the per-source parsers that turn an entry into positioned
+ * records or errors (OSV JSON/YAML; NVD CVE API 2.0 pages; JVN XML through fast-xml-parser with
+ * namespace prefixes removed, or JSON). Truncated input is reported with line and column.
+ */
+import { createReadStream, readdirSync, readFileSync, statSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { Unzip, UnzipInflate } from 'fflate';
+import { parseAllDocuments } from 'yaml';
+import { type ErrorCode, MamoriError } from '../shared/errors.js';
+import { nvdRecords } from './core/nvd.js';
+import { normalizeOsv, RecordError } from './core/osv.js';
+import type { Source, VulnRecord } from './core/types.js';
+import type { PreparedRecord } from './prepare.js';
+
+export interface SyncError {
+  file: string;
+  /** "line 3, column 5", "offset 120", or a record path such as "affected[0].package". */
+  position?: string;
+  message: string;
+}
+
+/** One input file's bytes, from wherever it came. */
+export interface InputEntry {
+  name: string;
+  bytes: Uint8Array;
+}
+
+/** A parsed record with where it came from, or an error at a position. */
+export type Parsed =
+  | { ok: true; file: string; record: VulnRecord }
+  | { ok: false; error: SyncError };
+
+/**
+ * Turn a parsed document's per-record results into `Parsed` items for `file`: a document-level
+ * `RecordError` becomes one error, each record its own success or positioned error.
+ */
+export function* recordsOf(
+  file: string,
+  extract: () => ({ ok: true; record: VulnRecord } | { ok: false; at: string; message: string })[],
+): Generator<Parsed> {
+  let results: ReturnType<typeof extract>;
+  try {
+    results = extract();
+  } catch (err) {
+    if (!(err instanceof RecordError)) throw err;
+    yield { ok: false, error: { file, message: err.message } };
+    return;
+  }
+  for (const r of results) {
+    if (r.ok) yield { ok: true, file, record: r.record };
+    else yield { ok: false, error: { file, position: r.at, message: r.message } };
+  }
+}
+
+const RECORD_EXT = /\.(json|ya?ml|xml|rdf)$/i;
+
+function lineCol(text: string, offset: number): string {
+  let line = 1;
+  let col = 1;
+  for (let i = 0; i < offset && i < text.length; i++) {
+    if (text.charCodeAt(i) === 10) {
+      line++;
+      col = 1;
+    } else col++;
+  }
+  return `line ${line}, column ${col}`;
+}
+
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+export function decodeUtf8(_name: string, bytes: Uint8Array): string {
+  try {
+    return decoder.decode(bytes);
+  } catch {
+    throw Object.assign(new Error('not valid UTF-8 (wrong encoding?)'), { position: 'bytes' });
+  }
+}
+
+/** Parse one OSV input file (JSON object, JSON array, or YAML documents) into records. */
+export function* parseOsvEntry(entry: InputEntry): Generator<Parsed> {
+  let text: string;
+  try {
+    text = decodeUtf8(entry.name, entry.bytes);
+  } catch (err) {
+    yield { ok: false, error: { file: entry.name, message: (err as Error).message } };
+    return;
+  }
+  let docs: unknown[];
+  if (/\.ya?ml$/i.test(entry.name)) {
+    const parsed = parseAllDocuments(text);
+    const list = Array.isArray(parsed) ? parsed : [parsed];
+    docs = [];
+    for (const doc of list) {
+      if (doc.errors.length) {
+        const e = doc.errors[0]!;
+        yield {
+          ok: false,
+          error: {
+            file: entry.name,
+            position: e.linePos?.[0]
+              ? `line ${e.linePos[0].line}, column ${e.linePos[0].col}`
+              : `offset ${e.pos[0]}`,
+            message: e.message.split('\n')[0] ?? 'YAML error',
+          },
+        };
+        continue;
+      }
+      docs.push(doc.toJS());
+    }
+  } else {
+    try {
+      const v = JSON.parse(text) as unknown;
+      docs = Array.isArray(v) ? v : [v];
+    } catch (err) {
+      const msg = (err as Error).message;
+      const m = /position (\d+)/.exec(msg);
+      yield {
+        ok: false,
+        error: {
+          file: entry.name,
+          position: m ? lineCol(text, Number(m[1])) : `end of input (${text.length} bytes)`,
+          message: `malformed JSON: ${msg.split('\n')[0]}`,
+        },
+      };
+      return;
+    }
+  }
+  for (let i = 0; i < docs.length; i++) {
+    try {
+      yield { ok: true, file: entry.name, record: normalizeOsv(docs[i]) };
+    } catch (err) {
+      if (!(err instanceof RecordError)) throw err;
+      yield {
+        ok: false,
+        error: {
+          file: entry.name,
+          position: docs.length > 1 ? `record ${i + 1}` : 'record',
+          message: err.message,
+        },
+      };
+    }
+  }
+}
+
+function walk(dir: string): string[] {
+  const out: string[] = [];
+  const stack = [dir];
+  while (stack.length) {
+    const d = stack.pop()!;
+    for (const e of readdirSync(d, { withFileTypes: true }).sort((a, b) =>
+      a.name < b.name ? 1 : -1,
+    )) {
+      if (e.name.startsWith('.')) continue;
+      const p = join(d, e.name);
+      if (e.isDirectory()) stack.push(p);
+      else if (e.isFile() && (RECORD_EXT.test(e.name) || /\.(zip|gz)$/i.test(e.name))) out.push(p);
+    }
+  }
+  return out.sort();
+}
+
+/**
+ * Bytes of local input under `from` (a file or every record file of a directory); undefined
+ * for a URL, whose size is not known before it is fetched, or a path that does not exist.
+ */
+export function inputSize(from: string): number | undefined {
+  if (/^https?:\/\//i.test(from)) return undefined;
+  try {
+    const st = statSync(from);
+    if (!st.isDirectory()) return st.size;
+    let n = 0;
+    for (const f of walk(from)) n += statSync(f).size;
+    return n;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Stream the entries of a zip, given its bytes as an async chunk source. */
+async function* unzipStream(
+  name: string,
+  chunks: AsyncIterable<Uint8Array>,
+): AsyncGenerator<InputEntry> {
+  const ready: InputEntry[] = [];
+  let failure: Error | undefined;
+  let entries = 0;
+  const unzip = new Unzip((file) => {
+    entries++;
+    if (!RECORD_EXT.test(file.name) || file.name.endsWith('/')) return;
+    const parts: Uint8Array[] = [];
+    file.ondata = (err, data, final) => {
+      if (err) {
+        failure = err;
+        return;
+      }
+      parts.push(data);
+      if (final) {
+        const total = parts.reduce((n, p) => n + p.length, 0);
+        const bytes = new Uint8Array(total);
+        let off = 0;
+        for (const p of parts) {
+          bytes.set(p, off);
+          off += p.length;
+        }
+        ready.push({ name: `${name}!${file.name}`, bytes });
+      }
+    };
+    file.start();
+  });
+  unzip.register(UnzipInflate);
+  const corrupt = (why: string) => new MamoriError('E_INPUT', `${name}: corrupt zip: ${why}`);
+  // fflate reports bad deflate data through ondata, and a cut or garbled archive by throwing.
+  const push = (chunk: Uint8Array, final: boolean) => {
+    try {
+      unzip.push(chunk, final);
+    } catch (err) {
+      throw corrupt((err as Error).message);
+    }
+    if (failure) throw corrupt(failure.message);
+  };
+  for await (const chunk of chunks) {
+    push(chunk, false);
+    while (ready.length) yield ready.shift()!;
+  }
+  push(new Uint8Array(0), true);
+  while (ready.length) yield ready.shift()!;
+  if (entries === 0) throw corrupt('no file entries found (not a zip?)');
+}
+
+async function* fileChunks(path: string): AsyncGenerator<Uint8Array> {
+  for await (const c of createReadStream(path, { highWaterMark: 1 << 20 })) yield c as Uint8Array;
+}
+
+async function* fetchChunks(
+  url: string,
+  fetchFn: typeof fetch,
+  signal?: AbortSignal,
+): AsyncGenerator<Uint8Array> {
+  let res: Response;
+  try {
+    res = await fetchFn(url, signal ? { signal } : {});
+  } catch (err) {
+    throw new MamoriError('E_NETWORK', `cannot fetch ${url}: ${(err as Error).message}`, {
+      hint: 'offline? use --from <dir|zip> with a local mirror',
+    });
+  }
+  if (!res.ok || !res.body) throw new MamoriError('E_NETWORK', `${url}: HTTP ${res.status}`);
+  const reader = res.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    yield value;
+  }
+}
+
+/** Every input entry under `from` (dir, zip, file, .gz, http(s) URL), one at a time. */
+export async function* inputEntries(
+  from: string,
+  opts: { fetchFn?: typeof fetch; signal?: AbortSignal } = {},
+): AsyncGenerator<InputEntry> {
+  if (/^https?:\/\//i.test(from)) {
+    const fetchFn = opts.fetchFn ?? fetch;
+    const path = new URL(from).pathname;
+    if (/\.zip$/i.test(path)) {
+      yield* unzipStream(from, fetchChunks(from, fetchFn, opts.signal));
+      return;
+    }
+    const parts: Uint8Array[] = [];
+    for await (const c of fetchChunks(from, fetchFn, opts.signal)) parts.push(c);
+    const buf = Buffer.concat(parts);
+    yield { name: basename(path) || from, bytes: /\.gz$/i.test(path) ? gunzipSync(buf) : buf };
+    return;
+  }
+  let st: ReturnType<typeof statSync>;
+  try {
+    st = statSync(from);
+  } catch {
+    throw new MamoriError('E_INPUT', `--from ${from}: no such file or directory`);
+  }
+  const files = st.isDirectory() ? walk(from) : [from];
+  for (const f of files) {
+    if (/\.zip$/i.test(f)) yield* unzipStream(f, fileChunks(f));
+    else if (/\.gz$/i.test(f)) {
+      let bytes: Uint8Array;
+      try {
+        bytes = gunzipSync(readFileSync(f));
+      } catch (err) {
+        throw new MamoriError('E_INPUT', `${f}: not a valid gzip file: ${(err as Error).message}`);
+      }
+      yield { name: f.replace(/\.gz$/i, ''), bytes };
+    } else yield { name: f, bytes: readFileSync(f) };
+  }
+}
+
+export function* parseNvdEntry(entry: InputEntry): Generator<Parsed> {
+  let doc: unknown;
+  let text: string;
+  try {
+    text = decodeUtf8(entry.name, entry.bytes);
+    doc = JSON.parse(text);
+  } catch (err) {
+    yield {
+      ok: false,
+      error: {
+        file: entry.name,
+        message: `malformed JSON: ${(err as Error).message.split('\n')[0]}`,
+      },
+    };
+    return;
+  }
+  yield* recordsOf(entry.name, () => nvdRecords(doc));
+}
+
+/** The parser for a source's input entries (the XML parser for JVN loads on first use). */
+export async function parserFor(source: Source): Promise<(entry: InputEntry) => Iterable<Parsed>> {
+  if (source === 'osv') return parseOsvEntry;
+  if (source === 'jvn') return (await import('./jvn-parse.js')).parseJvnEntry;
+  return parseNvdEntry;
+}
+
+// The parse thread's protocol (sync-worker.ts → sync.ts).
+
+/** A parsed item as it crosses from the parse thread: a prepared record or a positioned error. */
+export type WireItem = { ok: true; rec: PreparedRecord } | { ok: false; error: SyncError };
+
+/** Items per chunk, and chunks in flight between the parse thread and the writer. */
+export const CHUNK_ITEMS = 256;
+export const CREDITS = 4;
+
+export type WorkerMessage =
+  | { t: 'chunk'; files: number; items: WireItem[] }
+  | { t: 'end' }
+  | { t: 'fail'; code?: ErrorCode; message: string; hint?: string; stack?: string };
