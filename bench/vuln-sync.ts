@@ -18,14 +18,22 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Zip, ZipDeflate } from 'fflate';
 import { parse as parseYaml } from 'yaml';
-import { openDb } from '../src/storage/index.js';
-import { syncFrom } from '../src/vuln/index.js';
-import { parseJvnEntry } from '../src/vuln/jvn-sync.js';
-import { parseNvdEntry } from '../src/vuln/nvd-sync.js';
-import { inputEntries, parseOsvEntry } from '../src/vuln/sync.js';
 import type { BenchFn, Figure } from './lib.js';
+
+// The built code users run (`npm run bench` builds first): the sync's parse thread is a
+// compiled worker there, as in `mamori vuln sync`, and both sides of each ratio run it.
+const dist = (p: string) => import(pathToFileURL(join(import.meta.dirname, '..', 'dist', p)).href);
+const { openDb } = (await dist('storage/index.js')) as typeof import('../src/storage/index.js');
+const { syncFrom } = (await dist('vuln/index.js')) as typeof import('../src/vuln/index.js');
+const { inputEntries, parserFor } = (await dist(
+  'vuln/input.js',
+)) as typeof import('../src/vuln/input.js');
+const parseOsvEntry = await parserFor('osv');
+const parseNvdEntry = await parserFor('nvd');
+const parseJvnEntry = await parserFor('jvn');
 
 const VECTORS = join(import.meta.dirname, '..', '..', 'shared', 'vectors', 'vuln');
 

@@ -272,7 +272,18 @@ export async function* inputEntries(
     const parts: Uint8Array[] = [];
     for await (const c of fetchChunks(from, fetchFn, opts.signal)) parts.push(c);
     const buf = Buffer.concat(parts);
-    yield { name: basename(path) || from, bytes: /\.gz$/i.test(path) ? gunzipSync(buf) : buf };
+    if (!/\.gz$/i.test(path)) {
+      yield { name: basename(path) || from, bytes: buf };
+      return;
+    }
+    let bytes: Uint8Array;
+    try {
+      bytes = gunzipSync(buf);
+    } catch (err) {
+      throw new MamoriError('E_INPUT', `${from}: not a valid gzip file: ${(err as Error).message}`);
+    }
+    // the name without .gz, so that the record's own extension picks its parser
+    yield { name: basename(path).replace(/\.gz$/i, ''), bytes };
     return;
   }
   let st: ReturnType<typeof statSync>;

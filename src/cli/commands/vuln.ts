@@ -103,8 +103,10 @@ export const area: AreaSpec = {
           if (from) plans.push({ source: s, from });
           else if (s === 'osv') {
             const ecos = (values.ecosystem as string[] | undefined) ?? ['PyPI', 'npm'];
+            // MAMORI_OSV_URL: a mirror of the OSV bucket (same layout: <ecosystem>/all.zip).
+            const base = (ctx.io.env.MAMORI_OSV_URL ?? OSV_BASE).replace(/\/+$/, '');
             for (const e of ecos)
-              plans.push({ source: 'osv', from: `${OSV_BASE}/${encodeURIComponent(e)}/all.zip` });
+              plans.push({ source: 'osv', from: `${base}/${encodeURIComponent(e)}/all.zip` });
           } else plans.push({ source: s, from: '' });
         }
         const summaries = [];
