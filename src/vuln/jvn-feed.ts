@@ -24,11 +24,12 @@ import {
   jstYear,
   parseChecksumTxt,
   planFeedSync,
+  splitFeedXml,
 } from './core/jvn-feed.js';
 import type { VulnRecord } from './core/types.js';
 import { parseJvnEntry } from './jvn-sync.js';
 import { getSyncState, setSyncState, upsertBatch } from './store.js';
-import type { SyncSummary } from './sync.js';
+import type { Parsed, SyncSummary } from './sync.js';
 
 export { JVN_FEED_INDEX };
 
@@ -268,7 +269,7 @@ export async function syncJvnFeeds(store: Store, o: JvnFeedOptions = {}): Promis
       if (o.signal?.aborted) throw interrupted();
     };
     const at = new Map<string, number>();
-    for (const p of parseJvnEntry({ name: file.filename, bytes })) {
+    for (const p of feedRecords(file.filename, bytes)) {
       if (!p.ok) {
         summary.errors.push(p.error);
         broken++;
@@ -300,6 +301,34 @@ export async function syncJvnFeeds(store: Store, o: JvnFeedOptions = {}): Promis
     o.progress?.tick(1, `${file.filename}: ${summary.added} new, ${summary.updated} updated`);
   }
   return summary;
+}
+
+/** Entries per parsed piece of a feed file: bounds the object tree a 35–70 MB file makes. */
+const ENTRIES_PER_PIECE = 1000;
+
+/**
+ * A feed file's records, parsed a piece at a time (core splitFeedXml) with the JVN parser;
+ * positions stay those of the whole file.
+ */
+function* feedRecords(name: string, bytes: Uint8Array): Generator<Parsed> {
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    yield* parseJvnEntry({ name, bytes }); // reports the encoding error
+    return;
+  }
+  for (const piece of splitFeedXml(text, ENTRIES_PER_PIECE)) {
+    const pieceBytes = piece.text === text ? bytes : Buffer.from(piece.text);
+    for (const p of parseJvnEntry({ name, bytes: pieceBytes })) {
+      if (!p.ok && p.error.position && piece.firstIndex > 0)
+        p.error.position = p.error.position.replace(
+          /^(item|Vulinfo)\[(\d+)\]/,
+          (_, tag: string, i: string) => `${tag}[${Number(i) + piece.firstIndex}]`,
+        );
+      yield p;
+    }
+  }
 }
 
 /**

@@ -11,8 +11,10 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { splitFeedXml } from '../../src/vuln/core/jvn-feed.js';
 import { lookup } from '../../src/vuln/index.js';
 import { type JvnFeedOptions, syncJvnFeeds } from '../../src/vuln/jvn-feed.js';
+import { parseJvnEntry } from '../../src/vuln/jvn-sync.js';
 import { getSyncState } from '../../src/vuln/store.js';
 import { runMamori } from '../helpers/cli.js';
 import { freshSpec, freshStore, type TestStore, testBackends } from '../helpers/db.js';
@@ -99,6 +101,42 @@ async function serve(
 }
 
 const titleOf = (item: string) => /<title>([^<]*)<\/title>/.exec(item)?.[1];
+
+describe('a feed file parsed a piece at a time', () => {
+  const parse = (text: string) => [...parseJvnEntry({ name: 'f.rdf', bytes: Buffer.from(text) })];
+  const pieces = (text: string, n: number) =>
+    [...splitFeedXml(text, n)].flatMap((c) => parse(c.text));
+
+  it('gives the same records as the whole file (JVNRSS and VULDEF)', () => {
+    expect([...splitFeedXml(RSS, 1)].map((c) => c.firstIndex)).toEqual([0, 1, 2, 3]);
+    expect(pieces(RSS, 1)).toEqual(parse(RSS));
+    expect(pieces(RSS, 3)).toEqual(parse(RSS));
+    expect([...splitFeedXml(DETAIL, 2)]).toHaveLength(4);
+    expect(pieces(DETAIL, 2)).toEqual(parse(DETAIL));
+    expect(parse(DETAIL).filter((p) => p.ok)).toHaveLength(7);
+  });
+
+  it("reports an XML error at the whole file's line and column", () => {
+    const broken = RSS.replace(
+      '<sec:identifier>JVNDB-2023-028577</sec:identifier>',
+      '<sec:identifier>JVNDB-2023-028577</sec:identifer>',
+    );
+    const whole = parse(broken);
+    expect(whole).toHaveLength(1);
+    expect(whole[0]).toMatchObject({
+      ok: false,
+      error: { position: expect.stringMatching(/^line \d+, column \d+$/) },
+    });
+    const split = pieces(broken, 1);
+    expect(split.filter((p) => p.ok)).toHaveLength(3);
+    expect(split.filter((p) => !p.ok)).toEqual(whole);
+  });
+
+  it('keeps a file it cannot cut safely whole', () => {
+    for (const odd of [RSS.replace('</rdf:RDF>', ''), RSS.replace('<item ', '<!-- x --><item ')])
+      expect([...splitFeedXml(odd, 1)]).toEqual([{ text: odd, firstIndex: 0 }]);
+  });
+});
 
 for (const backend of testBackends()) {
   describe(`JVN feeds by checksum.txt (${backend})`, () => {

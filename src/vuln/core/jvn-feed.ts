@@ -181,3 +181,80 @@ export function feedFileLocations(file: FeedFile, indexUrl: string): string[] {
   if (!out.includes(flat)) out.push(flat);
   return out;
 }
+
+/** One piece of a feed file: a whole document holding some of its entries. */
+export interface FeedChunk {
+  text: string;
+  /** Index in the whole file of the chunk's first entry (for `item[i]` positions). */
+  firstIndex: number;
+}
+
+/**
+ * Cut a JVNRSS (`<item>`) or VULDEF (`<Vulinfo>`) feed file into whole documents of at most
+ * `perChunk` entries, so a 35–70 MB yearly file is never parsed into one object tree. Each
+ * chunk keeps the file's head and tail and is padded with blank lines, so an XML error in it
+ * is reported at the file's own line and column. The channel's `<items>` list (one `rdf:li`
+ * per entry, unused) is blanked out of the head. Anything unexpected (CDATA, comments, text
+ * between entries, no entries, no closing root) yields the file whole, as it is.
+ * @example [...splitFeedXml(jvndb2023, 500)].length // ceil(entries / 500)
+ */
+export function* splitFeedXml(text: string, perChunk: number): Generator<FeedChunk> {
+  const whole = { text, firstIndex: 0 };
+  const tag = /<(?:[A-Za-z_][\w.-]*:)?VULDEF-Document[\s>]/.test(text) ? 'Vulinfo' : 'item';
+  if (/<!\[CDATA\[|<!--/.test(text)) {
+    yield whole;
+    return;
+  }
+  const name = `(?:[A-Za-z_][\\w.-]*:)?${tag}`;
+  const open = new RegExp(`<${name}[\\s>]`, 'g');
+  const close = new RegExp(`</${name}\\s*>`, 'g');
+  const spans: [number, number][] = [];
+  let pos = -1;
+  for (;;) {
+    open.lastIndex = Math.max(pos, 0);
+    const o = open.exec(text);
+    if (!o) break;
+    if (pos >= 0 && text.slice(pos, o.index).trim() !== '') {
+      yield whole;
+      return;
+    }
+    close.lastIndex = o.index;
+    const c = close.exec(text);
+    if (!c) {
+      yield whole;
+      return;
+    }
+    pos = c.index + c[0].length;
+    spans.push([o.index, pos]);
+  }
+  const tail = text.slice(pos);
+  if (
+    spans.length === 0 ||
+    !/<\/(?:[A-Za-z_][\w.-]*:)?(?:RDF|VULDEF-Document)\s*>\s*$/.test(tail)
+  ) {
+    yield whole;
+    return;
+  }
+  const lineStart = (i: number) => {
+    const nl = text.lastIndexOf('\n', i - 1) + 1;
+    return text.slice(nl, i).trim() === '' ? nl : i;
+  };
+  const newlines = (from: number, to: number) => {
+    let n = 0;
+    for (let i = text.indexOf('\n', from); i !== -1 && i < to; i = text.indexOf('\n', i + 1)) n++;
+    return n;
+  };
+  const headEnd = lineStart(spans[0]![0]);
+  const head = text
+    .slice(0, headEnd)
+    .replace(/<items\s*>[\s\S]*?<\/items\s*>/, (m) => '\n'.repeat(m.match(/\n/g)?.length ?? 0));
+  let padded = 0;
+  let counted = headEnd;
+  for (let i = 0; i < spans.length; i += perChunk) {
+    const start = lineStart(spans[i]![0]);
+    const end = spans[Math.min(i + perChunk, spans.length) - 1]![1];
+    padded += newlines(counted, start);
+    counted = start;
+    yield { text: `${head}${'\n'.repeat(padded)}${text.slice(start, end)}${tail}`, firstIndex: i };
+  }
+}
