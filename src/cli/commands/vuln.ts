@@ -75,7 +75,7 @@ export const area: AreaSpec = {
           type: 'string',
           value: '<date>',
           description:
-            'only records modified on or after this date (NVD online: lastModStartDate; JVN: MyJVN unless --api feeds)',
+            'only records modified on or after this date (NVD online: lastModStartDate; JVN online: MyJVN unless --api feeds)',
         },
         api: {
           type: 'string',
