@@ -51,10 +51,13 @@ export const area: AreaSpec = {
       usage:
         'mamori vuln sync [--source jvn|nvd|osv|all] [--from <file|dir|zip|gz|url>] [--since <date>]',
       description:
-        'Streams records one at a time into batched, transactional upserts: re-running is\nidempotent (and resumes an interrupted run). Malformed records are listed with file and\nposition; the good ones land. Aliases (JVNDB, CVE, GHSA, PYSEC) merge into one entry.',
+        'Streams records one at a time into batched, transactional upserts: re-running is\nidempotent (and resumes an interrupted run). Malformed records are listed with file and\nposition; the good ones land. Aliases (JVNDB, CVE, GHSA, PYSEC) merge into one entry.\n\nJVN online reads the yearly feeds listed in https://jvndb.jvn.jp/ja/feed/checksum.txt and\ndownloads only the files whose sha256 changed since the last run (MAMORI_JVN_FEED_URL\noverrides the feed site). --from <dir|url/> with a checksum.txt does the same from a mirror.\nThe MyJVN API is used with --api myjvn, or when --since is given without --api.',
       examples: [
         'mamori vuln sync --source osv --from ./advisory-database/vulns',
         'mamori vuln sync --source osv --from PyPI-all.zip --json',
+        'mamori vuln sync --source jvn',
+        'mamori vuln sync --source jvn --from /srv/mirror/jvndb.jvn.jp',
+        'mamori vuln sync --source jvn --api myjvn --since 2025-04-01',
       ],
       options: {
         source: {
@@ -71,7 +74,20 @@ export const area: AreaSpec = {
         since: {
           type: 'string',
           value: '<date>',
-          description: 'only records modified on or after this date (NVD online: lastModStartDate)',
+          description:
+            'only records modified on or after this date (NVD online: lastModStartDate; JVN online: MyJVN unless --api feeds)',
+        },
+        api: {
+          type: 'string',
+          value: '<feeds|myjvn>',
+          description:
+            'JVN online: yearly feeds by checksum.txt (default) or the MyJVN API (default with --since)',
+        },
+        'jvn-feed': {
+          type: 'string',
+          value: '<overview|detail>',
+          description:
+            'JVN feeds: jvndb_YYYY.rdf overviews and the recent feeds (default) or jvndb_detail_YYYY.rdf',
         },
         ecosystem: {
           type: 'string',
@@ -109,11 +125,26 @@ export const area: AreaSpec = {
               plans.push({ source: 'osv', from: `${base}/${encodeURIComponent(e)}/all.zip` });
           } else plans.push({ source: s, from: '' });
         }
+        const sinceGiven = str(values.since) !== undefined;
+        const jvnApi = str(values.api) ?? (sinceGiven && !from ? 'myjvn' : 'feeds');
+        if (!['feeds', 'myjvn'].includes(jvnApi))
+          throw new MamoriError('E_USAGE', '--api must be feeds or myjvn');
+        if (jvnApi === 'myjvn' && from)
+          throw new MamoriError('E_USAGE', '--api myjvn reads the MyJVN API online; drop --from');
+        const jvnFeed = str(values['jvn-feed']) ?? 'overview';
+        if (!['overview', 'detail'].includes(jvnFeed))
+          throw new MamoriError('E_USAGE', '--jvn-feed must be overview or detail');
+        const feedNotes: string[] = [];
         const summaries = [];
         for (const plan of plans) {
           const progress = ctx.progress(`sync ${plan.source}`);
           let s: Awaited<ReturnType<typeof syncFrom>>;
-          if (plan.source === 'jvn' && plan.from === '') {
+          const jvnFeeds =
+            plan.source === 'jvn' &&
+            jvnApi === 'feeds' &&
+            (plan.from === '' ||
+              (await import('../../vuln/jvn-feed.js')).isJvnFeedLocation(plan.from));
+          if (plan.source === 'jvn' && jvnApi === 'myjvn') {
             const { syncJvnOnline } = await import('../../vuln/jvn-sync.js');
             const sinceRaw = str(values.since);
             s = await syncJvnOnline(store, {
@@ -122,6 +153,21 @@ export const area: AreaSpec = {
               progress,
               signal: ctx.signal,
             });
+          } else if (jvnFeeds) {
+            const { syncJvnFeeds, JVN_FEED_INDEX } = await import('../../vuln/jvn-feed.js');
+            const sinceRaw = str(values.since);
+            const f = await syncJvnFeeds(store, {
+              from: plan.from || ctx.io.env.MAMORI_JVN_FEED_URL || JVN_FEED_INDEX,
+              kind: jvnFeed as 'overview' | 'detail',
+              batchSize,
+              ...(sinceRaw ? { since: toIsoDate(sinceRaw) } : {}),
+              progress,
+              signal: ctx.signal,
+            });
+            feedNotes.push(
+              `jvn feeds: ${f.feeds.filter((x) => x.status === 'fetched').length} of ${f.feeds.length} files changed`,
+            );
+            s = f;
           } else if (plan.source === 'nvd' && plan.from === '') {
             const { syncNvdOnline } = await import('../../vuln/nvd-sync.js');
             const keyText = ctx.io.env.NVD_API_KEY;
@@ -170,7 +216,7 @@ export const area: AreaSpec = {
         ctx.print(
           summaries.length === 1 ? summaries[0] : { sources: summaries, ...total },
           () =>
-            `${total.records} records: ${total.added} added, ${total.updated} updated, ${total.unchanged} unchanged, ${total.withdrawn} withdrawn, ${total.errors} malformed`,
+            `${total.records} records: ${total.added} added, ${total.updated} updated, ${total.unchanged} unchanged, ${total.withdrawn} withdrawn, ${total.errors} malformed${feedNotes.map((n) => `\n${n}`).join('')}`,
         );
         if (total.records === 0 && total.errors > 0) {
           throw new MamoriError('E_INPUT', 'no usable record in the input', {
