@@ -194,7 +194,9 @@ async function openSqlite(path: string): Promise<Store> {
       hint: 'check that the file and its directory are writable, or pass --db',
     });
   }
-  const db = new Kysely<Database>({ dialect: new MamoriSqliteDialect({ database: cachingSqlite(raw) }) });
+  const db = new Kysely<Database>({
+    dialect: new MamoriSqliteDialect({ database: cachingSqlite(raw) }),
+  });
   return {
     db,
     backend: 'sqlite',
