@@ -208,6 +208,7 @@ const CPE_COLS = [
   'version_end_excluding',
   'vulnerable',
   'confidence',
+  'platform',
 ] as const;
 
 /**
@@ -449,6 +450,7 @@ async function upsertSourceBatch(
         c.versionEndExcluding ?? null,
         c.vulnerable ? 1 : 0,
         c.confidence,
+        c.platform ? JSON.stringify(c.platform) : null,
       ]);
     }
   }
