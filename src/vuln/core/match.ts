@@ -5,7 +5,7 @@
  * for them (as OSV-Scanner does). And does an NVD platform condition ("running on / with")
  * hold for an inventory: yes, no, or unknown when the inventory does not say.
  */
-import { type Cpe, cpeMatches, cpeNameMatch, parseCpe } from './cpe.js';
+import { CPE_ATTRS, type Cpe, type CpeRange, compareAttr, cpeMatches, parseCpe } from './cpe.js';
 import type { Component } from './inventory.js';
 import type { AffectedRange, PlatformCondition, PlatformMatch } from './types.js';
 import { type Comparator, comparatorFor, compareSemver } from './versions/index.js';
@@ -177,6 +177,28 @@ const UNKNOWN = 1;
 const YES = 2;
 type Tri = 0 | 1 | 2;
 
+/**
+ * A fact that names the platform less precisely than the criteria (Ubuntu without its release
+ * against `ubuntu_linux:20.04:…:lts`): neither a match nor a different platform.
+ */
+function couldBe(crit: Cpe, range: CpeRange, fact: Cpe): boolean {
+  const ranged = Boolean(
+    range.versionStartIncluding ||
+      range.versionStartExcluding ||
+      range.versionEndIncluding ||
+      range.versionEndExcluding,
+  );
+  for (const a of CPE_ATTRS) {
+    if (a === 'version' && ranged) {
+      // A known release is in the range or not; only an unknown one leaves it open.
+      if (fact.version !== '*' && !cpeMatches({ ...fact, version: '*' }, range, fact)) return false;
+      continue;
+    }
+    if (compareAttr(crit[a], fact[a]) === 'DISJOINT') return false;
+  }
+  return true;
+}
+
 function literalHolds(m: PlatformMatch, facts: PlatformFacts, self: number): Tri {
   const parsed = parseCpe(m.cpe);
   if (!parsed) return UNKNOWN;
@@ -190,8 +212,7 @@ function literalHolds(m: PlatformMatch, facts: PlatformFacts, self: number): Tri
       v = YES;
       break;
     }
-    // Known product, unknown release (`Ubuntu` without its version): cannot tell.
-    if (f.cpe.version === '*' && cpeNameMatch(crit, f.cpe, ['version'])) vague = true;
+    if (couldBe(crit, m, f.cpe)) vague = true;
   }
   if (v === NO) {
     // Absent counts as "not there" only when the inventory names some other component of that
