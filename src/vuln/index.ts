@@ -20,7 +20,12 @@ export {
   parseDpkgStatus,
   parseInventory,
 } from './core/inventory.js';
-export { affectedBy, evaluatePlatform, platformFacts } from './core/match.js';
+export {
+  affectedBy,
+  describePlatformClause,
+  evaluatePlatform,
+  platformFacts,
+} from './core/match.js';
 export { toCycloneDxVex, toSarif } from './core/report.js';
 export { cweName, type StatsBy, type StatsRow, statsSvg } from './core/stats.js';
 export type { PlatformCondition, PlatformMatch, Source, VulnRecord } from './core/types.js';

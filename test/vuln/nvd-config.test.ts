@@ -361,9 +361,9 @@ describe('platform conditions against an inventory', () => {
 });
 
 /**
- * CVE-2022-0543 (redis as Debian packaged it): redis AND running on Debian or Ubuntu releases
- * (platforms as grype's database quotes them in https://github.com/anchore/grype/issues/1349's
- * neighbour thread; the redis criteria is simplified to the NA version NVD gives it).
+ * CVE-2022-0543 (redis as Debian packaged it): redis AND running on Ubuntu 20.04 LTS / 21.10
+ * or Debian 9.0 / 10.0 / 11.0, the platforms as quoted in anchore/grype-db's NVD transformer
+ * (unique_pkg.go); the redis criteria carries no version there, NVD's NA.
  */
 const REDIS_ON_DEBIAN_CONFIGS = [
   {
@@ -374,6 +374,8 @@ const REDIS_ON_DEBIAN_CONFIGS = [
         runsOn(cpe('o', 'canonical', 'ubuntu_linux', '20.04', '*:*:*:lts:*:*:*')),
         runsOn(cpe('o', 'canonical', 'ubuntu_linux', '21.10', '*:*:*:-:*:*:*')),
         runsOn(cpe('o', 'debian', 'debian_linux', '9.0')),
+        runsOn(cpe('o', 'debian', 'debian_linux', '10.0')),
+        runsOn(cpe('o', 'debian', 'debian_linux', '11.0')),
       ),
     ],
   },
