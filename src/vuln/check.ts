@@ -24,7 +24,10 @@ export interface Finding {
     cvss: { score: number | null; vector: string | null };
   };
   fixed: string[];
-  /** high: the inventory meets every condition; medium: a platform condition is unknown; low: JVN vendor/product. */
+  /**
+   * high: an NVD match whose conditions the inventory meets (or an OSV range); medium: an NVD
+   * platform condition the inventory does not settle; low: a JVN vendor/product match.
+   */
   confidence: Confidence;
   source: string;
   /**

@@ -249,9 +249,18 @@ describe('NVD configurations → CPE matches with platform conditions', () => {
     const many = (p: string, n: number) =>
       or(...Array.from({ length: n }, (_, i) => runsOn(cpe('h', 'v', `${p}${i}`))));
     const m = configurationMatches([
-      { operator: 'AND', nodes: [or(vuln(cpe('a', 'v', 'app'))), many('x', 30), many('y', 30)] },
+      {
+        operator: 'AND',
+        nodes: [
+          or(vuln(cpe('a', 'v', 'app')), vuln(cpe('a', 'v', 'app2'))),
+          many('x', 30),
+          many('y', 30),
+        ],
+      },
     ]);
+    // The other app of the vulnerable node is not a platform of this one.
     expect(m[0]!.platform).toHaveLength(60);
+    expect(m[0]!.platform!.flat().some((p) => p.cpe.includes(':app2:'))).toBe(false);
     expect(m[0]!.platform!.every((clause) => clause.length === 1)).toBe(true);
     // Two nodes of 30 × 3 still multiply out exactly.
     const exact = configurationMatches([

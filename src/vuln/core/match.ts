@@ -240,7 +240,7 @@ export function describePlatformClause(clause: readonly PlatformMatch[]): string
 }
 
 export interface PlatformVerdict {
-  /** met: the inventory satisfies a clause; unmet: it rules every clause out; unknown: it does not say. */
+  /** met: a clause holds; unmet: every clause is ruled out; unknown: the inventory cannot tell. */
   verdict: 'met' | 'unmet' | 'unknown';
   /** The clauses the inventory could neither confirm nor rule out, for people. */
   open: string[];

@@ -246,11 +246,19 @@ function toDnf(f: Formula, given: number, neg: boolean): Dnf {
   return simplify(parts);
 }
 
-/** Every literal of the formula with its polarity: the widened condition when DNF is too big. */
+/**
+ * Every literal of the formula with its polarity, leaving out parts that already hold with
+ * `given` present (the vulnerable node itself): the widened condition when DNF is too big.
+ */
 function anyLiteral(f: Formula, given: number, neg: boolean, out: Map<string, Lit>): void {
   if ('lit' in f) {
     if (f.lit !== given) out.set(litKey({ i: f.lit, neg }), { i: f.lit, neg });
     return;
+  }
+  try {
+    if (isTrue(toDnf(f, given, neg))) return;
+  } catch (err) {
+    if (!(err instanceof TooLarge)) throw err;
   }
   for (const x of f.of) anyLiteral(x, given, neg !== f.negate, out);
 }
