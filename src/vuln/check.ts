@@ -1,17 +1,18 @@
 /**
  * `vuln check`: match inventory components against the store. OSV rows are looked up by
  * (ecosystem family, package name) in batches and evaluated with core/match.ts; CPE names go
- * through NISTIR 7696 matching against NVD configurations (high confidence) and JVN
- * vendor/product entries (low confidence).
+ * through NISTIR 7696 matching against NVD configurations (high confidence; medium when a
+ * "running on / with" condition is neither met nor ruled out by the rest of the inventory) and
+ * JVN vendor/product entries (low confidence).
  */
 import type { Store } from '../storage/index.js';
 import { cpeMatches, parseCpe } from './core/cpe.js';
 import { severityRank } from './core/cvss.js';
 import type { Component } from './core/inventory.js';
-import { affectedBy } from './core/match.js';
+import { affectedBy, evaluatePlatform, type PlatformFacts, platformFacts } from './core/match.js';
 import { ecoKey, nameKey } from './core/names.js';
 import { osvToPurl } from './core/purl.js';
-import type { AffectedRange } from './core/types.js';
+import type { AffectedRange, PlatformCondition } from './core/types.js';
 import { comparatorFor } from './core/versions/index.js';
 
 export interface Finding {
@@ -23,9 +24,22 @@ export interface Finding {
     cvss: { score: number | null; vector: string | null };
   };
   fixed: string[];
-  confidence: 'high' | 'low';
+  /**
+   * high: an NVD match whose conditions the inventory meets (or an OSV range); medium: an NVD
+   * platform condition the inventory does not settle; low: a JVN vendor/product match.
+   */
+  confidence: Confidence;
   source: string;
+  /**
+   * Only when confidence is medium: the platform conditions (any one suffices) the inventory
+   * neither confirms nor rules out, e.g. `cpe:2.3:o:microsoft:windows:-:*:*:*:*:*:*:*`.
+   */
+  conditions?: string[];
 }
+
+export type Confidence = 'high' | 'medium' | 'low';
+
+const CONFIDENCE_RANK: Record<Confidence, number> = { high: 3, medium: 2, low: 1 };
 
 export interface CheckResult {
   findings: Finding[];
@@ -113,10 +127,11 @@ function toFinding(
   c: Component,
   a: AdvisoryInfo,
   fixed: string[],
-  confidence: 'high' | 'low',
+  confidence: Confidence,
   source: string,
+  conditions?: string[],
 ): Finding {
-  return {
+  const f: Finding = {
     package: {
       name: c.name,
       version: c.version,
@@ -133,13 +148,30 @@ function toFinding(
     confidence,
     source,
   };
+  if (conditions?.length) f.conditions = conditions;
+  return f;
 }
 
-/** Matches of one CPE name: advisory ids with confidence and source. */
+/** One vulnerability a CPE name matched, and how sure the match is. */
+export interface CpeHit {
+  advisoryId: number;
+  confidence: Confidence;
+  source: string;
+  /** Open platform conditions of a medium-confidence NVD match. */
+  conditions?: string[];
+}
+
+/**
+ * Matches of one CPE name: advisory ids with confidence and source. Platform conditions are
+ * evaluated against `facts` (the rest of the inventory; `self` is this CPE's component index);
+ * without facts every condition is unknown.
+ */
 export async function cpeHits(
   store: Store,
   cpe: string,
-): Promise<{ advisoryId: number; confidence: 'high' | 'low'; source: string }[]> {
+  facts: PlatformFacts = { cpes: [] },
+  self = -1,
+): Promise<CpeHit[]> {
   const target = parseCpe(cpe);
   if (!target) return [];
   const rows = await store.db
@@ -154,16 +186,16 @@ export async function cpeHits(
       'vuln_cpe.version_end_excluding',
       'vuln_cpe.confidence',
       'vuln_cpe.vulnerable',
+      'vuln_cpe.platform',
       'vuln_record.source',
     ])
     .where('vuln_cpe.vendor', '=', target.vendor)
     .where('vuln_cpe.product', '=', target.product)
     .where('vuln_cpe.vulnerable', '=', 1)
     .execute();
-  const best = new Map<
-    number,
-    { advisoryId: number; confidence: 'high' | 'low'; source: string }
-  >();
+  const best = new Map<number, CpeHit>();
+  // Rows of one CVE share their condition JSON (a node's matches have the same platforms).
+  const conditionCache = new Map<string, ReturnType<typeof evaluatePlatform>>();
   for (const r of rows) {
     const crit = parseCpe(r.cpe);
     if (!crit) continue;
@@ -181,10 +213,27 @@ export async function cpeHits(
     )
       continue;
     const id = Number(r.advisory_id);
-    const conf = r.confidence === 'high' ? 'high' : 'low';
+    let conf: Confidence = r.confidence === 'high' ? 'high' : 'low';
+    let conditions: string[] | undefined;
+    if (r.platform !== null) {
+      let verdict = conditionCache.get(r.platform);
+      if (!verdict) {
+        verdict = evaluatePlatform(JSON.parse(r.platform) as PlatformCondition, facts, self);
+        conditionCache.set(r.platform, verdict);
+      }
+      if (verdict.verdict === 'unmet') continue;
+      if (verdict.verdict === 'unknown') {
+        conf = 'medium';
+        conditions = verdict.open;
+      }
+    }
     const prev = best.get(id);
-    if (!prev || (prev.confidence === 'low' && conf === 'high'))
-      best.set(id, { advisoryId: id, confidence: conf, source: r.source });
+    if (!prev || CONFIDENCE_RANK[conf] > CONFIDENCE_RANK[prev.confidence]) {
+      const hit: CpeHit = { advisoryId: id, confidence: conf, source: r.source };
+      if (conditions) hit.conditions = [...conditions];
+      best.set(id, hit);
+    } else if (prev.confidence === 'medium' && conf === 'medium' && conditions)
+      prev.conditions = [...new Set([...(prev.conditions ?? []), ...conditions])];
   }
   return [...best.values()];
 }
@@ -198,8 +247,9 @@ export async function checkComponents(store: Store, components: Component[]): Pr
     c: Component;
     advisoryId: number;
     fixed: string[];
-    confidence: 'high' | 'low';
+    confidence: Confidence;
     source: string;
+    conditions?: string[];
   }[] = [];
   const byEco = new Map<string, Component[]>();
   for (const c of components) {
@@ -278,15 +328,18 @@ export async function checkComponents(store: Store, components: Component[]): Pr
         });
     }
   }
-  for (const c of components) {
+  // The whole inventory (every input of one check) is one system for platform conditions.
+  const facts = platformFacts(components);
+  for (const [i, c] of components.entries()) {
     if (!c.cpe) continue;
-    for (const h of await cpeHits(store, c.cpe))
+    for (const h of await cpeHits(store, c.cpe, facts, i))
       pending.push({
         c,
         advisoryId: h.advisoryId,
         fixed: [],
         confidence: h.confidence,
         source: h.source,
+        ...(h.conditions ? { conditions: h.conditions } : {}),
       });
   }
   const info = await advisoryInfo(
@@ -297,7 +350,7 @@ export async function checkComponents(store: Store, components: Component[]): Pr
   for (const p of pending) {
     const a = info.get(p.advisoryId);
     if (!a || a.withdrawn) continue;
-    findings.push(toFinding(p.c, a, p.fixed, p.confidence, p.source));
+    findings.push(toFinding(p.c, a, p.fixed, p.confidence, p.source, p.conditions));
   }
   findings.sort(
     (x, y) =>

@@ -6,6 +6,7 @@
 
 export {
   type CheckResult,
+  type Confidence,
   checkComponents,
   type Finding,
   reachesFailOn,
@@ -19,10 +20,15 @@ export {
   parseDpkgStatus,
   parseInventory,
 } from './core/inventory.js';
-export { affectedBy } from './core/match.js';
+export {
+  affectedBy,
+  describePlatformClause,
+  evaluatePlatform,
+  platformFacts,
+} from './core/match.js';
 export { toCycloneDxVex, toSarif } from './core/report.js';
 export { cweName, type StatsBy, type StatsRow, statsSvg } from './core/stats.js';
-export type { Source, VulnRecord } from './core/types.js';
+export type { PlatformCondition, PlatformMatch, Source, VulnRecord } from './core/types.js';
 export { comparatorFor, compareVersions } from './core/versions/index.js';
 export {
   type CheckRun,
@@ -37,25 +43,34 @@ export { registrationStats, type StatsOptions } from './stats.js';
 export { type SyncError, type SyncOptions, type SyncSummary, syncFrom } from './sync.js';
 
 import type { Store } from '../storage/index.js';
-import { advisoryInfo, cpeHits } from './check.js';
+import { advisoryInfo, type Confidence, cpeHits } from './check.js';
+import { platformFacts as factsOf } from './core/match.js';
 
 /**
  * Vulnerabilities matching one CPE 2.3 name (for exposure's fingerprinted services).
- * @example await matchCpe(store, 'cpe:2.3:a:apache:http_server:2.4.49:*:*:*:*:*:*:*')
+ * `platforms` are the other CPEs known of the same host (its OS from a fingerprint): NVD
+ * "running on" conditions are checked against them; without them such matches are `medium`
+ * with the open `conditions` listed.
+ * @example await matchCpe(store, 'cpe:2.3:a:apache:http_server:2.4.49:*:*:*:*:*:*:*', { platforms: ['cpe:2.3:o:debian:debian_linux:12.0:*:*:*:*:*:*:*'] })
  */
 export async function matchCpe(
   store: Store,
   cpe: string,
+  options: { platforms?: string[] } = {},
 ): Promise<
   {
     id: string;
     aliases: string[];
     severity: string | null;
-    confidence: 'high' | 'low';
+    confidence: Confidence;
     source: string;
+    conditions?: string[];
   }[]
 > {
-  const hits = await cpeHits(store, cpe);
+  const facts = factsOf(
+    (options.platforms ?? []).map((p) => ({ name: p, version: '*', ecosystem: 'CPE', cpe: p })),
+  );
+  const hits = await cpeHits(store, cpe, facts);
   const info = await advisoryInfo(
     store,
     hits.map((h) => h.advisoryId),
@@ -70,6 +85,7 @@ export async function matchCpe(
             severity: a.severity,
             confidence: h.confidence,
             source: h.source,
+            ...(h.conditions ? { conditions: h.conditions } : {}),
           },
         ]
       : [];

@@ -5,7 +5,7 @@
  * areas (the bulletin's "affects your inventory") read it through index.ts.
  */
 import type { Store } from '../storage/index.js';
-import type { CheckResult, Finding } from './check.js';
+import type { CheckResult, Confidence, Finding } from './check.js';
 
 export interface CheckRun {
   id: number;
@@ -26,7 +26,7 @@ export interface LastCheckHit {
   severity: string | null;
   /** Versions to update to; empty = no fix yet. */
   fixed: string[];
-  confidence: 'high' | 'low';
+  confidence: Confidence;
   source: string;
   runId: number;
   runTime: string;
@@ -189,7 +189,7 @@ export async function lastCheckFindings(store: Store, ids: string[]): Promise<La
       },
       severity: r.severity,
       fixed: JSON.parse(r.fixed) as string[],
-      confidence: r.confidence === 'high' ? 'high' : 'low',
+      confidence: r.confidence === 'high' || r.confidence === 'medium' ? r.confidence : 'low',
       source: r.source,
       runId: last.id,
       runTime: last.time,

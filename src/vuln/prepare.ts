@@ -82,6 +82,7 @@ export function prepareRecord(rec: VulnRecord): PreparedRecord {
         c.versionEndExcluding ?? null,
         c.vulnerable ? 1 : 0,
         c.confidence,
+        c.platform ? JSON.stringify(c.platform) : null,
       ];
     }),
   };

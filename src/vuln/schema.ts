@@ -85,6 +85,11 @@ export interface VulnCpeTable {
   vulnerable: number;
   /** high (NVD configurations) | low (JVN vendor/product). */
   confidence: string;
+  /**
+   * JSON PlatformCondition (`[[{ cpe, version bounds, negate? }]]`, disjunctive normal form):
+   * the other CPEs the NVD configuration needs beside this one. null = no condition.
+   */
+  platform: string | null;
 }
 
 export interface VulnSyncStateTable {
@@ -122,7 +127,7 @@ export interface VulnCheckFindingTable {
   severity: string | null;
   /** JSON array of versions to update to; empty = no fix yet. */
   fixed: string;
-  /** high | low */
+  /** high | medium | low */
   confidence: string;
   source: string;
 }

@@ -4,7 +4,7 @@
  */
 import type { Store } from '../storage/index.js';
 import { severityRank } from './core/cvss.js';
-import type { AffectedRange, Reference } from './core/types.js';
+import type { AffectedRange, PlatformCondition, Reference } from './core/types.js';
 
 export interface VulnDetail {
   id: string;
@@ -41,6 +41,8 @@ export interface VulnDetail {
     versionEndIncluding: string | null;
     versionEndExcluding: string | null;
     confidence: string;
+    /** NVD "running on / with" condition (any clause, all of its matches); null = none. */
+    platform: PlatformCondition | null;
   }[];
 }
 
@@ -143,6 +145,7 @@ export async function lookup(store: Store, name: string): Promise<VulnDetail | u
       versionEndIncluding: c.version_end_including,
       versionEndExcluding: c.version_end_excluding,
       confidence: c.confidence,
+      platform: c.platform === null ? null : (JSON.parse(c.platform) as PlatformCondition),
     })),
   };
 }

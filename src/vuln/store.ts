@@ -188,6 +188,7 @@ const CPE_COLS = [
   'version_end_excluding',
   'vulnerable',
   'confidence',
+  'platform',
 ] as const;
 
 /**

@@ -232,7 +232,7 @@ export const area: AreaSpec = {
       examples: ['mamori vuln show CVE-2021-44228', 'mamori vuln show JVNDB-2017-009608 --json'],
       positionals: { min: 1, max: 1, name: 'ID' },
       async run(ctx, { positionals }) {
-        const { lookup } = await import('../../vuln/index.js');
+        const { describePlatformClause, lookup } = await import('../../vuln/index.js');
         const id = positionals[0]!;
         const d = await lookup(await ctx.store(), id);
         if (!d)
@@ -295,7 +295,7 @@ export const area: AreaSpec = {
               '',
               ...d.cpes.map(
                 (c) =>
-                  `  ${c.cpe} [${c.confidence}]${c.versionEndExcluding ? ` < ${c.versionEndExcluding}` : ''}${c.versionEndIncluding ? ` <= ${c.versionEndIncluding}` : ''}`,
+                  `  ${c.cpe} [${c.confidence}]${c.versionEndExcluding ? ` < ${c.versionEndExcluding}` : ''}${c.versionEndIncluding ? ` <= ${c.versionEndIncluding}` : ''}${c.platform ? `\n    running on/with: ${c.platform.map((cl) => describePlatformClause(cl)).join(' | ')}` : ''}`,
               ),
             );
           return lines.join('\n');
@@ -502,7 +502,15 @@ export const area: AreaSpec = {
                     ]),
                   )
                 : 'no known vulnerabilities'
-            }\n${components.length} components checked, ${findings.length} findings, ${unsupported.length} unsupported\n`,
+            }\n${findings
+              .filter((f) => f.conditions)
+              .map(
+                (f) =>
+                  `${f.package.name} ${f.vulnerability.id} (medium): only when running on/with ${f.conditions!.join(' | ')}\n`,
+              )
+              .join(
+                '',
+              )}${components.length} components checked, ${findings.length} findings, ${unsupported.length} unsupported\n`,
           );
         }
         if (failOn && v.reachesFailOn(findings, failOn)) return 1;

@@ -142,4 +142,12 @@ export const vulnMigrations: MigrationSet = {
         .execute();
     },
   },
+  '20261126_01_vuln_cpe_platform': {
+    // The "running on / with" condition of an NVD CPE match (AND nodes, non-vulnerable
+    // platform matches, negated nodes) as JSON in disjunctive normal form; null = none, which
+    // is also what rows synced before this migration mean until a re-sync rewrites them.
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('vuln_cpe').addColumn('platform', 'text').execute();
+    },
+  },
 };

@@ -14,6 +14,8 @@ export interface ReportFinding {
   fixed: string[];
   confidence: string;
   source: string;
+  /** Open NVD platform conditions of a medium-confidence finding. */
+  conditions?: string[];
 }
 
 const SARIF_LEVEL: Record<string, string> = {
@@ -69,6 +71,7 @@ export function toSarif(
             fixed: f.fixed,
             confidence: f.confidence,
             source: f.source,
+            ...(f.conditions ? { conditions: f.conditions } : {}),
           },
         })),
       },
@@ -113,7 +116,7 @@ export function toCycloneDxVex(
         recommendation: f.fixed.length ? `Update to ${f.fixed.join(' or ')}` : 'No fix yet',
         analysis: {
           state: 'in_triage',
-          detail: `matched by ${f.source} (${f.confidence} confidence)`,
+          detail: `matched by ${f.source} (${f.confidence} confidence)${f.conditions ? `; only when running on/with ${f.conditions.join(' | ')}` : ''}`,
         },
         affects: fs.map((x) => ({
           ref: x.package.purl ?? `${x.package.ecosystem}/${x.package.name}@${x.package.version}`,

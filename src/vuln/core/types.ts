@@ -28,15 +28,33 @@ export interface AffectedPackage {
   versions: string[];
 }
 
-/** One CPE match from an NVD configuration or a JVN product entry. */
-export interface CpeMatch {
+/** A CPE name with NVD's optional version bounds. */
+export interface CpeCriteria {
   cpe: string;
   versionStartIncluding?: string;
   versionStartExcluding?: string;
   versionEndIncluding?: string;
   versionEndExcluding?: string;
+}
+
+/** One literal of a platform condition: this platform must be present (or, negated, absent). */
+export interface PlatformMatch extends CpeCriteria {
+  negate?: true;
+}
+
+/**
+ * The "running on / with" condition of a vulnerable CPE, in disjunctive normal form: the match
+ * applies when every literal of at least one clause holds. `[[a], [b]]` = on a or on b;
+ * `[[a, b]]` = with a and b. Absent = no condition.
+ */
+export type PlatformCondition = PlatformMatch[][];
+
+/** One CPE match from an NVD configuration or a JVN product entry. */
+export interface CpeMatch extends CpeCriteria {
   vulnerable: boolean;
   confidence: 'high' | 'low';
+  /** NVD configurations that need other CPEs beside this one (AND nodes, negated nodes). */
+  platform?: PlatformCondition;
 }
 
 export interface Reference {
