@@ -1,6 +1,5 @@
 /**
- * The reading half of `vuln sync`, free of the database so that it can run on the parse
- * thread: input entries one at a time from a directory, a zip (streamed through fflate), a
+ * The reading half of `vuln sync`, free of the database: input entries one at a time from a directory, a zip (streamed through fflate), a
  * (gzipped) file or a URL, and the per-source parsers that turn an entry into positioned
  * records or errors (OSV JSON/YAML; NVD CVE API 2.0 pages; JVN XML through fast-xml-parser with
  * namespace prefixes removed, or JSON). Truncated input is reported with line and column.
@@ -10,11 +9,10 @@ import { basename, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { Unzip, UnzipInflate } from 'fflate';
 import { parseAllDocuments } from 'yaml';
-import { type ErrorCode, MamoriError } from '../shared/errors.js';
+import { MamoriError } from '../shared/errors.js';
 import { nvdRecords } from './core/nvd.js';
 import { normalizeOsv, RecordError } from './core/osv.js';
 import type { Source, VulnRecord } from './core/types.js';
-import type { PreparedRecord } from './prepare.js';
 
 export interface SyncError {
   file: string;
@@ -332,17 +330,3 @@ export async function parserFor(source: Source): Promise<(entry: InputEntry) => 
   if (source === 'jvn') return (await import('./jvn-parse.js')).parseJvnEntry;
   return parseNvdEntry;
 }
-
-// The parse thread's protocol (sync-worker.ts → sync.ts).
-
-/** A parsed item as it crosses from the parse thread: a prepared record or a positioned error. */
-export type WireItem = { ok: true; rec: PreparedRecord } | { ok: false; error: SyncError };
-
-/** Items per chunk, and chunks in flight between the parse thread and the writer. */
-export const CHUNK_ITEMS = 256;
-export const CREDITS = 4;
-
-export type WorkerMessage =
-  | { t: 'chunk'; files: number; items: WireItem[] }
-  | { t: 'end' }
-  | { t: 'fail'; code?: ErrorCode; message: string; hint?: string; stack?: string };

@@ -29,7 +29,7 @@ import {
 import type { VulnRecord } from './core/types.js';
 import { parseJvnEntry } from './jvn-sync.js';
 import { getSyncState, setSyncState, upsertBatch } from './store.js';
-import type { Parsed, SyncSummary } from './sync.js';
+import { type Parsed, SYNC_BATCH, type SyncSummary } from './sync.js';
 
 export { JVN_FEED_INDEX };
 
@@ -148,7 +148,7 @@ export async function syncJvnFeeds(store: Store, o: JvnFeedOptions = {}): Promis
   const sleep = o.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const delay = index.local ? 0 : (o.delayMs ?? 1000);
   const timeoutMs = o.timeoutMs ?? 600_000;
-  const batchSize = o.batchSize ?? 500;
+  const batchSize = o.batchSize ?? SYNC_BATCH;
   const badData = index.local ? 'E_INPUT' : 'E_NETWORK';
   const interrupted = () =>
     new MamoriError('E_INTERRUPTED', 'JVN feed sync interrupted; re-run to resume');

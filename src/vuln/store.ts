@@ -44,31 +44,45 @@ async function insertRows(
 ): Promise<Record<string, unknown>[]> {
   const out: Record<string, unknown>[] = [];
   const most = Math.min(MAX_ROWS, Math.floor(30_000 / cols.length));
-  const head = `insert into "${table}" (${cols.map((c) => `"${c}"`).join(', ')}) values `;
   for (let i = 0; i < rows.length; ) {
     // A power of two rows per statement: few distinct statement texts, each short enough to
     // stay prepared in the store's statement cache (preparing a 20,000-parameter statement per
     // batch was a sixth of the write time).
     let per = 1;
     while (per * 2 <= Math.min(most, rows.length - i)) per *= 2;
-    const part = rows.slice(i, i + per);
-    i += per;
     const params: Param[] = [];
-    const tuples: string[] = [];
-    for (const row of part) {
-      const ph: string[] = [];
-      for (const v of row) {
-        params.push(v);
-        ph.push(pg ? `$${params.length}` : '?');
-      }
-      tuples.push(`(${ph.join(', ')})`);
-    }
+    for (let j = i; j < i + per; j++) for (const v of rows[j]!) params.push(v);
+    i += per;
     const r = await db.executeQuery<Record<string, unknown>>(
-      CompiledQuery.raw(`${head}${tuples.join(', ')}${tail ? ` ${tail}` : ''}`, params),
+      CompiledQuery.raw(insertText(pg, table, cols, per, tail), params),
     );
     if (tail.includes('returning')) for (const row of r.rows) out.push(row);
   }
   return out;
+}
+
+/**
+ * The text of an INSERT of `rows` rows, built once per shape: the same string object each
+ * time, so the statement cache's lookup does not rebuild and rehash kilobytes of SQL per call.
+ */
+const insertTexts = new Map<string, string>();
+function insertText(
+  pg: boolean,
+  table: string,
+  cols: readonly string[],
+  rows: number,
+  tail: string,
+): string {
+  const key = `${pg ? 'pg' : 'sqlite'} ${table} ${rows} ${tail}`;
+  let text = insertTexts.get(key);
+  if (text === undefined) {
+    let n = 0;
+    const tuple = () => `(${cols.map(() => (pg ? `$${++n}` : '?')).join(', ')})`;
+    const values = Array.from({ length: rows }, tuple).join(', ');
+    text = `insert into "${table}" (${cols.map((c) => `"${c}"`).join(', ')}) values ${values}${tail ? ` ${tail}` : ''}`;
+    insertTexts.set(key, text);
+  }
+  return text;
 }
 
 /** `<head> (?, ?, ...)` with the head's own `?` first; `$n` placeholders on PostgreSQL. */

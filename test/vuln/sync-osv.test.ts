@@ -27,40 +27,39 @@ for (const backend of testBackends()) {
       rmSync(dir, { recursive: true, force: true });
     });
 
-    for (const parseThread of [false, true])
-      it(`mixed batch: good records land, malformed ones are reported with file and position (parse thread: ${parseThread})`, async () => {
-        writeFileSync(join(dir, 'a-good.yaml'), good('requests/PYSEC-2018-28.yaml'));
-        writeFileSync(join(dir, 'b-bad.yaml'), 'id: PYSEC-X\naffected:\n  - package: [\n');
-        writeFileSync(
-          join(dir, 'c-trunc.json'),
-          '{\n  "id": "GHSA-xxxx",\n  "affected": [ {"package": ',
-        );
-        writeFileSync(
-          join(dir, 'd-schema.json'),
-          JSON.stringify({ id: 'GHSA-aaaa-bbbb-cccc', affected: [{ package: { name: 'x' } }] }),
-        );
-        writeFileSync(
-          join(dir, 'e-latin1.json'),
-          Buffer.from('{"id":"PYSEC-1","details":"caf\xe9"}', 'latin1'),
-        );
-        writeFileSync(join(dir, 'f-good.yaml'), good('flask/PYSEC-2023-62.yaml'));
-        const s = await syncFrom(t.store, { source: 'osv', from: dir, batchSize: 1, parseThread });
-        expect(s).toMatchObject({ files: 6, records: 2, added: 2, updated: 0, unchanged: 0 });
-        expect(s.errors.map((e) => e.file.split('/').pop())).toEqual([
-          'b-bad.yaml',
-          'c-trunc.json',
-          'd-schema.json',
-          'e-latin1.json',
-        ]);
-        expect(s.errors[0]!.position).toMatch(/^line \d+, column \d+$/);
-        expect(s.errors[1]!.position).toMatch(/^line 3, column \d+$|end of input/);
-        expect(s.errors[2]!.message).toBe(
-          'GHSA-aaaa-bbbb-cccc: affected[0].package.ecosystem is missing',
-        );
-        expect(s.errors[3]!.message).toMatch(/UTF-8/);
-        expect((await lookup(t.store, 'CVE-2018-18074'))?.records[0]?.id).toBe('PYSEC-2018-28');
-        expect(await lookup(t.store, 'GHSA-aaaa-bbbb-cccc')).toBeUndefined();
-      });
+    it('mixed batch: good records land, malformed ones are reported with file and position', async () => {
+      writeFileSync(join(dir, 'a-good.yaml'), good('requests/PYSEC-2018-28.yaml'));
+      writeFileSync(join(dir, 'b-bad.yaml'), 'id: PYSEC-X\naffected:\n  - package: [\n');
+      writeFileSync(
+        join(dir, 'c-trunc.json'),
+        '{\n  "id": "GHSA-xxxx",\n  "affected": [ {"package": ',
+      );
+      writeFileSync(
+        join(dir, 'd-schema.json'),
+        JSON.stringify({ id: 'GHSA-aaaa-bbbb-cccc', affected: [{ package: { name: 'x' } }] }),
+      );
+      writeFileSync(
+        join(dir, 'e-latin1.json'),
+        Buffer.from('{"id":"PYSEC-1","details":"caf\xe9"}', 'latin1'),
+      );
+      writeFileSync(join(dir, 'f-good.yaml'), good('flask/PYSEC-2023-62.yaml'));
+      const s = await syncFrom(t.store, { source: 'osv', from: dir, batchSize: 1 });
+      expect(s).toMatchObject({ files: 6, records: 2, added: 2, updated: 0, unchanged: 0 });
+      expect(s.errors.map((e) => e.file.split('/').pop())).toEqual([
+        'b-bad.yaml',
+        'c-trunc.json',
+        'd-schema.json',
+        'e-latin1.json',
+      ]);
+      expect(s.errors[0]!.position).toMatch(/^line \d+, column \d+$/);
+      expect(s.errors[1]!.position).toMatch(/^line 3, column \d+$|end of input/);
+      expect(s.errors[2]!.message).toBe(
+        'GHSA-aaaa-bbbb-cccc: affected[0].package.ecosystem is missing',
+      );
+      expect(s.errors[3]!.message).toMatch(/UTF-8/);
+      expect((await lookup(t.store, 'CVE-2018-18074'))?.records[0]?.id).toBe('PYSEC-2018-28');
+      expect(await lookup(t.store, 'GHSA-aaaa-bbbb-cccc')).toBeUndefined();
+    });
 
     it('reads a zip as a stream and is idempotent; a changed record is an update', async () => {
       const zip = zipSync({

@@ -98,16 +98,16 @@ export const area: AreaSpec = {
         'batch-size': {
           type: 'string',
           value: '<n>',
-          description: 'records per transaction',
-          default: '500',
+          description: 'records per transaction (default 1000)',
         },
       },
       async run(ctx, { values }) {
         const source = str(values.source) ?? 'osv';
         if (!(SOURCES as readonly string[]).includes(source))
           throw new MamoriError('E_USAGE', `--source must be one of ${SOURCES.join('|')}`);
-        const batchSize = Number(values['batch-size'] ?? 500);
-        if (!Number.isInteger(batchSize) || batchSize < 1)
+        const batchSize =
+          values['batch-size'] === undefined ? undefined : Number(values['batch-size']);
+        if (batchSize !== undefined && (!Number.isInteger(batchSize) || batchSize < 1))
           throw new MamoriError('E_USAGE', '--batch-size must be a positive integer');
         const { syncFrom } = await import('../../vuln/index.js');
         const store = await ctx.store();
@@ -159,7 +159,7 @@ export const area: AreaSpec = {
             const f = await syncJvnFeeds(store, {
               from: plan.from || ctx.io.env.MAMORI_JVN_FEED_URL || JVN_FEED_INDEX,
               kind: jvnFeed as 'overview' | 'detail',
-              batchSize,
+              ...(batchSize ? { batchSize } : {}),
               ...(sinceRaw ? { since: toIsoDate(sinceRaw) } : {}),
               progress,
               signal: ctx.signal,
@@ -188,7 +188,7 @@ export const area: AreaSpec = {
             const since = sinceRaw ? toIsoDate(sinceRaw) : undefined;
             s = await syncFrom(store, {
               ...plan,
-              batchSize,
+              ...(batchSize ? { batchSize } : {}),
               progress,
               signal: ctx.signal,
               ...(since ? { since } : {}),

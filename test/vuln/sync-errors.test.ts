@@ -1,8 +1,8 @@
 /**
- * `vuln sync` reads and parses large input on a worker thread while the calling thread writes.
- * Both paths must store exactly the same thing: the whole pypa database is synced each way
- * into its own store and every record row compared; errors raised on the parse thread (a
- * corrupt zip, a missing path) arrive as the same MamoriError; an abort stops the thread.
+ * `vuln sync` batching and failure: the whole pypa database stores the same rows whatever the
+ * batch size, and a re-run finds every record unchanged; a missing path, a cut zip and a
+ * garbled zip are E_INPUT with nothing stored; an abort ends with E_INTERRUPTED after whole
+ * batches only.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -58,21 +58,21 @@ for (const backend of testBackends()) {
       rmSync(dir, { recursive: true, force: true });
     });
 
-    it('the whole pypa database stores the same rows through the thread as in process', async () => {
-      const here = await syncFrom(a.store, { source: 'osv', from: pypa, parseThread: false });
-      const there = await syncFrom(b.store, { source: 'osv', from: pypa, parseThread: true });
+    it('the whole pypa database stores the same rows whatever the batch size', async () => {
+      const here = await syncFrom(a.store, { source: 'osv', from: pypa });
+      const there = await syncFrom(b.store, { source: 'osv', from: pypa, batchSize: 37 });
       expect(here.records).toBeGreaterThan(2000);
       expect(there).toEqual(here);
       const [ca, cb] = [await contents(a.store), await contents(b.store)];
       expect(cb.rows.length).toBe(here.records);
       expect(cb).toEqual(ca);
-      // and a re-run through the thread recognises every record as unchanged
-      const again = await syncFrom(b.store, { source: 'osv', from: pypa, parseThread: true });
+      // and a re-run recognises every record as unchanged
+      const again = await syncFrom(b.store, { source: 'osv', from: pypa, batchSize: 37 });
       expect(again).toMatchObject({ records: here.records, added: 0, updated: 0 });
       expect(again.unchanged).toBe(here.records);
     });
 
-    it('errors on the parse thread arrive as the same MamoriError; nothing half-written', async () => {
+    it('a missing path, a cut zip and a garbled zip are E_INPUT; nothing half-written', async () => {
       const zip = zipSync({
         'PyPI/a.yaml': new Uint8Array(readFileSync(join(pypa, 'requests/PYSEC-2018-28.yaml'))),
       });
@@ -82,44 +82,32 @@ for (const backend of testBackends()) {
       const garbled = Buffer.from(zip);
       garbled.fill(0x41, 0, 200);
       writeFileSync(join(dir, 'bad.zip'), garbled);
-      for (const parseThread of [false, true]) {
-        const missing = await syncFrom(a.store, {
-          source: 'osv',
-          from: join(dir, 'nope'),
-          parseThread,
-        }).catch((e: unknown) => e);
-        expect(missing).toBeInstanceOf(MamoriError);
-        expect((missing as MamoriError).code).toBe('E_INPUT');
-        expect((missing as MamoriError).message).toMatch(/no such file/);
-      }
+      const missing = await syncFrom(a.store, { source: 'osv', from: join(dir, 'nope') }).catch(
+        (e: unknown) => e,
+      );
+      expect(missing).toBeInstanceOf(MamoriError);
+      expect((missing as MamoriError).code).toBe('E_INPUT');
+      expect((missing as MamoriError).message).toMatch(/no such file/);
       for (const [file, why] of [
-        ['cut.zip', /corrupt zip: invalid zip data/],
-        ['bad.zip', /corrupt zip: no file entries found/],
+        ['cut.zip', /cut\.zip: corrupt zip: invalid zip data/],
+        ['bad.zip', /bad\.zip: corrupt zip: no file entries found/],
       ] as const) {
-        const got: [string, string][] = [];
-        for (const parseThread of [false, true]) {
-          const e = await syncFrom(a.store, {
-            source: 'osv',
-            from: join(dir, file),
-            parseThread,
-          }).catch((x: unknown) => x);
-          expect(e).toBeInstanceOf(MamoriError);
-          got.push([(e as MamoriError).code, (e as MamoriError).message]);
-        }
-        expect(got[0]![0]).toBe('E_INPUT');
-        expect(got[0]![1]).toMatch(why);
-        expect(got[1]).toEqual(got[0]);
+        const e = await syncFrom(a.store, { source: 'osv', from: join(dir, file) }).catch(
+          (x: unknown) => x,
+        );
+        expect(e).toBeInstanceOf(MamoriError);
+        expect((e as MamoriError).code).toBe('E_INPUT');
+        expect((e as MamoriError).message).toMatch(why);
       }
       expect((await contents(a.store)).rows).toEqual([]);
     });
 
-    it('an abort stops the parse thread with E_INTERRUPTED; whole batches only', async () => {
+    it('an abort ends with E_INTERRUPTED after whole batches only', async () => {
       const ac = new AbortController();
       let ticks = 0;
       const err = await syncFrom(a.store, {
         source: 'osv',
         from: pypa,
-        parseThread: true,
         batchSize: 100,
         signal: ac.signal,
         progress: <Progress>{
