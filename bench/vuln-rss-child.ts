@@ -13,7 +13,7 @@ const { syncFrom } = (await dist('vuln/index.js')) as typeof import('../src/vuln
 const [spec, source, from] = process.argv.slice(2) as [string, 'osv' | 'nvd' | 'jvn', string];
 const store = await openDb(spec);
 const t0 = performance.now();
-const s = await syncFrom(store, { source, from, batchSize: 1000 });
+const s = await syncFrom(store, { source, from });
 const ms = performance.now() - t0;
 await store.close();
 process.stdout.write(
