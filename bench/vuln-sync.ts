@@ -2,9 +2,9 @@
  * vuln-sync: records/s of `vuln sync` for OSV (the real pypa YAML database), NVD (API 2.0
  * pages) and JVN (VULDEF XML) input, each as a ratio to the bare parse rate of the same bytes in
  * the same run; and the peak RSS of a sync of a large zip of replicated real OSV records, in a
- * child process, at two input sizes (memory must not grow with input).
+ * run of the built `mamori vuln sync`, at two input sizes (memory must not grow with input).
  */
-import { execFileSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import {
   closeSync,
   mkdirSync,
@@ -351,7 +351,7 @@ export const run: BenchFn = async (ctx) => {
       if (synced.errors) notes.push(`${input.label}: ${synced.errors} malformed records`);
     }
 
-    // Peak RSS: a zip of replicated real pypa records (as JSON), synced in a child process.
+    // Peak RSS: a zip of replicated real pypa records (as JSON), synced by the CLI.
     const seeds: unknown[] = [];
     for await (const e of inputEntries(pypa))
       seeds.push(parseYaml(new TextDecoder().decode(e.bytes)));
@@ -390,26 +390,32 @@ export const run: BenchFn = async (ctx) => {
     const largeBytes = Math.round(Number(process.env.MAMORI_BENCH_RSS_BYTES ?? 1.08e9) * ctx.scale);
     const small = makeZip(Math.round(largeBytes / 10), 's');
     const large = makeZip(largeBytes, 'l');
-    const child = (zip: string, heapMb?: number) => {
-      const flags = heapMb ? [`--max-old-space-size=${heapMb}`] : [];
-      const out = execFileSync(
+    // `mamori vuln sync` itself, built, with only a preload that reports its peak RSS on exit.
+    const root = join(import.meta.dirname, '..');
+    const child = (zip: string) => {
+      const r = spawnSync(
         process.execPath,
         [
-          ...flags,
           '--import',
-          'tsx',
-          join(import.meta.dirname, 'vuln-rss-child.ts'),
-          join(dir, `rss-${Date.now()}.db`),
+          pathToFileURL(join(import.meta.dirname, 'rss-report.mjs')).href,
+          join(root, 'dist', 'cli', 'bin.js'),
+          'vuln',
+          'sync',
+          '--source',
           'osv',
+          '--from',
           zip,
+          '--db',
+          join(dir, `rss-${Date.now()}.db`),
+          '--json',
         ],
-        { encoding: 'utf8', maxBuffer: 1 << 20 },
+        { encoding: 'utf8', maxBuffer: 1 << 24 },
       );
-      return JSON.parse(out.trim().split('\n').pop()!) as {
-        records: number;
-        ms: number;
-        maxRssKb: number;
-      };
+      const line = /^MAMORI_BENCH_RSS (.*)$/m.exec(r.stderr);
+      if (r.status !== 0 || !line) throw new Error(`vuln sync failed (${r.status}): ${r.stderr}`);
+      const rep = JSON.parse(line[1]!) as { maxRssKb: number; ms: number };
+      const summary = JSON.parse(r.stdout) as { records: number };
+      return { records: summary.records, ms: rep.ms, maxRssKb: rep.maxRssKb };
     };
     const rs = child(small.path);
     rmSync(small.path);
@@ -438,7 +444,7 @@ export const run: BenchFn = async (ctx) => {
     notes.push(
       `each rate figure is the median of ${ROUNDS} rounds of a bare parse and a sync of the same input into a fresh SQLite store, back to back (the ratio of each round's pair, since this shared 2-core VM's speed drifts by up to a third between minutes); default batch of 1,000 records per transaction`,
       `inputs: pypa (2,661 YAML files), ${nvdCount} NVD CVEs in 2,000-record pages (${(nvdFull.perRecord / 1000).toFixed(1)} kB per record with the fields the API returns for an analysed CVE; the minimal form, ${(nvdMin.perRecord / 1000).toFixed(1)} kB, is shown without a goal since it is mostly storage cost), ${jvnCount} JVN Vulinfo in 1,000-entry VULDEF files (replicated from the MyJVN examples)`,
-      `RSS input: ${inMb(large.bytes)} MB of uncompressed OSV JSON (${large.records} replicated pypa records, ${(statSync(large.path).size / 1e6).toFixed(0)} MB deflated zip, streamed to a temp dir and deleted afterwards), synced in a child process in ${(rl.ms / 60000).toFixed(1)} min (${(rl.records / (rl.ms / 1000)).toFixed(0)} records/s); the ${inMb(small.bytes)} MB run peaked at ${mb(rs.maxRssKb).toFixed(0)} MB`,
+      `RSS input: ${inMb(large.bytes)} MB of uncompressed OSV JSON (${large.records} replicated pypa records, ${(statSync(large.path).size / 1e6).toFixed(0)} MB deflated zip, streamed to a temp dir and deleted afterwards), synced by mamori vuln sync (the built CLI, --json) in ${(rl.ms / 60000).toFixed(1)} min (${(rl.records / (rl.ms / 1000)).toFixed(0)} records/s); the ${inMb(small.bytes)} MB run peaked at ${mb(rs.maxRssKb).toFixed(0)} MB`,
     );
   } finally {
     rmSync(dir, { recursive: true, force: true });
