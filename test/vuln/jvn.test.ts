@@ -162,6 +162,27 @@ describe('MyJVN examples', () => {
     );
   });
 
+  it('an entry JVN marks ** 削除 ** (deleted) is withdrawn; ** 未確定 ** stays an entry', () => {
+    const text = readFileSync(join(HND, 'dataFeed_jvndb_rss_hnd.xml'), 'utf8');
+    const titles = [...text.matchAll(/<item [\s\S]*?<title>([^<]*)<\/title>/g)].map((m) => m[1]!);
+    expect(titles.length).toBeGreaterThan(2);
+    const edited = text
+      .replace(
+        `<title>${titles[0]}</title>`,
+        '<title>** 削除 ** このエントリは削除されました</title>',
+      )
+      .replace(`<title>${titles[1]}</title>`, `<title>** 未確定 ** ${titles[1]}</title>`);
+    const out = [...parseJvnEntry({ name: 'rss.xml', bytes: new TextEncoder().encode(edited) })];
+    const recs = out.flatMap((o) => (o.ok ? [o.record] : []));
+    expect(recs).toHaveLength(titles.length);
+    expect(recs[0]!.withdrawn).toBe(recs[0]!.modified ?? recs[0]!.published);
+    expect(recs[0]!.withdrawn).toMatch(/^\d{4}-\d\d-\d\dT/);
+    expect(recs.slice(1).every((r) => r.withdrawn === undefined)).toBe(true);
+    // the unedited feed has no withdrawn entry
+    const plain = parseFile(join(HND, 'dataFeed_jvndb_rss_hnd.xml'));
+    expect(plain.every((o) => o.ok && o.record.withdrawn === undefined)).toBe(true);
+  });
+
   it('truncated XML is reported with a position', () => {
     const text = readFileSync(join(HND, 'getVulnDetailInfo_hnd_JVNDB-2017-009608.xml'), 'utf8');
     const out = [

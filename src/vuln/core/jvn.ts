@@ -278,6 +278,25 @@ export function fromCsaf(doc: unknown): VulnRecord {
  * in place so one bad entry does not hide the others.
  * @example jvnRecords(JSON.parse(feedDetailJson)) // [{ ok: true, record: { id: 'JVNDB-2022-000001', … } }]
  */
+/**
+ * JVN iPedia keeps a deleted entry in its feeds with its title or overview replaced by
+ * `** 削除 **` ("deleted"; go-cve-dictionary drops such entries). Mamori keeps it, withdrawn, so a
+ * sync counts it and `check` and `stats` leave it out. (`** 未確定 **`, unconfirmed, and
+ * `** サポート外 **`, unsupported product, stay ordinary entries, as CVE's DISPUTED and
+ * UNSUPPORTED WHEN ASSIGNED do.)
+ */
+const DELETED = /\*\*\s*削除\s*\*\*/;
+
+function markDeleted(rec: VulnRecord): VulnRecord {
+  if (rec.withdrawn) return rec;
+  const texts = [rec.titleJa, rec.title, rec.descriptionJa, rec.description];
+  if (!texts.some((t) => t !== undefined && DELETED.test(t))) return rec;
+  return {
+    ...rec,
+    withdrawn: rec.modified ?? rec.published ?? rec.registered ?? '1970-01-01T00:00:00Z',
+  };
+}
+
 export function jvnRecords(
   doc: unknown,
 ): ({ ok: true; record: VulnRecord } | { ok: false; at: string; message: string })[] {
@@ -285,7 +304,7 @@ export function jvnRecords(
   const each = (items: unknown[], at: string, fn: (x: unknown) => VulnRecord) => {
     items.forEach((x, i) => {
       try {
-        out.push({ ok: true, record: fn(x) });
+        out.push({ ok: true, record: markDeleted(fn(x)) });
       } catch (err) {
         if (!(err instanceof RecordError)) throw err;
         out.push({ ok: false, at: `${at}[${i}]`, message: err.message });
