@@ -116,8 +116,8 @@ const STATEMENT_CACHE_MAX_SQL = 64 * 1024;
 
 /**
  * better-sqlite3 behind Kysely with a small LRU of prepared statements. Kysely's driver calls
- * `prepare()` on every query; for the batched multi-row inserts of `vuln sync` and the scanner
- * that parse was a fifth of the write time. A statement is only ever used by one query at a
+ * `prepare()` on every query; for the batched multi-row inserts of `vuln sync` that was a sixth
+ * of the write time. A statement is only ever used by one query at a
  * time (Kysely holds its single connection for each query and stream), and SQLite re-prepares
  * cached statements itself after a schema change.
  */

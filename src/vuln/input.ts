@@ -161,23 +161,6 @@ function walk(dir: string): string[] {
   return out.sort();
 }
 
-/**
- * Bytes of local input under `from` (a file or every record file of a directory); undefined
- * for a URL, whose size is not known before it is fetched, or a path that does not exist.
- */
-export function inputSize(from: string): number | undefined {
-  if (/^https?:\/\//i.test(from)) return undefined;
-  try {
-    const st = statSync(from);
-    if (!st.isDirectory()) return st.size;
-    let n = 0;
-    for (const f of walk(from)) n += statSync(f).size;
-    return n;
-  } catch {
-    return undefined;
-  }
-}
-
 /** Stream the entries of a zip, given its bytes as an async chunk source. */
 async function* unzipStream(
   name: string,

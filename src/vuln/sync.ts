@@ -1,9 +1,9 @@
 /**
  * `vuln sync` from files, directories, zips and URLs: entries are read and parsed one at a
  * time (input.ts), records prepared for the store (content hash, row values) and upserted in
- * batched transactions. Malformed records are
- * reported with file and position while good ones land. Idempotent: a re-run (or a resumed,
- * interrupted run) only rewrites records whose content changed.
+ * batched transactions, with the store in bulk-load mode. Malformed records are reported with
+ * file and position while good ones land. Idempotent: a re-run (or a resumed, interrupted run)
+ * only rewrites records whose content changed.
  */
 import { MamoriError } from '../shared/errors.js';
 import type { Progress } from '../shared/progress.js';
