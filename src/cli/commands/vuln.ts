@@ -93,7 +93,8 @@ export const area: AreaSpec = {
           type: 'string',
           multiple: true,
           value: '<name>',
-          description: 'OSV ecosystems to download online (default PyPI, npm)',
+          description:
+            'OSV ecosystems to download online (default PyPI, npm; MAMORI_OSV_URL: a mirror)',
         },
         'batch-size': {
           type: 'string',
