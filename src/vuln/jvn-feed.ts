@@ -29,7 +29,7 @@ import {
 import type { VulnRecord } from './core/types.js';
 import { parseJvnEntry } from './jvn-sync.js';
 import { getSyncState, setSyncState, upsertBatch } from './store.js';
-import { type Parsed, SYNC_BATCH, type SyncSummary } from './sync.js';
+import { addCounts, emptySummary, type Parsed, SYNC_BATCH, type SyncSummary } from './sync.js';
 
 export { JVN_FEED_INDEX };
 
@@ -214,16 +214,8 @@ export async function syncJvnFeeds(store: Store, o: JvnFeedOptions = {}): Promis
   });
 
   const summary: JvnFeedSummary = {
-    source: 'jvn',
-    from: o.from ?? JVN_FEED_INDEX,
+    ...emptySummary('jvn', o.from ?? JVN_FEED_INDEX),
     index: index.url,
-    files: 0,
-    records: 0,
-    added: 0,
-    updated: 0,
-    unchanged: 0,
-    withdrawn: 0,
-    errors: [],
     feeds: plan.unchanged.map((f) => ({ file: f.filename, status: 'unchanged' as const })),
   };
   o.progress?.setTotal(plan.fetch.length);
@@ -260,11 +252,8 @@ export async function syncJvnFeeds(store: Store, o: JvnFeedOptions = {}): Promis
     const flush = async () => {
       if (batch.length === 0) return;
       const fresh = await withoutStale(store, batch);
-      const u = await upsertBatch(store, fresh);
-      summary.added += u.added;
-      summary.updated += u.updated;
-      summary.unchanged += u.unchanged + (batch.length - fresh.length);
-      summary.withdrawn += u.withdrawn;
+      addCounts(summary, await upsertBatch(store, fresh));
+      summary.unchanged += batch.length - fresh.length; // older copies of stored records
       batch = [];
       if (o.signal?.aborted) throw interrupted();
     };

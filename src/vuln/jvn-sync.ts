@@ -4,6 +4,7 @@
  */
 import { jvnRecords } from './core/jvn.js';
 import { parseJvnDocument } from './jvn-parse.js';
+import { addCounts, emptySummary } from './sync.js';
 
 export { parseJvnDocument, parseJvnEntry } from './jvn-parse.js';
 
@@ -41,17 +42,7 @@ export async function syncJvnOnline(
   const pageSize = o.pageSize ?? 50;
   const since = o.since ?? (await getSyncState(store, 'jvn', 'datePublishedStart'));
   const today = new Date(Date.now() + 9 * 3600_000).toISOString().slice(0, 10);
-  const summary: import('./sync.js').SyncSummary = {
-    source: 'jvn',
-    from: base,
-    files: 0,
-    records: 0,
-    added: 0,
-    updated: 0,
-    unchanged: 0,
-    withdrawn: 0,
-    errors: [],
-  };
+  const summary = emptySummary('jvn', base);
   const get = async (params: Record<string, string>): Promise<{ doc: unknown; url: string }> => {
     const url = new URL(base);
     for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
@@ -135,10 +126,7 @@ export async function syncJvnOnline(
     }
     const recs = [...byId.values()];
     summary.records += recs.length;
-    const u = await upsertBatch(store, recs);
-    summary.added += u.added;
-    summary.updated += u.updated;
-    summary.unchanged += u.unchanged;
+    addCounts(summary, await upsertBatch(store, recs));
     o.progress?.setTotal(total);
     o.progress?.tick(recs.length);
     const got = overview.length;

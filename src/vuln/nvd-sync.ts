@@ -9,7 +9,7 @@ import type { Progress } from '../shared/progress.js';
 import type { Store } from '../storage/index.js';
 import { nvdRecords } from './core/nvd.js';
 import { getSyncState, setSyncState, upsertBatch } from './store.js';
-import type { SyncSummary } from './sync.js';
+import { addCounts, emptySummary, type SyncSummary } from './sync.js';
 
 export { parseNvdEntry } from './input.js';
 
@@ -50,17 +50,7 @@ export async function syncNvdOnline(store: Store, o: NvdOnlineOptions = {}): Pro
   const sent: number[] = [];
   const startedAt = new Date(now()).toISOString();
   const since = o.since ?? (await getSyncState(store, 'nvd', 'lastModStartDate'));
-  const summary: SyncSummary = {
-    source: 'nvd',
-    from: base,
-    files: 0,
-    records: 0,
-    added: 0,
-    updated: 0,
-    unchanged: 0,
-    withdrawn: 0,
-    errors: [],
-  };
+  const summary = emptySummary('nvd', base);
   let startIndex = 0;
   let total = Number.POSITIVE_INFINITY;
   while (startIndex < total) {
@@ -125,11 +115,7 @@ export async function syncNvdOnline(store: Store, o: NvdOnlineOptions = {}): Pro
         });
     }
     summary.records += good.length;
-    const u = await upsertBatch(store, good);
-    summary.added += u.added;
-    summary.updated += u.updated;
-    summary.unchanged += u.unchanged;
-    summary.withdrawn += u.withdrawn;
+    addCounts(summary, await upsertBatch(store, good));
     o.progress?.setTotal(total);
     o.progress?.tick(good.length);
     const n = page.vulnerabilities?.length ?? 0;

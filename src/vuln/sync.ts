@@ -39,6 +39,29 @@ export interface SyncSummary extends UpsertSummary {
   errors: SyncError[];
 }
 
+/** A summary with nothing counted yet. */
+export function emptySummary(source: Source, from: string): SyncSummary {
+  return {
+    source,
+    from,
+    files: 0,
+    records: 0,
+    added: 0,
+    updated: 0,
+    unchanged: 0,
+    withdrawn: 0,
+    errors: [],
+  };
+}
+
+/** Add one batch's upsert counts to a running total. */
+export function addCounts(total: UpsertSummary, batch: UpsertSummary): void {
+  total.added += batch.added;
+  total.updated += batch.updated;
+  total.unchanged += batch.unchanged;
+  total.withdrawn += batch.withdrawn;
+}
+
 export interface SyncOptions {
   source: Source;
   from: string;
@@ -57,26 +80,12 @@ export interface SyncOptions {
  */
 export async function syncFrom(store: Store, options: SyncOptions): Promise<SyncSummary> {
   const batchSize = options.batchSize ?? SYNC_BATCH;
-  const summary: SyncSummary = {
-    source: options.source,
-    from: options.from,
-    files: 0,
-    records: 0,
-    added: 0,
-    updated: 0,
-    unchanged: 0,
-    withdrawn: 0,
-    errors: [],
-  };
+  const summary = emptySummary(options.source, options.from);
   const parse = options.parse ?? (await parserFor(options.source));
   let batch: PreparedRecord[] = [];
   const seen = new Map<string, number>();
   const flush = async () => {
-    const r = await upsertBatch(store, batch);
-    summary.added += r.added;
-    summary.updated += r.updated;
-    summary.unchanged += r.unchanged;
-    summary.withdrawn += r.withdrawn;
+    addCounts(summary, await upsertBatch(store, batch));
     options.progress?.tick(batch.length, `${summary.added} new, ${summary.errors.length} errors`);
     batch = [];
     seen.clear();
