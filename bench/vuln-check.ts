@@ -12,8 +12,8 @@ import { openDb, type Store } from '../src/storage/index.js';
 import { normalizeOsv } from '../src/vuln/core/osv.js';
 import type { VulnRecord } from '../src/vuln/core/types.js';
 import { type Component, checkComponents } from '../src/vuln/index.js';
+import { inputEntries } from '../src/vuln/input.js';
 import { upsertBatch } from '../src/vuln/store.js';
-import { inputEntries } from '../src/vuln/sync.js';
 import { type BenchFn, type Figure, percentile } from './lib.js';
 
 const PYPA = join(import.meta.dirname, '..', '..', 'shared', 'vectors', 'vuln', 'osv', 'pypa');

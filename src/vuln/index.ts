@@ -30,6 +30,7 @@ export { toCycloneDxVex, toSarif } from './core/report.js';
 export { cweName, type StatsBy, type StatsRow, statsSvg } from './core/stats.js';
 export type { PlatformCondition, PlatformMatch, Source, VulnRecord } from './core/types.js';
 export { comparatorFor, compareVersions } from './core/versions/index.js';
+export type { SyncError } from './input.js';
 export {
   type CheckRun,
   type LastCheckHit,
@@ -40,7 +41,7 @@ export {
 } from './last-check.js';
 export { lookup, type VulnDetail } from './show.js';
 export { registrationStats, type StatsOptions } from './stats.js';
-export { type SyncError, type SyncOptions, type SyncSummary, syncFrom } from './sync.js';
+export { type SyncOptions, type SyncSummary, syncFrom } from './sync.js';
 
 import type { Store } from '../storage/index.js';
 import { advisoryInfo, type Confidence, cpeHits } from './check.js';

@@ -1,8 +1,9 @@
 /**
- * The reading half of `vuln sync`, free of the database: input entries one at a time from a directory, a zip (streamed through fflate), a
- * (gzipped) file or a URL, and the per-source parsers that turn an entry into positioned
- * records or errors (OSV JSON/YAML; NVD CVE API 2.0 pages; JVN XML through fast-xml-parser with
- * namespace prefixes removed, or JSON). Truncated input is reported with line and column.
+ * The reading half of `vuln sync`, free of the database: input entries one at a time from a
+ * directory, a zip (streamed through fflate), a (gzipped) file or a URL, and the per-source
+ * parsers that turn an entry into positioned records or errors (OSV JSON/YAML and NVD CVE API
+ * 2.0 pages here; JVN in jvn-parse.ts, loaded on first use). Truncated input is reported with
+ * line and column.
  */
 import { createReadStream, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';

@@ -27,9 +27,10 @@ import {
   splitFeedXml,
 } from './core/jvn-feed.js';
 import type { VulnRecord } from './core/types.js';
+import type { Parsed } from './input.js';
 import { parseJvnEntry } from './jvn-sync.js';
 import { getSyncState, setSyncState, upsertBatch } from './store.js';
-import { addCounts, emptySummary, type Parsed, SYNC_BATCH, type SyncSummary } from './sync.js';
+import { addCounts, emptySummary, SYNC_BATCH, type SyncSummary } from './sync.js';
 
 export { JVN_FEED_INDEX };
 

@@ -1,6 +1,6 @@
 /**
  * JVN online for `vuln sync`: MyJVN's getVulnOverviewList and getVulnDetailInfo, paged and
- * incremental. The JVN parsers (VULDEF, JVNRSS/RDF, JSON) live in input.ts.
+ * incremental. The JVN parsers (VULDEF, JVNRSS/RDF, JSON) live in jvn-parse.ts.
  */
 import { jvnRecords } from './core/jvn.js';
 import { parseJvnDocument } from './jvn-parse.js';

@@ -2,8 +2,7 @@
  * A record made ready for the store, computed without the database: its content hash (how a
  * re-sync recognises an unchanged record) and the values of its rows, less the ids only the
  * store can assign (`advisory_id` first in the record row; `record_id, advisory_id` first in
- * each affected and CPE row). Pure and separate from the SQL, so `vuln sync` prepares each
- * record as it is parsed and the batch upsert only runs statements.
+ * each affected and CPE row). Pure and separate from the SQL that `upsertBatch` runs.
  */
 import { hash as oneShotHash } from 'node:crypto';
 import { parseCpe } from './core/cpe.js';

@@ -8,8 +8,6 @@ import type { Database, Store } from '../storage/index.js';
 import type { VulnRecord } from './core/types.js';
 import { type Param, type PreparedRecord, prepareRecord } from './prepare.js';
 
-export { type PreparedRecord, prepareRecord, recordHash } from './prepare.js';
-
 export interface UpsertSummary {
   added: number;
   updated: number;
@@ -169,9 +167,6 @@ const RECORD_COLS = [
   'content_hash',
 ] as const;
 
-const isPrepared = (r: VulnRecord | PreparedRecord): r is PreparedRecord =>
-  typeof (r as PreparedRecord).hash === 'string' && Array.isArray((r as PreparedRecord).record);
-
 const RECORD_UPSERT = `on conflict ("source", "external_id") do update set ${RECORD_COLS.filter(
   (c) => c !== 'source' && c !== 'external_id',
 )
@@ -210,16 +205,13 @@ const CPE_COLS = [
  * statements per batch, not per record or per alias group) so PostgreSQL round trips and
  * SQLite statement preparation do not dominate.
  */
-export async function upsertBatch(
-  store: Store,
-  input: (VulnRecord | PreparedRecord)[],
-): Promise<UpsertSummary> {
+export async function upsertBatch(store: Store, records: VulnRecord[]): Promise<UpsertSummary> {
   const summary: UpsertSummary = { added: 0, updated: 0, unchanged: 0, withdrawn: 0 };
-  if (input.length === 0) return summary;
+  if (records.length === 0) return summary;
   const now = nowIso();
   const bySource = new Map<string, PreparedRecord[]>();
-  for (const x of input) {
-    const r = isPrepared(x) ? x : prepareRecord(x);
+  for (const rec of records) {
+    const r = prepareRecord(rec);
     const list = bySource.get(r.source);
     if (list) list.push(r);
     else bySource.set(r.source, [r]);
@@ -270,12 +262,12 @@ async function upsertSourceBatch(
         withdrawn: r.withdrawn,
       });
   }
-  const changed: { rec: PreparedRecord }[] = [];
+  const changed: PreparedRecord[] = [];
   for (const rec of records) {
     const ex = existing.get(rec.id);
     if (ex && ex.content_hash === rec.hash) summary.unchanged++;
     else {
-      changed.push({ rec });
+      changed.push(rec);
       if (ex) summary.updated++;
       else summary.added++;
       if (rec.withdrawn !== undefined && !ex?.withdrawn) summary.withdrawn++;
@@ -284,7 +276,7 @@ async function upsertSourceBatch(
   if (changed.length === 0) return;
 
   // Which advisory each name already belongs to.
-  const allNames = [...new Set(changed.flatMap(({ rec }) => [rec.id, ...rec.aliases]))];
+  const allNames = [...new Set(changed.flatMap((rec) => [rec.id, ...rec.aliases]))];
   const aliasOf = new Map<string, number>();
   for (const part of chunks(allNames, 1000)) {
     const rows = await selectIn<{ alias: string; advisory_id: number }>(
@@ -310,7 +302,7 @@ async function upsertSourceBatch(
     const rb = find(b);
     if (ra !== rb) parent.set(ra, rb);
   };
-  for (const { rec } of changed) {
+  for (const rec of changed) {
     const names = [rec.id, ...rec.aliases];
     const keys = names.map((n) => `n:${n}`);
     for (const n of names) if (aliasOf.has(n)) keys.push(`a:${aliasOf.get(n)}`);
@@ -329,7 +321,7 @@ async function upsertSourceBatch(
     }
     if (key.startsWith('a:')) g.advisories.add(Number(key.slice(2)));
   }
-  for (const { rec } of changed) groups.get(find(`n:${rec.id}`))!.recs.push(rec);
+  for (const rec of changed) groups.get(find(`n:${rec.id}`))!.recs.push(rec);
 
   // Groups that touch existing advisories: merge them into the lowest id, all groups at once.
   const advisoryOfRecord = new Map<string, number>();
@@ -385,7 +377,7 @@ async function upsertSourceBatch(
   }
 
   const aliasRows = new Map<string, number>();
-  for (const { rec } of changed) {
+  for (const rec of changed) {
     const adv = advisoryOfRecord.get(rec.id)!;
     for (const n of [rec.id, ...rec.aliases]) if (aliasOf.get(n) !== adv) aliasRows.set(n, adv);
   }
@@ -398,7 +390,7 @@ async function upsertSourceBatch(
     'on conflict ("alias") do update set "advisory_id" = excluded."advisory_id"',
   );
 
-  const stale = changed.flatMap(({ rec }) => {
+  const stale = changed.flatMap((rec) => {
     const ex = existing.get(rec.id);
     return ex ? [ex.id] : [];
   });
@@ -412,13 +404,13 @@ async function upsertSourceBatch(
     pg,
     'vuln_record',
     RECORD_COLS,
-    changed.map(({ rec }) => [advisoryOfRecord.get(rec.id)!, ...rec.record]),
+    changed.map((rec) => [advisoryOfRecord.get(rec.id)!, ...rec.record]),
     RECORD_UPSERT,
   );
   const recordId = new Map(returned.map((r) => [String(r.external_id), Number(r.id)]));
   const affectedRows: Param[][] = [];
   const cpeRows: Param[][] = [];
-  for (const { rec } of changed) {
+  for (const rec of changed) {
     const rid = recordId.get(rec.id)!;
     const adv = advisoryOfRecord.get(rec.id)!;
     for (const a of rec.affected) affectedRows.push([rid, adv, ...a]);

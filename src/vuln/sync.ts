@@ -1,28 +1,16 @@
 /**
  * `vuln sync` from files, directories, zips and URLs: entries are read and parsed one at a
- * time (input.ts), records prepared for the store (content hash, row values) and upserted in
- * batched transactions, with the store in bulk-load mode. Malformed records are reported with
+ * time (input.ts) and the records upserted in batched transactions, with the store in
+ * bulk-load mode. Malformed records are reported with
  * file and position while good ones land. Idempotent: a re-run (or a resumed, interrupted run)
  * only rewrites records whose content changed.
  */
 import { MamoriError } from '../shared/errors.js';
 import type { Progress } from '../shared/progress.js';
 import type { Store } from '../storage/index.js';
-import type { Source } from './core/types.js';
+import type { Source, VulnRecord } from './core/types.js';
 import { type InputEntry, inputEntries, type Parsed, parserFor, type SyncError } from './input.js';
-import { type PreparedRecord, prepareRecord } from './prepare.js';
 import { type UpsertSummary, upsertBatch } from './store.js';
-
-export {
-  decodeUtf8,
-  type InputEntry,
-  inputEntries,
-  type Parsed,
-  parseOsvEntry,
-  parserFor,
-  recordsOf,
-  type SyncError,
-} from './input.js';
 
 /**
  * Records per transaction by default. Measured on NVD API pages (bench vuln-sync): 1,000 per
@@ -82,7 +70,7 @@ export async function syncFrom(store: Store, options: SyncOptions): Promise<Sync
   const batchSize = options.batchSize ?? SYNC_BATCH;
   const summary = emptySummary(options.source, options.from);
   const parse = options.parse ?? (await parserFor(options.source));
-  let batch: PreparedRecord[] = [];
+  let batch: VulnRecord[] = [];
   const seen = new Map<string, number>();
   const flush = async () => {
     addCounts(summary, await upsertBatch(store, batch));
@@ -104,7 +92,7 @@ export async function syncFrom(store: Store, options: SyncOptions): Promise<Sync
         const mod = p.record.modified ?? p.record.published;
         if (options.since && mod && mod < options.since) continue;
         summary.records++;
-        const rec = prepareRecord(p.record);
+        const rec = p.record;
         // the same id twice in one batch: keep the later one
         const at = seen.get(rec.id);
         if (at !== undefined) batch[at] = rec;
