@@ -116,15 +116,13 @@ async function httpAttempt(
   if (!authz) return { result: 'unknown', challenge };
   const second = await ask(authz);
   if (!second) return { result: 'unknown' };
-  return {
-    result:
-      second.status === 200
-        ? 'accepted'
-        : second.status === 401 || second.status === 403
-          ? 'rejected'
-          : 'unknown',
-    challenge,
-  };
+  return { result: verdict(second.status), challenge };
+}
+
+/** What the answer to a request that carried credentials (HTTP or RTSP) says of them. */
+function verdict(status: number): Attempt {
+  if (status === 200) return 'accepted';
+  return status === 401 || status === 403 ? 'rejected' : 'unknown';
 }
 
 async function rtspAttempt(
@@ -158,14 +156,7 @@ async function rtspAttempt(
   if (!authz) return { result: 'unknown' };
   const second = await describe(2, authz);
   if (!second) return { result: 'unknown' };
-  return {
-    result:
-      second.status === 200
-        ? 'accepted'
-        : second.status === 401 || second.status === 403
-          ? 'rejected'
-          : 'unknown',
-  };
+  return { result: verdict(second.status) };
 }
 
 const DEVICE_TYPES = /camera|dvr|nvr|router|video|webcam|recorder/i;
