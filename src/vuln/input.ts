@@ -239,6 +239,18 @@ async function* fetchChunks(
   }
 }
 
+/**
+ * A gzipped record file as the entry inside it, named without `.gz` so that the record's own
+ * extension picks its parser. `where` names the input in the error.
+ */
+function gunzipped(name: string, gz: Uint8Array, where: string): InputEntry {
+  try {
+    return { name: name.replace(/\.gz$/i, ''), bytes: gunzipSync(gz) };
+  } catch (err) {
+    throw new MamoriError('E_INPUT', `${where}: not a valid gzip file: ${(err as Error).message}`);
+  }
+}
+
 /** Every input entry under `from` (dir, zip, file, .gz, http(s) URL), one at a time. */
 export async function* inputEntries(
   from: string,
@@ -254,18 +266,9 @@ export async function* inputEntries(
     const parts: Uint8Array[] = [];
     for await (const c of fetchChunks(from, fetchFn, opts.signal)) parts.push(c);
     const buf = Buffer.concat(parts);
-    if (!/\.gz$/i.test(path)) {
-      yield { name: basename(path) || from, bytes: buf };
-      return;
-    }
-    let bytes: Uint8Array;
-    try {
-      bytes = gunzipSync(buf);
-    } catch (err) {
-      throw new MamoriError('E_INPUT', `${from}: not a valid gzip file: ${(err as Error).message}`);
-    }
-    // the name without .gz, so that the record's own extension picks its parser
-    yield { name: basename(path).replace(/\.gz$/i, ''), bytes };
+    yield /\.gz$/i.test(path)
+      ? gunzipped(basename(path), buf, from)
+      : { name: basename(path) || from, bytes: buf };
     return;
   }
   let st: ReturnType<typeof statSync>;
@@ -277,15 +280,8 @@ export async function* inputEntries(
   const files = st.isDirectory() ? walk(from) : [from];
   for (const f of files) {
     if (/\.zip$/i.test(f)) yield* unzipStream(f, fileChunks(f));
-    else if (/\.gz$/i.test(f)) {
-      let bytes: Uint8Array;
-      try {
-        bytes = gunzipSync(readFileSync(f));
-      } catch (err) {
-        throw new MamoriError('E_INPUT', `${f}: not a valid gzip file: ${(err as Error).message}`);
-      }
-      yield { name: f.replace(/\.gz$/i, ''), bytes };
-    } else yield { name: f, bytes: readFileSync(f) };
+    else if (/\.gz$/i.test(f)) yield gunzipped(f, readFileSync(f), f);
+    else yield { name: f, bytes: readFileSync(f) };
   }
 }
 
