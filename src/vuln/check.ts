@@ -14,6 +14,7 @@ import { ecoKey, nameKey } from './core/names.js';
 import { osvToPurl } from './core/purl.js';
 import type { AffectedRange, PlatformCondition } from './core/types.js';
 import { comparatorFor } from './core/versions/index.js';
+import { ensureLookupIndexes } from './store.js';
 
 export interface Finding {
   package: { name: string; version: string; ecosystem: string; purl: string | null };
@@ -242,6 +243,7 @@ export async function cpeHits(
  * @example const { findings } = await checkComponents(store, [{ name: 'django', version: '3.2.0', ecosystem: 'PyPI' }])
  */
 export async function checkComponents(store: Store, components: Component[]): Promise<CheckResult> {
+  await ensureLookupIndexes(store);
   const unsupported: string[] = [];
   const pending: {
     c: Component;

@@ -46,6 +46,7 @@ export { type SyncOptions, type SyncSummary, syncFrom } from './sync.js';
 import type { Store } from '../storage/index.js';
 import { advisoryInfo, type Confidence, cpeHits } from './check.js';
 import { platformFacts as factsOf } from './core/match.js';
+import { ensureLookupIndexes } from './store.js';
 
 /**
  * Vulnerabilities matching one CPE 2.3 name (for exposure's fingerprinted services).
@@ -71,6 +72,7 @@ export async function matchCpe(
   const facts = factsOf(
     (options.platforms ?? []).map((p) => ({ name: p, version: '*', ecosystem: 'CPE', cpe: p })),
   );
+  await ensureLookupIndexes(store);
   const hits = await cpeHits(store, cpe, facts);
   const info = await advisoryInfo(
     store,

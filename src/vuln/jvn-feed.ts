@@ -29,7 +29,7 @@ import {
 import type { VulnRecord } from './core/types.js';
 import type { Parsed } from './input.js';
 import { parseJvnEntry } from './jvn-sync.js';
-import { getSyncState, setSyncState, upsertBatch } from './store.js';
+import { getSyncState, setSyncState, upsertBatch, withBulkSync } from './store.js';
 import { addCounts, emptySummary, SYNC_BATCH, type SyncSummary } from './sync.js';
 
 export { JVN_FEED_INDEX };
@@ -144,6 +144,10 @@ const sha256Hex = (bytes: Uint8Array) => createHash('sha256').update(bytes).dige
  * @example const s = await syncJvnFeeds(store, { from: 'https://jvndb.jvn.jp/ja/feed/' }); s.feeds.filter((f) => f.status === 'fetched')
  */
 export async function syncJvnFeeds(store: Store, o: JvnFeedOptions = {}): Promise<JvnFeedSummary> {
+  return withBulkSync(store, () => jvnFeeds(store, o));
+}
+
+async function jvnFeeds(store: Store, o: JvnFeedOptions): Promise<JvnFeedSummary> {
   const index = locate(o.from ?? JVN_FEED_INDEX);
   const fetchFn = o.fetchFn ?? fetch;
   const sleep = o.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));

@@ -33,6 +33,14 @@ export async function syncJvnOnline(
   store: import('../storage/index.js').Store,
   o: JvnOnlineOptions = {},
 ): Promise<import('./sync.js').SyncSummary> {
+  const { withBulkSync } = await import('./store.js');
+  return withBulkSync(store, () => myJvnOnline(store, o));
+}
+
+async function myJvnOnline(
+  store: import('../storage/index.js').Store,
+  o: JvnOnlineOptions,
+): Promise<import('./sync.js').SyncSummary> {
   const { MamoriError } = await import('../shared/errors.js');
   const { upsertBatch, getSyncState, setSyncState } = await import('./store.js');
   const base = o.baseUrl ?? MYJVN_API;

@@ -8,7 +8,7 @@ import { MamoriError } from '../shared/errors.js';
 import type { Progress } from '../shared/progress.js';
 import type { Store } from '../storage/index.js';
 import { nvdRecords } from './core/nvd.js';
-import { getSyncState, setSyncState, upsertBatch } from './store.js';
+import { getSyncState, setSyncState, upsertBatch, withBulkSync } from './store.js';
 import { addCounts, emptySummary, type SyncSummary } from './sync.js';
 
 export { parseNvdEntry } from './input.js';
@@ -40,6 +40,10 @@ export function nvdWindow(hasKey: boolean): { requests: number; windowMs: number
  * @example await syncNvdOnline(store, { baseUrl: 'http://127.0.0.1:8080/cves', since: '2024-01-01' })
  */
 export async function syncNvdOnline(store: Store, o: NvdOnlineOptions = {}): Promise<SyncSummary> {
+  return withBulkSync(store, () => nvdOnline(store, o));
+}
+
+async function nvdOnline(store: Store, o: NvdOnlineOptions): Promise<SyncSummary> {
   const base = o.baseUrl ?? NVD_API;
   const fetchFn = o.fetchFn ?? fetch;
   const sleep = o.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));

@@ -12,12 +12,25 @@ import type { VulnRecord } from './core/types.js';
 /** One SQL parameter value. */
 export type Param = string | number | null;
 
-export function recordHash(rec: VulnRecord): string {
-  return oneShotHash('sha256', JSON.stringify(rec), 'hex');
+/**
+ * The content hash of a prepared record: SHA-256 over exactly the values the store keeps (its
+ * record row, then its affected and CPE rows). Hashing the stored values rather than the
+ * parsed object means a re-sync reports "unchanged" exactly when nothing stored would change,
+ * and it reuses the strings built for the rows instead of serialising the record again.
+ * Values are joined with U+0000 (rows with U+0001, tables with U+0002); a null joins as the
+ * empty string, so a value going from null to '' alone does not count as a change.
+ */
+export function rowsHash(record: Param[], affected: Param[][], cpes: Param[][]): string {
+  let s = record.join('\u0000');
+  s += '\u0002';
+  for (const a of affected) s += `${a.join('\u0000')}\u0001`;
+  s += '\u0002';
+  for (const c of cpes) s += `${c.join('\u0000')}\u0001`;
+  return oneShotHash('sha256', s, 'hex');
 }
 
-/** The record row's values after `advisory_id` (which only the store can know). */
-function recordTail(rec: VulnRecord, hash: string): Param[] {
+/** The record row's values after `advisory_id` (which only the store can know), less the hash. */
+function recordTail(rec: VulnRecord): Param[] {
   return [
     rec.source,
     rec.id,
@@ -37,7 +50,6 @@ function recordTail(rec: VulnRecord, hash: string): Param[] {
     JSON.stringify(rec.cwes),
     JSON.stringify(rec.references),
     JSON.stringify([rec.id, ...rec.aliases]),
-    hash,
   ];
 }
 
@@ -53,37 +65,41 @@ export interface PreparedRecord {
 }
 
 export function prepareRecord(rec: VulnRecord): PreparedRecord {
-  const hash = recordHash(rec);
+  const record = recordTail(rec);
+  const affected: Param[][] = rec.affected.map((a) => [
+    a.ecosystem,
+    ecoKey(a.ecosystem),
+    nameKey(a.ecosystem, a.name),
+    a.name,
+    a.purl ?? null,
+    JSON.stringify(a.ranges),
+    JSON.stringify(a.versions),
+  ]);
+  const cpes: Param[][] = rec.cpes.map((c) => {
+    const n = parseCpe(c.cpe);
+    return [
+      c.cpe,
+      n?.vendor ?? '*',
+      n?.product ?? '*',
+      c.versionStartIncluding ?? null,
+      c.versionStartExcluding ?? null,
+      c.versionEndIncluding ?? null,
+      c.versionEndExcluding ?? null,
+      c.vulnerable ? 1 : 0,
+      c.confidence,
+      c.platform ? JSON.stringify(c.platform) : null,
+    ];
+  });
+  const hash = rowsHash(record, affected, cpes);
+  record.push(hash);
   const p: PreparedRecord = {
     source: rec.source,
     id: rec.id,
     aliases: rec.aliases,
     hash,
-    record: recordTail(rec, hash),
-    affected: rec.affected.map((a) => [
-      a.ecosystem,
-      ecoKey(a.ecosystem),
-      nameKey(a.ecosystem, a.name),
-      a.name,
-      a.purl ?? null,
-      JSON.stringify(a.ranges),
-      JSON.stringify(a.versions),
-    ]),
-    cpes: rec.cpes.map((c) => {
-      const n = parseCpe(c.cpe);
-      return [
-        c.cpe,
-        n?.vendor ?? '*',
-        n?.product ?? '*',
-        c.versionStartIncluding ?? null,
-        c.versionStartExcluding ?? null,
-        c.versionEndIncluding ?? null,
-        c.versionEndExcluding ?? null,
-        c.vulnerable ? 1 : 0,
-        c.confidence,
-        c.platform ? JSON.stringify(c.platform) : null,
-      ];
-    }),
+    record,
+    affected,
+    cpes,
   };
   if (rec.withdrawn !== undefined) p.withdrawn = rec.withdrawn;
   return p;

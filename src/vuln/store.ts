@@ -3,7 +3,7 @@
  * VulnRecords with alias merging (one vulnerability = one advisory with many names), and the
  * lookups `show`, `check` and `stats` need. Not a parser: records arrive normalised.
  */
-import { CompiledQuery, type Kysely, type Transaction } from 'kysely';
+import { CompiledQuery, type Kysely, sql, type Transaction } from 'kysely';
 import type { Database, Store } from '../storage/index.js';
 import type { VulnRecord } from './core/types.js';
 import { type Param, type PreparedRecord, prepareRecord } from './prepare.js';
@@ -206,12 +206,22 @@ const CPE_COLS = [
  * SQLite statement preparation do not dominate.
  */
 export async function upsertBatch(store: Store, records: VulnRecord[]): Promise<UpsertSummary> {
+  return upsertPrepared(store, records.map(prepareRecord));
+}
+
+/**
+ * {@link upsertBatch} of records already through `prepareRecord`: a long sync prepares each
+ * record as it is parsed, so the parsed object dies young instead of waiting for its batch.
+ */
+export async function upsertPrepared(
+  store: Store,
+  records: PreparedRecord[],
+): Promise<UpsertSummary> {
   const summary: UpsertSummary = { added: 0, updated: 0, unchanged: 0, withdrawn: 0 };
   if (records.length === 0) return summary;
   const now = nowIso();
   const bySource = new Map<string, PreparedRecord[]>();
-  for (const rec of records) {
-    const r = prepareRecord(rec);
+  for (const r of records) {
     const list = bySource.get(r.source);
     if (list) list.push(r);
     else bySource.set(r.source, [r]);
@@ -418,6 +428,83 @@ async function upsertSourceBatch(
   }
   await insertRows(db, pg, 'vuln_affected', AFFECTED_COLS, affectedRows);
   await insertRows(db, pg, 'vuln_cpe', CPE_COLS, cpeRows);
+}
+
+/**
+ * The lookup indexes `check` reads by, as the migrations create them. A sync into an empty
+ * table builds them once at its end (one sort) instead of row by row: their keys arrive in
+ * random order, so every batch would rewrite most of the index's pages, the largest single
+ * storage cost of a first NVD sync.
+ */
+const LOOKUP_INDEXES = [
+  { name: 'vuln_cpe_product', table: 'vuln_cpe', columns: ['vendor', 'product'] },
+  { name: 'vuln_affected_pkg', table: 'vuln_affected', columns: ['eco_key', 'name_key'] },
+] as const;
+
+async function presentIndexes(store: Store): Promise<Set<string>> {
+  const names = LOOKUP_INDEXES.map((i) => i.name);
+  const rows =
+    store.backend === 'postgres'
+      ? await sql<{ name: string }>`select indexname as name from pg_indexes
+          where schemaname = current_schema() and indexname in (${sql.join(names)})`.execute(
+          store.db,
+        )
+      : await sql<{ name: string }>`select name from sqlite_master
+          where type = 'index' and name in (${sql.join(names)})`.execute(store.db);
+  return new Set(rows.rows.map((r) => r.name));
+}
+
+async function createLookupIndex(store: Store, ix: (typeof LOOKUP_INDEXES)[number]) {
+  await store.db.schema
+    .createIndex(ix.name)
+    .ifNotExists()
+    .on(ix.table)
+    .columns([...ix.columns])
+    .execute();
+}
+
+/**
+ * Rebuild any lookup index a sync left unbuilt (a sync killed before its end). A catalog read
+ * when nothing is missing; `check` runs it before matching.
+ */
+export async function ensureLookupIndexes(store: Store): Promise<void> {
+  const present = await presentIndexes(store);
+  for (const ix of LOOKUP_INDEXES) if (!present.has(ix.name)) await createLookupIndex(store, ix);
+}
+
+/**
+ * Run a sync in the store's bulk-load mode, with the lookup indexes of tables empty at its
+ * start built once at its end (also when it fails or is interrupted: what it committed stays
+ * and is indexed). Any index an earlier, killed sync left unbuilt is rebuilt first.
+ */
+export async function withBulkSync<T>(store: Store, run: () => Promise<T>): Promise<T> {
+  const leave = store.bulkLoad();
+  const deferred: (typeof LOOKUP_INDEXES)[number][] = [];
+  const rebuild = async () => {
+    for (const ix of deferred) await createLookupIndex(store, ix);
+  };
+  try {
+    const present = await presentIndexes(store);
+    for (const ix of LOOKUP_INDEXES) {
+      const empty =
+        (await store.db.selectFrom(ix.table).select('id').limit(1).execute()).length === 0;
+      if (empty) {
+        if (present.has(ix.name)) await store.db.schema.dropIndex(ix.name).execute();
+        deferred.push(ix);
+      } else if (!present.has(ix.name)) await createLookupIndex(store, ix);
+    }
+    let out: T;
+    try {
+      out = await run();
+    } catch (err) {
+      await rebuild().catch(() => undefined); // the next sync or check builds what this could not
+      throw err;
+    }
+    await rebuild();
+    return out;
+  } finally {
+    leave();
+  }
 }
 
 export async function getSyncState(

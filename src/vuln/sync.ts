@@ -8,9 +8,10 @@
 import { MamoriError } from '../shared/errors.js';
 import type { Progress } from '../shared/progress.js';
 import type { Store } from '../storage/index.js';
-import type { Source, VulnRecord } from './core/types.js';
+import type { Source } from './core/types.js';
 import { type InputEntry, inputEntries, type Parsed, parserFor, type SyncError } from './input.js';
-import { type UpsertSummary, upsertBatch } from './store.js';
+import { type PreparedRecord, prepareRecord } from './prepare.js';
+import { type UpsertSummary, upsertPrepared, withBulkSync } from './store.js';
 
 /**
  * Records per transaction by default. Measured on NVD API pages (bench vuln-sync): 1,000 per
@@ -70,16 +71,15 @@ export async function syncFrom(store: Store, options: SyncOptions): Promise<Sync
   const batchSize = options.batchSize ?? SYNC_BATCH;
   const summary = emptySummary(options.source, options.from);
   const parse = options.parse ?? (await parserFor(options.source));
-  let batch: VulnRecord[] = [];
+  let batch: PreparedRecord[] = [];
   const seen = new Map<string, number>();
   const flush = async () => {
-    addCounts(summary, await upsertBatch(store, batch));
+    addCounts(summary, await upsertPrepared(store, batch));
     options.progress?.tick(batch.length, `${summary.added} new, ${summary.errors.length} errors`);
     batch = [];
     seen.clear();
   };
-  const leaveBulk = store.bulkLoad();
-  try {
+  await withBulkSync(store, async () => {
     for await (const entry of inputEntries(options.from, options)) {
       if (options.signal?.aborted)
         throw new MamoriError('E_INTERRUPTED', 'sync interrupted; re-run to resume');
@@ -92,7 +92,7 @@ export async function syncFrom(store: Store, options: SyncOptions): Promise<Sync
         const mod = p.record.modified ?? p.record.published;
         if (options.since && mod && mod < options.since) continue;
         summary.records++;
-        const rec = p.record;
+        const rec = prepareRecord(p.record);
         // the same id twice in one batch: keep the later one
         const at = seen.get(rec.id);
         if (at !== undefined) batch[at] = rec;
@@ -104,8 +104,6 @@ export async function syncFrom(store: Store, options: SyncOptions): Promise<Sync
       }
     }
     await flush();
-  } finally {
-    leaveBulk();
-  }
+  });
   return summary;
 }

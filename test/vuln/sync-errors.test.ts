@@ -43,14 +43,14 @@ async function contents(store: Store) {
 }
 
 for (const backend of testBackends()) {
-  describe(`sync parse thread (${backend})`, () => {
+  describe(`sync batching and failure (${backend})`, () => {
     let a: TestStore;
     let b: TestStore;
     let dir: string;
     beforeEach(async () => {
       a = await freshStore(backend);
       b = await freshStore(backend);
-      dir = mkdtempSync(join(tmpdir(), 'mamori-thread-'));
+      dir = mkdtempSync(join(tmpdir(), 'mamori-batch-'));
     });
     afterEach(async () => {
       await a.cleanup();

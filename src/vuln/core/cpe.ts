@@ -24,6 +24,8 @@ export type Cpe = Record<CpeAttr, string>;
 
 /** Split on unescaped colons. */
 function splitFs(s: string): string[] {
+  // Most names escape nothing: a plain split (the loop below is a few times slower).
+  if (!s.includes('\\')) return s.split(':');
   const out: string[] = [];
   let cur = '';
   for (let i = 0; i < s.length; i++) {
@@ -48,10 +50,11 @@ function splitFs(s: string): string[] {
 export function parseCpe(s: string): Cpe | undefined {
   const t = s.trim();
   let fields: string[];
-  if (t.toLowerCase().startsWith('cpe:2.3:')) {
-    fields = splitFs(t.slice(8));
+  const head = t.slice(0, 8).toLowerCase();
+  if (head === 'cpe:2.3:') {
+    fields = splitFs(t.slice(8).toLowerCase());
     if (fields.length !== 11) return undefined;
-  } else if (t.toLowerCase().startsWith('cpe:/')) {
+  } else if (head.startsWith('cpe:/')) {
     fields = t
       .slice(5)
       .split(':')
@@ -60,12 +63,22 @@ export function parseCpe(s: string): Cpe | undefined {
     fields = fields.map((f) => (f === '' ? '*' : f));
     if (fields.length > 11) return undefined;
   } else return undefined;
-  if (!/^[aoh*]$/.test(fields[0]!)) return undefined;
-  const cpe = {} as Cpe;
-  CPE_ATTRS.forEach((a, i) => {
-    cpe[a] = (fields[i] ?? '*').toLowerCase();
-  });
-  return cpe;
+  const part = fields[0]!.toLowerCase();
+  if (part !== 'a' && part !== 'o' && part !== 'h' && part !== '*') return undefined;
+  const f = (i: number) => (fields[i] ?? '*').toLowerCase();
+  return {
+    part,
+    vendor: f(1),
+    product: f(2),
+    version: f(3),
+    update: f(4),
+    edition: f(5),
+    language: f(6),
+    sw_edition: f(7),
+    target_sw: f(8),
+    target_hw: f(9),
+    other: f(10),
+  };
 }
 
 export function formatCpe(c: Cpe): string {
