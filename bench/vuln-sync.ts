@@ -57,7 +57,7 @@ async function syncRate(from: string, source: 'osv' | 'nvd' | 'jvn', dir: string
 }
 
 /** Rounds of (bare parse, sync) back to back: this shared machine's speed drifts by a third. */
-const ROUNDS = 3;
+const ROUNDS = 5;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 /**
