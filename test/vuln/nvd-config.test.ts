@@ -11,7 +11,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Component } from '../../src/vuln/core/inventory.js';
-import { evaluatePlatform, osCpeOf, platformFacts } from '../../src/vuln/core/match.js';
+import {
+  evaluatePlatform,
+  osCpeOf,
+  platformFacts,
+  sameRelease,
+} from '../../src/vuln/core/match.js';
 import { configurationMatches, fromNvdCve } from '../../src/vuln/core/nvd.js';
 import type { PlatformCondition } from '../../src/vuln/core/types.js';
 import {
@@ -353,6 +358,20 @@ describe('platform conditions against an inventory', () => {
     const on = (v: string): PlatformCondition => [[{ cpe: cpe('o', 'debian', 'debian_linux', v) }]];
     expect(evaluatePlatform(on('12.0'), debian12).verdict).toBe('met');
     expect(evaluatePlatform(on('11.0'), debian12).verdict).toBe('unmet');
+  });
+  it('a release named with or without trailing zeros is one platform release (12 = 12.0)', () => {
+    // An SBOM names Debian 12 as `debian_linux:12`; NVD's platform is `debian_linux:12.0`.
+    const on = (v: string): PlatformCondition => [[{ cpe: cpe('o', 'debian', 'debian_linux', v) }]];
+    const sbom = (v: string) => facts(cpe('o', 'debian', 'debian_linux', v));
+    expect(evaluatePlatform(on('12.0'), sbom('12'), 0).verdict).toBe('met');
+    expect(evaluatePlatform(on('12'), sbom('12.0.0'), 0).verdict).toBe('met');
+    expect(evaluatePlatform(on('12.0'), sbom('12.1'), 0).verdict).toBe('unmet');
+    expect(evaluatePlatform(on('12.0'), sbom('120'), 0).verdict).toBe('unmet');
+    expect(evaluatePlatform(on('1.0'), sbom('10'), 0).verdict).toBe('unmet');
+    // not numeric: compared as NISTIR 7696 does, exactly
+    expect(evaluatePlatform(on('12.0'), sbom('12.0-rc1'), 0).verdict).toBe('unmet');
+    expect(sameRelease('20.04', '20.4')).toBe(false);
+    expect(sameRelease('7', '07.0')).toBe(true);
   });
   it('AND clauses: one false literal rules the clause out; any met clause is enough', () => {
     const cond: PlatformCondition = [

@@ -199,6 +199,18 @@ function couldBe(crit: Cpe, range: CpeRange, fact: Cpe): boolean {
   return true;
 }
 
+/**
+ * Two numeric releases that differ only by trailing zero components (`12` and `12.0`, as an
+ * SBOM and NVD name Debian 12): one platform release. Platforms only; an affected version
+ * stays exact, as NISTIR 7696 matches it.
+ */
+export function sameRelease(a: string, b: string): boolean {
+  const numeric = /^\d+(?:\.\d+)*$/;
+  if (a === b || !numeric.test(a) || !numeric.test(b)) return false;
+  const trim = (v: string) => v.replace(/(?:\.0+)+$/, '').replace(/^0+(?=\d)/, '');
+  return trim(a) === trim(b);
+}
+
 function literalHolds(m: PlatformMatch, facts: PlatformFacts, self: number): Tri {
   const parsed = parseCpe(m.cpe);
   if (!parsed) return UNKNOWN;
@@ -208,7 +220,10 @@ function literalHolds(m: PlatformMatch, facts: PlatformFacts, self: number): Tri
   let v: Tri = NO;
   let vague = false;
   for (const f of facts.cpes) {
-    if (cpeMatches(crit, m, f.cpe)) {
+    const fact = sameRelease(crit.version, f.cpe.version)
+      ? { ...f.cpe, version: crit.version }
+      : f.cpe;
+    if (cpeMatches(crit, m, fact)) {
       v = YES;
       break;
     }
