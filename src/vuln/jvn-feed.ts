@@ -144,7 +144,7 @@ const sha256Hex = (bytes: Uint8Array) => createHash('sha256').update(bytes).dige
  * @example const s = await syncJvnFeeds(store, { from: 'https://jvndb.jvn.jp/ja/feed/' }); s.feeds.filter((f) => f.status === 'fetched')
  */
 export async function syncJvnFeeds(store: Store, o: JvnFeedOptions = {}): Promise<JvnFeedSummary> {
-  return withBulkSync(store, () => jvnFeeds(store, o));
+  return withBulkSync(store, () => jvnFeeds(store, o), o.progress);
 }
 
 async function jvnFeeds(store: Store, o: JvnFeedOptions): Promise<JvnFeedSummary> {

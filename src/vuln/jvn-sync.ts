@@ -34,7 +34,7 @@ export async function syncJvnOnline(
   o: JvnOnlineOptions = {},
 ): Promise<import('./sync.js').SyncSummary> {
   const { withBulkSync } = await import('./store.js');
-  return withBulkSync(store, () => myJvnOnline(store, o));
+  return withBulkSync(store, () => myJvnOnline(store, o), o.progress);
 }
 
 async function myJvnOnline(

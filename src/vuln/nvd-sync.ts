@@ -40,7 +40,7 @@ export function nvdWindow(hasKey: boolean): { requests: number; windowMs: number
  * @example await syncNvdOnline(store, { baseUrl: 'http://127.0.0.1:8080/cves', since: '2024-01-01' })
  */
 export async function syncNvdOnline(store: Store, o: NvdOnlineOptions = {}): Promise<SyncSummary> {
-  return withBulkSync(store, () => nvdOnline(store, o));
+  return withBulkSync(store, () => nvdOnline(store, o), o.progress);
 }
 
 async function nvdOnline(store: Store, o: NvdOnlineOptions): Promise<SyncSummary> {

@@ -4,6 +4,7 @@
  * lookups `show`, `check` and `stats` need. Not a parser: records arrive normalised.
  */
 import { CompiledQuery, type Kysely, sql, type Transaction } from 'kysely';
+import type { Progress } from '../shared/progress.js';
 import type { Database, Store } from '../storage/index.js';
 import type { VulnRecord } from './core/types.js';
 import { type Param, type PreparedRecord, prepareRecord } from './prepare.js';
@@ -477,7 +478,11 @@ export async function ensureLookupIndexes(store: Store): Promise<void> {
  * start built once at its end (also when it fails or is interrupted: what it committed stays
  * and is indexed). Any index an earlier, killed sync left unbuilt is rebuilt first.
  */
-export async function withBulkSync<T>(store: Store, run: () => Promise<T>): Promise<T> {
+export async function withBulkSync<T>(
+  store: Store,
+  run: () => Promise<T>,
+  progress?: Progress,
+): Promise<T> {
   const leave = store.bulkLoad();
   const deferred: (typeof LOOKUP_INDEXES)[number][] = [];
   const rebuild = async () => {
@@ -500,6 +505,7 @@ export async function withBulkSync<T>(store: Store, run: () => Promise<T>): Prom
       await rebuild().catch(() => undefined); // the next sync or check builds what this could not
       throw err;
     }
+    if (deferred.length > 0) progress?.tick(0, 'building lookup indexes');
     await rebuild();
     return out;
   } finally {

@@ -79,31 +79,35 @@ export async function syncFrom(store: Store, options: SyncOptions): Promise<Sync
     batch = [];
     seen.clear();
   };
-  await withBulkSync(store, async () => {
-    for await (const entry of inputEntries(options.from, options)) {
-      if (options.signal?.aborted)
-        throw new MamoriError('E_INTERRUPTED', 'sync interrupted; re-run to resume');
-      summary.files++;
-      for (const p of parse(entry)) {
-        if (!p.ok) {
-          summary.errors.push(p.error);
-          continue;
+  await withBulkSync(
+    store,
+    async () => {
+      for await (const entry of inputEntries(options.from, options)) {
+        if (options.signal?.aborted)
+          throw new MamoriError('E_INTERRUPTED', 'sync interrupted; re-run to resume');
+        summary.files++;
+        for (const p of parse(entry)) {
+          if (!p.ok) {
+            summary.errors.push(p.error);
+            continue;
+          }
+          const mod = p.record.modified ?? p.record.published;
+          if (options.since && mod && mod < options.since) continue;
+          summary.records++;
+          const rec = prepareRecord(p.record);
+          // the same id twice in one batch: keep the later one
+          const at = seen.get(rec.id);
+          if (at !== undefined) batch[at] = rec;
+          else {
+            seen.set(rec.id, batch.length);
+            batch.push(rec);
+          }
+          if (batch.length >= batchSize) await flush();
         }
-        const mod = p.record.modified ?? p.record.published;
-        if (options.since && mod && mod < options.since) continue;
-        summary.records++;
-        const rec = prepareRecord(p.record);
-        // the same id twice in one batch: keep the later one
-        const at = seen.get(rec.id);
-        if (at !== undefined) batch[at] = rec;
-        else {
-          seen.set(rec.id, batch.length);
-          batch.push(rec);
-        }
-        if (batch.length >= batchSize) await flush();
       }
-    }
-    await flush();
-  });
+      await flush();
+    },
+    options.progress,
+  );
   return summary;
 }
