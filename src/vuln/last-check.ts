@@ -27,12 +27,14 @@ export interface LastCheckHit {
   /** Versions to update to; empty = no fix yet. */
   fixed: string[];
   confidence: Confidence;
+  /** The open platform conditions of a medium NVD finding, as `check` reported them. */
+  conditions?: string[];
   source: string;
   runId: number;
   runTime: string;
 }
 
-/** Findings per multi-row insert (11 columns each: well under SQLite's bound-parameter limit). */
+/** Findings per multi-row insert (12 columns each: well under SQLite's bound-parameter limit). */
 const BATCH = 80;
 
 /**
@@ -99,6 +101,7 @@ function findingRow(runId: number, f: Finding) {
     fixed: JSON.stringify(f.fixed),
     confidence: f.confidence,
     source: f.source,
+    conditions: f.conditions?.length ? JSON.stringify(f.conditions) : null,
   };
 }
 
@@ -190,6 +193,7 @@ export async function lastCheckFindings(store: Store, ids: string[]): Promise<La
       severity: r.severity,
       fixed: JSON.parse(r.fixed) as string[],
       confidence: r.confidence === 'high' || r.confidence === 'medium' ? r.confidence : 'low',
+      ...(r.conditions ? { conditions: JSON.parse(r.conditions) as string[] } : {}),
       source: r.source,
       runId: last.id,
       runTime: last.time,

@@ -130,6 +130,11 @@ export interface VulnCheckFindingTable {
   /** high | medium | low */
   confidence: string;
   source: string;
+  /**
+   * JSON array of the open platform conditions of a medium NVD finding; null = none (and for
+   * runs recorded before migration `20261126_02_vuln_check_conditions`).
+   */
+  conditions: string | null;
 }
 
 export interface VulnTables {

@@ -568,7 +568,7 @@ for (const backend of testBackends()) {
       ]);
     });
 
-    it('matchCpe takes the host platforms; recorded runs keep medium', async () => {
+    it('matchCpe takes the host platforms; recorded runs keep medium and the conditions', async () => {
       const py = PYTHON.cpe!;
       expect(await matchCpe(t.store, py)).toMatchObject([
         { id: 'CVE-2022-26488', confidence: 'medium', conditions: [WINDOWS] },
@@ -586,8 +586,19 @@ for (const backend of testBackends()) {
       const result = await checkComponents(t.store, [PYTHON]);
       await recordCheckRun(t.store, { origin: 'cli', inventories: ['x'], components: 1, result });
       expect(await lastCheckFindings(t.store, ['CVE-2022-26488'])).toMatchObject([
-        { id: 'CVE-2022-26488', confidence: 'medium' },
+        { id: 'CVE-2022-26488', confidence: 'medium', conditions: [WINDOWS] },
       ]);
+      // met on the same inventory: high, and no conditions recorded
+      const met = await checkComponents(t.store, [PYTHON, ON_WINDOWS_10]);
+      await recordCheckRun(t.store, {
+        origin: 'cli',
+        inventories: ['y'],
+        components: 2,
+        result: met,
+      });
+      const [hit] = await lastCheckFindings(t.store, ['CVE-2022-26488']);
+      expect(hit).toMatchObject({ confidence: 'high' });
+      expect(hit).not.toHaveProperty('conditions');
     });
 
     it('a store synced before the platform column: old behaviour, and a re-sync fills it', async () => {

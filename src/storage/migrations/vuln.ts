@@ -150,4 +150,10 @@ export const vulnMigrations: MigrationSet = {
       await db.schema.alterTable('vuln_cpe').addColumn('platform', 'text').execute();
     },
   },
+  '20261126_02_vuln_check_conditions': {
+    // A recorded finding's open platform conditions (JSON array), as `check` reported them.
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('vuln_check_finding').addColumn('conditions', 'text').execute();
+    },
+  },
 };
