@@ -456,12 +456,17 @@ async function presentIndexes(store: Store): Promise<Set<string>> {
 }
 
 async function createLookupIndex(store: Store, ix: (typeof LOOKUP_INDEXES)[number]) {
-  await store.db.schema
-    .createIndex(ix.name)
-    .ifNotExists()
-    .on(ix.table)
-    .columns([...ix.columns])
-    .execute();
+  try {
+    await store.db.schema
+      .createIndex(ix.name)
+      .ifNotExists()
+      .on(ix.table)
+      .columns([...ix.columns])
+      .execute();
+  } catch (err) {
+    // Two syncs finishing at once on PostgreSQL: the other one's CREATE won the race.
+    if (!(await presentIndexes(store)).has(ix.name)) throw err;
+  }
 }
 
 /**
