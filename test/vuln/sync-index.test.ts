@@ -49,6 +49,18 @@ function watching(store: Store, onTick?: (n: number) => void) {
   return { progress, seen: settled };
 }
 
+/** Sync pypa in 500-record batches; its summary and the indexes seen after each batch. */
+async function syncWatched(store: Store) {
+  const w = watching(store);
+  const s = await syncFrom(store, {
+    source: 'osv',
+    from: pypa,
+    batchSize: 500,
+    progress: w.progress,
+  });
+  return [s, await w.seen()] as const;
+}
+
 for (const backend of testBackends()) {
   describe(`sync lookup indexes (${backend})`, () => {
     let t: TestStore;
@@ -61,28 +73,14 @@ for (const backend of testBackends()) {
 
     it('a first sync builds them at its end; a sync into a filled store keeps them', async () => {
       expect(await lookupIndexes(t.store)).toEqual(LOOKUPS);
-      const w = watching(t.store);
-      const s = await syncFrom(t.store, {
-        source: 'osv',
-        from: pypa,
-        batchSize: 500,
-        progress: w.progress,
-      });
-      const during = await w.seen();
+      const [s, during] = await syncWatched(t.store);
       expect(s.errors).toEqual([]);
       expect(during.length).toBeGreaterThan(2);
       // deferred while the empty tables filled (a tick's read may land after the last batch)
       expect(during[0]).toEqual([]);
       expect(await lookupIndexes(t.store)).toEqual(LOOKUPS);
 
-      const w2 = watching(t.store);
-      const s2 = await syncFrom(t.store, {
-        source: 'osv',
-        from: pypa,
-        batchSize: 500,
-        progress: w2.progress,
-      });
-      const again = await w2.seen();
+      const [s2, again] = await syncWatched(t.store);
       expect(s2.unchanged).toBe(s.added);
       // vuln_affected is filled: its index stays; vuln_cpe is still empty: deferred again
       expect(again[0]).toEqual(['vuln_affected_pkg']);
