@@ -12,7 +12,7 @@ import type { Component } from './core/inventory.js';
 import { affectedBy, evaluatePlatform, type PlatformFacts, platformFacts } from './core/match.js';
 import { ecoKey, nameKey } from './core/names.js';
 import { osvToPurl } from './core/purl.js';
-import type { AffectedRange, PlatformCondition } from './core/types.js';
+import type { AffectedRange, ProductMatch } from './core/types.js';
 import { comparatorFor } from './core/versions/index.js';
 import { ensureLookupIndexes } from './store.js';
 
@@ -176,66 +176,49 @@ export async function cpeHits(
   const target = parseCpe(cpe);
   if (!target) return [];
   const rows = await store.db
-    .selectFrom('vuln_cpe')
-    .innerJoin('vuln_record', 'vuln_record.id', 'vuln_cpe.record_id')
+    .selectFrom('vuln_product')
+    .innerJoin('vuln_record', 'vuln_record.id', 'vuln_product.record_id')
     .select([
-      'vuln_cpe.advisory_id',
-      'vuln_cpe.cpe',
-      'vuln_cpe.version_start_including',
-      'vuln_cpe.version_start_excluding',
-      'vuln_cpe.version_end_including',
-      'vuln_cpe.version_end_excluding',
-      'vuln_cpe.confidence',
-      'vuln_cpe.vulnerable',
-      'vuln_cpe.platform',
+      'vuln_product.advisory_id',
+      'vuln_product.confidence',
+      'vuln_product.matches',
       'vuln_record.source',
     ])
-    .where('vuln_cpe.vendor', '=', target.vendor)
-    .where('vuln_cpe.product', '=', target.product)
-    .where('vuln_cpe.vulnerable', '=', 1)
+    .where('vuln_product.vendor', '=', target.vendor)
+    .where('vuln_product.product', '=', target.product)
+    .where('vuln_product.vulnerable', '=', 1)
     .execute();
   const best = new Map<number, CpeHit>();
-  // Rows of one CVE share their condition JSON (a node's matches have the same platforms).
+  // Matches of one CVE share their condition (a node's matches have the same platforms).
   const conditionCache = new Map<string, ReturnType<typeof evaluatePlatform>>();
-  for (const r of rows) {
-    const crit = parseCpe(r.cpe);
-    if (!crit) continue;
-    if (
-      !cpeMatches(
-        crit,
-        {
-          versionStartIncluding: r.version_start_including,
-          versionStartExcluding: r.version_start_excluding,
-          versionEndIncluding: r.version_end_including,
-          versionEndExcluding: r.version_end_excluding,
-        },
-        target,
-      )
-    )
-      continue;
-    const id = Number(r.advisory_id);
-    let conf: Confidence = r.confidence === 'high' ? 'high' : 'low';
-    let conditions: string[] | undefined;
-    if (r.platform !== null) {
-      let verdict = conditionCache.get(r.platform);
-      if (!verdict) {
-        verdict = evaluatePlatform(JSON.parse(r.platform) as PlatformCondition, facts, self);
-        conditionCache.set(r.platform, verdict);
+  for (const r of rows)
+    for (const m of JSON.parse(r.matches) as ProductMatch[]) {
+      const crit = parseCpe(m.cpe);
+      if (!crit || !cpeMatches(crit, m, target)) continue;
+      const id = Number(r.advisory_id);
+      let conf: Confidence = r.confidence === 'high' ? 'high' : 'low';
+      let conditions: string[] | undefined;
+      if (m.platform) {
+        const key = JSON.stringify(m.platform);
+        let verdict = conditionCache.get(key);
+        if (!verdict) {
+          verdict = evaluatePlatform(m.platform, facts, self);
+          conditionCache.set(key, verdict);
+        }
+        if (verdict.verdict === 'unmet') continue;
+        if (verdict.verdict === 'unknown') {
+          conf = 'medium';
+          conditions = verdict.open;
+        }
       }
-      if (verdict.verdict === 'unmet') continue;
-      if (verdict.verdict === 'unknown') {
-        conf = 'medium';
-        conditions = verdict.open;
-      }
+      const prev = best.get(id);
+      if (!prev || CONFIDENCE_RANK[conf] > CONFIDENCE_RANK[prev.confidence]) {
+        const hit: CpeHit = { advisoryId: id, confidence: conf, source: r.source };
+        if (conditions) hit.conditions = [...conditions];
+        best.set(id, hit);
+      } else if (prev.confidence === 'medium' && conf === 'medium' && conditions)
+        prev.conditions = [...new Set([...(prev.conditions ?? []), ...conditions])];
     }
-    const prev = best.get(id);
-    if (!prev || CONFIDENCE_RANK[conf] > CONFIDENCE_RANK[prev.confidence]) {
-      const hit: CpeHit = { advisoryId: id, confidence: conf, source: r.source };
-      if (conditions) hit.conditions = [...conditions];
-      best.set(id, hit);
-    } else if (prev.confidence === 'medium' && conf === 'medium' && conditions)
-      prev.conditions = [...new Set([...(prev.conditions ?? []), ...conditions])];
-  }
   return [...best.values()];
 }
 

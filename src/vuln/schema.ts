@@ -4,7 +4,7 @@
  *
  * One vulnerability is one `vuln_advisory` with many names (`vuln_alias`); each source's own
  * text of it is one `vuln_record` (natural key `source`, `external_id`), which owns its
- * affected packages (`vuln_affected`) and CPE configurations (`vuln_cpe`).
+ * affected packages (`vuln_affected`) and CPE matches by product (`vuln_product`).
  */
 import type { Generated } from 'kysely';
 
@@ -70,26 +70,27 @@ export interface VulnAffectedTable {
   versions: string;
 }
 
-export interface VulnCpeTable {
+/**
+ * One product a record's CPE matches name, with all of that product's match criteria: NVD
+ * lists a product's version ranges as separate matches, and `check` looks matches up by
+ * (vendor, product), so they are stored together.
+ */
+export interface VulnProductTable {
   id: Generated<number>;
   record_id: number;
   advisory_id: number;
-  cpe: string;
   vendor: string;
   product: string;
-  version_start_including: string | null;
-  version_start_excluding: string | null;
-  version_end_including: string | null;
-  version_end_excluding: string | null;
   /** 1 = vulnerable configuration, 0 = running-on/platform. */
   vulnerable: number;
   /** high (NVD configurations) | low (JVN vendor/product). */
   confidence: string;
   /**
-   * JSON PlatformCondition (`[[{ cpe, version bounds, negate? }]]`, disjunctive normal form):
-   * the other CPEs the NVD configuration needs beside this one. null = no condition.
+   * JSON array of ProductMatch (`{ cpe, versionStartIncluding?, …, platform? }`) in the
+   * source's order. `platform` is the PlatformCondition (`[[{ cpe, version bounds, negate? }]]`,
+   * disjunctive normal form): the other CPEs the NVD configuration needs beside this one.
    */
-  platform: string | null;
+  matches: string;
 }
 
 export interface VulnSyncStateTable {
@@ -142,7 +143,7 @@ export interface VulnTables {
   vuln_alias: VulnAliasTable;
   vuln_record: VulnRecordTable;
   vuln_affected: VulnAffectedTable;
-  vuln_cpe: VulnCpeTable;
+  vuln_product: VulnProductTable;
   vuln_sync_state: VulnSyncStateTable;
   vuln_check_run: VulnCheckRunTable;
   vuln_check_finding: VulnCheckFindingTable;

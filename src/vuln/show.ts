@@ -4,7 +4,7 @@
  */
 import type { Store } from '../storage/index.js';
 import { severityRank } from './core/cvss.js';
-import type { AffectedRange, PlatformCondition, Reference } from './core/types.js';
+import type { AffectedRange, PlatformCondition, ProductMatch, Reference } from './core/types.js';
 
 export interface VulnDetail {
   id: string;
@@ -86,9 +86,9 @@ export async function lookup(store: Store, name: string): Promise<VulnDetail | u
     .where('advisory_id', '=', id)
     .orderBy('id')
     .execute();
-  const cpes = await store.db
-    .selectFrom('vuln_cpe')
-    .selectAll()
+  const products = await store.db
+    .selectFrom('vuln_product')
+    .select(['confidence', 'matches'])
     .where('advisory_id', '=', id)
     .where('vulnerable', '=', 1)
     .orderBy('id')
@@ -138,14 +138,16 @@ export async function lookup(store: Store, name: string): Promise<VulnDetail | u
         ],
       };
     }),
-    cpes: cpes.map((c) => ({
-      cpe: c.cpe,
-      versionStartIncluding: c.version_start_including,
-      versionStartExcluding: c.version_start_excluding,
-      versionEndIncluding: c.version_end_including,
-      versionEndExcluding: c.version_end_excluding,
-      confidence: c.confidence,
-      platform: c.platform === null ? null : (JSON.parse(c.platform) as PlatformCondition),
-    })),
+    cpes: products.flatMap((p) =>
+      (JSON.parse(p.matches) as ProductMatch[]).map((m) => ({
+        cpe: m.cpe,
+        versionStartIncluding: m.versionStartIncluding ?? null,
+        versionStartExcluding: m.versionStartExcluding ?? null,
+        versionEndIncluding: m.versionEndIncluding ?? null,
+        versionEndExcluding: m.versionEndExcluding ?? null,
+        confidence: p.confidence,
+        platform: m.platform ?? null,
+      })),
+    ),
   };
 }

@@ -130,7 +130,7 @@ async function remapColumn(
 /** Merge advisories into their targets (`[other, target]` pairs): every name, record and row moves over. */
 async function mergeAdvisories(db: Db, pg: boolean, map: [number, number][]): Promise<void> {
   if (map.length === 0) return;
-  for (const table of ['vuln_alias', 'vuln_record', 'vuln_affected', 'vuln_cpe'])
+  for (const table of ['vuln_alias', 'vuln_record', 'vuln_affected', 'vuln_product'])
     await remapColumn(db, pg, table, 'advisory_id', map);
   for (const part of chunks(
     map.map(([from]) => from),
@@ -186,19 +186,14 @@ const AFFECTED_COLS = [
   'versions',
 ] as const;
 
-const CPE_COLS = [
+const PRODUCT_COLS = [
   'record_id',
   'advisory_id',
-  'cpe',
   'vendor',
   'product',
-  'version_start_including',
-  'version_start_excluding',
-  'version_end_including',
-  'version_end_excluding',
   'vulnerable',
   'confidence',
-  'platform',
+  'matches',
 ] as const;
 
 /**
@@ -407,7 +402,7 @@ async function upsertSourceBatch(
   });
   for (const part of chunks(stale, 1000)) {
     await db.deleteFrom('vuln_affected').where('record_id', 'in', part).execute();
-    await db.deleteFrom('vuln_cpe').where('record_id', 'in', part).execute();
+    await db.deleteFrom('vuln_product').where('record_id', 'in', part).execute();
   }
   // RETURNING gives the ids of inserted and updated rows alike: no second lookup.
   const returned = await insertRows(
@@ -420,15 +415,15 @@ async function upsertSourceBatch(
   );
   const recordId = new Map(returned.map((r) => [String(r.external_id), Number(r.id)]));
   const affectedRows: Param[][] = [];
-  const cpeRows: Param[][] = [];
+  const productRows: Param[][] = [];
   for (const rec of changed) {
     const rid = recordId.get(rec.id)!;
     const adv = advisoryOfRecord.get(rec.id)!;
     for (const a of rec.affected) affectedRows.push([rid, adv, ...a]);
-    for (const c of rec.cpes) cpeRows.push([rid, adv, ...c]);
+    for (const p of rec.products) productRows.push([rid, adv, ...p]);
   }
   await insertRows(db, pg, 'vuln_affected', AFFECTED_COLS, affectedRows);
-  await insertRows(db, pg, 'vuln_cpe', CPE_COLS, cpeRows);
+  await insertRows(db, pg, 'vuln_product', PRODUCT_COLS, productRows);
 }
 
 /**
@@ -438,7 +433,7 @@ async function upsertSourceBatch(
  * storage cost of a first NVD sync.
  */
 const LOOKUP_INDEXES = [
-  { name: 'vuln_cpe_product', table: 'vuln_cpe', columns: ['vendor', 'product'] },
+  { name: 'vuln_product_lookup', table: 'vuln_product', columns: ['vendor', 'product'] },
   { name: 'vuln_affected_pkg', table: 'vuln_affected', columns: ['eco_key', 'name_key'] },
 ] as const;
 

@@ -604,7 +604,19 @@ for (const backend of testBackends()) {
     it('a store synced before the platform column: old behaviour, and a re-sync fills it', async () => {
       // What rows written before migration 20261126_01 look like: no condition, and the
       // content hash of the older parse (which had no `platform` in it).
-      await t.store.db.updateTable('vuln_cpe').set({ platform: null }).execute();
+      for (const row of await t.store.db
+        .selectFrom('vuln_product')
+        .select(['id', 'matches'])
+        .execute()) {
+        const matches = (JSON.parse(row.matches) as { platform?: unknown }[]).map(
+          ({ platform: _, ...m }) => m,
+        );
+        await t.store.db
+          .updateTable('vuln_product')
+          .set({ matches: JSON.stringify(matches) })
+          .where('id', '=', row.id)
+          .execute();
+      }
       await t.store.db
         .updateTable('vuln_record')
         .set({ content_hash: 'before-20261126' })
@@ -615,11 +627,14 @@ for (const backend of testBackends()) {
       expect(await check(PYTHON, ON_LINUX)).toEqual([]);
       expect(await check(PYTHON)).toEqual([`CVE-2022-26488 medium ${WINDOWS}`]);
       const rows = await t.store.db
-        .selectFrom('vuln_cpe')
-        .select(['cpe', 'platform'])
+        .selectFrom('vuln_product')
+        .select('matches')
         .where('product', '=', 'log4j')
         .execute();
-      expect(rows.map((r) => r.platform)).toEqual([null, null]);
+      expect(rows).toHaveLength(1);
+      const matches = JSON.parse(rows[0]!.matches) as { platform?: unknown }[];
+      expect(matches).toHaveLength(2);
+      expect(matches.map((m) => m.platform)).toEqual([undefined, undefined]);
     });
   });
 }

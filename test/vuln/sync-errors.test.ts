@@ -25,7 +25,7 @@ async function contents(store: Store) {
     .select(['source', 'external_id', 'content_hash', 'primary_id'])
     .orderBy('external_id')
     .execute();
-  const count = async (table: 'vuln_affected' | 'vuln_alias' | 'vuln_advisory' | 'vuln_cpe') =>
+  const count = async (table: 'vuln_affected' | 'vuln_alias' | 'vuln_advisory' | 'vuln_product') =>
     Number(
       (
         await store.db

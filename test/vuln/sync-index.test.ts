@@ -1,6 +1,6 @@
 /**
  * Deferred lookup indexes: a sync into empty tables builds `vuln_affected_pkg` and
- * `vuln_cpe_product` once at its end (also when interrupted), a sync into a filled store keeps
+ * `vuln_product_lookup` once at its end (also when interrupted), a sync into a filled store keeps
  * them throughout, and `check` rebuilds one a killed sync left unbuilt. Plus the content hash
  * the store compares on re-sync: it follows exactly the stored values.
  */
@@ -15,7 +15,7 @@ import { freshStore, type TestStore, testBackends } from '../helpers/db.js';
 import { vector } from '../helpers/vectors.js';
 
 const pypa = vector('vuln/osv/pypa');
-const LOOKUPS = ['vuln_affected_pkg', 'vuln_cpe_product'];
+const LOOKUPS = ['vuln_affected_pkg', 'vuln_product_lookup'];
 
 async function lookupIndexes(store: Store): Promise<string[]> {
   const q =
@@ -82,7 +82,7 @@ for (const backend of testBackends()) {
 
       const [s2, again] = await syncWatched(t.store);
       expect(s2.unchanged).toBe(s.added);
-      // vuln_affected is filled: its index stays; vuln_cpe is still empty: deferred again
+      // vuln_affected is filled: its index stays; vuln_product is still empty: deferred again
       expect(again[0]).toEqual(['vuln_affected_pkg']);
       for (const x of again) expect(x).toContain('vuln_affected_pkg');
       expect(await lookupIndexes(t.store)).toEqual(LOOKUPS);
@@ -114,7 +114,7 @@ for (const backend of testBackends()) {
       await syncFrom(t.store, { source: 'osv', from: pypa });
       // what a sync killed between its first batch and its end leaves behind
       await t.store.db.schema.dropIndex('vuln_affected_pkg').execute();
-      expect(await lookupIndexes(t.store)).toEqual(['vuln_cpe_product']);
+      expect(await lookupIndexes(t.store)).toEqual(['vuln_product_lookup']);
       const { findings } = await checkComponents(t.store, [
         { name: 'requests', version: '2.19.1', ecosystem: 'PyPI' },
       ]);

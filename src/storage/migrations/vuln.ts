@@ -2,8 +2,8 @@
  * Migrations of the vuln area's tables (prefixed `vuln_`). Owned by the vuln area.
  * Never edit a landed migration: add a new one. Names: `<yyyymmdd>_<nn>_vuln_<what>`.
  */
-import type { Kysely } from 'kysely';
-import { addIdColumn, INT64 } from './helpers.js';
+import { type Kysely, sql } from 'kysely';
+import { addIdColumn, INT64, isPostgres } from './helpers.js';
 import type { MigrationSet } from './types.js';
 
 export const vulnMigrations: MigrationSet = {
@@ -154,6 +154,66 @@ export const vulnMigrations: MigrationSet = {
     // A recorded finding's open platform conditions (JSON array), as `check` reported them.
     async up(db: Kysely<unknown>) {
       await db.schema.alterTable('vuln_check_finding').addColumn('conditions', 'text').execute();
+    },
+  },
+  '20261126_03_vuln_product': {
+    // One row per product a record's CPE matches name (record, vendor, product, vulnerable,
+    // confidence) with all of that product's match criteria as one JSON array, in place of one
+    // row per match: NVD lists a product's version ranges (and Cisco-style version lists, often
+    // hundreds) as separate matches of the same product, and `check` looks products up by
+    // (vendor, product) anyway. Existing rows are grouped in id order; keys with no value are
+    // left out, as the parser leaves them out.
+    async up(db: Kysely<unknown>) {
+      await addIdColumn(db.schema.createTable('vuln_product'), db)
+        .addColumn('record_id', INT64, (c) => c.notNull())
+        .addColumn('advisory_id', INT64, (c) => c.notNull())
+        .addColumn('vendor', 'text', (c) => c.notNull())
+        .addColumn('product', 'text', (c) => c.notNull())
+        .addColumn('vulnerable', 'integer', (c) => c.notNull())
+        .addColumn('confidence', 'text', (c) => c.notNull())
+        .addColumn('matches', 'text', (c) => c.notNull())
+        .execute();
+      if (isPostgres(db)) {
+        await sql`insert into vuln_product
+            (record_id, advisory_id, vendor, product, vulnerable, confidence, matches)
+          select record_id, min(advisory_id), vendor, product, vulnerable, confidence,
+            json_agg(json_strip_nulls(json_build_object(
+              'cpe', cpe,
+              'versionStartIncluding', version_start_including,
+              'versionStartExcluding', version_start_excluding,
+              'versionEndIncluding', version_end_including,
+              'versionEndExcluding', version_end_excluding,
+              'platform', platform::json)) order by id)::text
+          from vuln_cpe
+          group by record_id, vendor, product, vulnerable, confidence
+          order by min(id)`.execute(db);
+      } else {
+        // json_patch onto {} drops the keys whose value is null (RFC 7396).
+        await sql`insert into vuln_product
+            (record_id, advisory_id, vendor, product, vulnerable, confidence, matches)
+          select record_id, min(advisory_id), vendor, product, vulnerable, confidence,
+            json_group_array(json_patch('{}', json_object(
+              'cpe', cpe,
+              'versionStartIncluding', version_start_including,
+              'versionStartExcluding', version_start_excluding,
+              'versionEndIncluding', version_end_including,
+              'versionEndExcluding', version_end_excluding,
+              'platform', json(platform))) order by id)
+          from vuln_cpe
+          group by record_id, vendor, product, vulnerable, confidence
+          order by min(id)`.execute(db);
+      }
+      await db.schema.dropTable('vuln_cpe').execute();
+      await db.schema
+        .createIndex('vuln_product_lookup')
+        .on('vuln_product')
+        .columns(['vendor', 'product'])
+        .execute();
+      await db.schema
+        .createIndex('vuln_product_record')
+        .on('vuln_product')
+        .columns(['record_id'])
+        .execute();
     },
   },
 };

@@ -57,6 +57,14 @@ export interface CpeMatch extends CpeCriteria {
   platform?: PlatformCondition;
 }
 
+/**
+ * A CPE match as the store keeps it, inside the row of its product: vendor, product,
+ * `vulnerable` and `confidence` are the row's own.
+ */
+export interface ProductMatch extends CpeCriteria {
+  platform?: PlatformCondition;
+}
+
 export interface Reference {
   type: string;
   url: string;
