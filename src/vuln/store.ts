@@ -282,7 +282,10 @@ async function upsertSourceBatch(
   if (changed.length === 0) return;
 
   // Which advisory each name already belongs to.
-  const allNames = [...new Set(changed.flatMap((rec) => [rec.id, ...rec.aliases]))];
+  const nameCount = new Map<string, number>();
+  for (const rec of changed)
+    for (const n of [rec.id, ...rec.aliases]) nameCount.set(n, (nameCount.get(n) ?? 0) + 1);
+  const allNames = [...nameCount.keys()];
   const aliasOf = new Map<string, number>();
   for (const part of chunks(allNames, 1000)) {
     const rows = await selectIn<{ alias: string; advisory_id: number }>(
@@ -308,7 +311,21 @@ async function upsertSourceBatch(
     const rb = find(b);
     if (ra !== rb) parent.set(ra, rb);
   };
-  for (const rec of changed) {
+  // A record none of whose names is stored or shared with another record of the batch is a
+  // new vulnerability of its own (nearly every record of a first sync): no union-find for it.
+  const loner = (rec: PreparedRecord) =>
+    !existing.has(rec.id) &&
+    [rec.id, ...rec.aliases].every((n) => nameCount.get(n) === 1 && !aliasOf.has(n));
+  const position = new Map<PreparedRecord, number>();
+  const newGroups: { primary: string; recs: PreparedRecord[] }[] = [];
+  const linked: PreparedRecord[] = [];
+  changed.forEach((rec, i) => {
+    position.set(rec, i);
+    if (loner(rec))
+      newGroups.push({ primary: choosePrimary([rec.id, ...rec.aliases]), recs: [rec] });
+    else linked.push(rec);
+  });
+  for (const rec of linked) {
     const names = [rec.id, ...rec.aliases];
     const keys = names.map((n) => `n:${n}`);
     for (const n of names) if (aliasOf.has(n)) keys.push(`a:${aliasOf.get(n)}`);
@@ -327,11 +344,10 @@ async function upsertSourceBatch(
     }
     if (key.startsWith('a:')) g.advisories.add(Number(key.slice(2)));
   }
-  for (const rec of changed) groups.get(find(`n:${rec.id}`))!.recs.push(rec);
+  for (const rec of linked) groups.get(find(`n:${rec.id}`))!.recs.push(rec);
 
   // Groups that touch existing advisories: merge them into the lowest id, all groups at once.
   const advisoryOfRecord = new Map<string, number>();
-  const newGroups: { primary: string; recs: PreparedRecord[] }[] = [];
   const merges: [number, number][] = [];
   const better = new Map<number, string>();
   for (const g of groups.values()) {
@@ -369,6 +385,8 @@ async function upsertSourceBatch(
       .where('id', '=', id)
       .execute();
   if (newGroups.length) {
+    // advisory ids in the order of each group's first record, loners and linked alike
+    newGroups.sort((a, b) => position.get(a.recs[0]!)! - position.get(b.recs[0]!)!);
     const rows = await insertRows(
       db,
       pg,
