@@ -84,7 +84,13 @@ function insertText(
   return text;
 }
 
-/** `<head> (?, ?, ...)` with the head's own `?` first; `$n` placeholders on PostgreSQL. */
+/**
+ * `<head> (?, ?, ...)` with the head's own `?` first; `$n` placeholders on PostgreSQL. The list
+ * is padded to a power-of-two length by repeating its last value (which changes nothing in an
+ * IN list), so a sync's lookups use a handful of statement texts: one text per list length
+ * filled the store's statement cache with hundreds of 1,000-parameter statements, tens of MB
+ * of peak memory on a long sync.
+ */
 async function selectIn<R>(
   db: Db,
   pg: boolean,
@@ -92,12 +98,24 @@ async function selectIn<R>(
   fixed: Param[],
   list: Param[],
 ): Promise<R[]> {
-  let n = 0;
-  const text = `${head} (${list.map(() => '?').join(', ')})`;
-  const sqlText = pg ? text.replace(/\?/g, () => `$${++n}`) : text;
-  const r = await db.executeQuery<R>(CompiledQuery.raw(sqlText, [...fixed, ...list]));
+  if (list.length === 0) return [];
+  let size = 1;
+  while (size < list.length) size *= 2;
+  const params = [...fixed, ...list];
+  while (params.length < fixed.length + size) params.push(list[list.length - 1]!);
+  const key = `${pg ? 'pg' : 'sqlite'} ${head} ${fixed.length} ${size}`;
+  let text = selectTexts.get(key);
+  if (text === undefined) {
+    let n = fixed.length;
+    const marks = Array.from({ length: size }, () => (pg ? `$${++n}` : '?')).join(', ');
+    let h = 0;
+    text = `${pg ? head.replace(/\?/g, () => `$${++h}`) : head} (${marks})`;
+    selectTexts.set(key, text);
+  }
+  const r = await db.executeQuery<R>(CompiledQuery.raw(text, params));
   return r.rows;
 }
+const selectTexts = new Map<string, string>();
 
 /**
  * `UPDATE table SET col = CASE col WHEN old THEN new ... END WHERE col IN (old...)`: many
@@ -168,11 +186,24 @@ const RECORD_COLS = [
   'content_hash',
 ] as const;
 
-const RECORD_UPSERT = `on conflict ("source", "external_id") do update set ${RECORD_COLS.filter(
+const RECORD_UPDATE = `on conflict ("source", "external_id") do update set ${RECORD_COLS.filter(
   (c) => c !== 'source' && c !== 'external_id',
 )
   .map((c) => `"${c}" = excluded."${c}"`)
-  .join(', ')} returning "id", "external_id"`;
+  .join(', ')}`;
+
+/**
+ * SQLite: the last id an AUTOINCREMENT table has assigned (`sqlite_sequence`), read inside the
+ * write transaction. A sync gives new rows the ids after it itself instead of asking INSERT …
+ * RETURNING for them, which cost a third of the record insert. Should another writer have
+ * taken an id meanwhile, the insert fails on the primary key: it never overwrites a row.
+ */
+async function lastId(db: Db, table: string): Promise<number> {
+  const r = await db.executeQuery<{ seq: number }>(
+    CompiledQuery.raw('select "seq" from "sqlite_sequence" where "name" = ?', [table]),
+  );
+  return Number(r.rows[0]?.seq ?? 0);
+}
 
 const AFFECTED_COLS = [
   'record_id',
@@ -235,10 +266,14 @@ async function upsertSourceBatch(
   db: Db,
   pg: boolean,
   source: string,
-  records: PreparedRecord[],
+  batch: PreparedRecord[],
   now: string,
   summary: UpsertSummary,
 ): Promise<void> {
+  // The same id twice in one batch: the later copy wins, in the place of the first.
+  const byId = new Map<string, PreparedRecord>();
+  for (const r of batch) byId.set(r.id, r);
+  const records = byId.size < batch.length ? [...byId.values()] : batch;
   const existing = new Map<
     string,
     { id: number; advisory_id: number; content_hash: string; withdrawn: string | null }
@@ -387,17 +422,27 @@ async function upsertSourceBatch(
   if (newGroups.length) {
     // advisory ids in the order of each group's first record, loners and linked alike
     newGroups.sort((a, b) => position.get(a.recs[0]!)! - position.get(b.recs[0]!)!);
-    const rows = await insertRows(
-      db,
-      pg,
-      'vuln_advisory',
-      ['primary_id', 'created', 'updated'],
-      newGroups.map((g) => [g.primary, now, now]),
-      'returning "id", "primary_id"',
-    );
-    const byPrimary = new Map(rows.map((r) => [String(r.primary_id), Number(r.id)]));
-    for (const g of newGroups)
-      for (const r of g.recs) advisoryOfRecord.set(r.id, byPrimary.get(g.primary)!);
+    if (pg) {
+      const rows = await insertRows(
+        db,
+        pg,
+        'vuln_advisory',
+        ['primary_id', 'created', 'updated'],
+        newGroups.map((g) => [g.primary, now, now]),
+        'returning "id", "primary_id"',
+      );
+      const byPrimary = new Map(rows.map((r) => [String(r.primary_id), Number(r.id)]));
+      for (const g of newGroups)
+        for (const r of g.recs) advisoryOfRecord.set(r.id, byPrimary.get(g.primary)!);
+    } else {
+      let id = await lastId(db, 'vuln_advisory');
+      const rows = newGroups.map((g) => {
+        id++;
+        for (const r of g.recs) advisoryOfRecord.set(r.id, id);
+        return [id, g.primary, now, now];
+      });
+      await insertRows(db, pg, 'vuln_advisory', ['id', 'primary_id', 'created', 'updated'], rows);
+    }
   }
 
   const aliasRows = new Map<string, number>();
@@ -422,16 +467,28 @@ async function upsertSourceBatch(
     await db.deleteFrom('vuln_affected').where('record_id', 'in', part).execute();
     await db.deleteFrom('vuln_product').where('record_id', 'in', part).execute();
   }
-  // RETURNING gives the ids of inserted and updated rows alike: no second lookup.
-  const returned = await insertRows(
-    db,
-    pg,
-    'vuln_record',
-    RECORD_COLS,
-    changed.map((rec) => [advisoryOfRecord.get(rec.id)!, ...rec.record]),
-    RECORD_UPSERT,
-  );
-  const recordId = new Map(returned.map((r) => [String(r.external_id), Number(r.id)]));
+  const recordId = new Map<string, number>();
+  if (pg) {
+    // RETURNING gives the ids of inserted and updated rows alike: no second lookup.
+    const returned = await insertRows(
+      db,
+      pg,
+      'vuln_record',
+      RECORD_COLS,
+      changed.map((rec) => [advisoryOfRecord.get(rec.id)!, ...rec.record]),
+      `${RECORD_UPDATE} returning "id", "external_id"`,
+    );
+    for (const r of returned) recordId.set(String(r.external_id), Number(r.id));
+  } else {
+    // An updated record keeps its id, a new one takes the next.
+    let next = await lastId(db, 'vuln_record');
+    const rows = changed.map((rec) => {
+      const id = existing.get(rec.id)?.id ?? ++next;
+      recordId.set(rec.id, id);
+      return [id, advisoryOfRecord.get(rec.id)!, ...rec.record];
+    });
+    await insertRows(db, pg, 'vuln_record', ['id', ...RECORD_COLS], rows, RECORD_UPDATE);
+  }
   const affectedRows: Param[][] = [];
   const productRows: Param[][] = [];
   for (const rec of changed) {
