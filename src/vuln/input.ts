@@ -202,6 +202,8 @@ class WholeInflate implements UnzipDecoder {
         size !== undefined && size > 0
           ? inflateSync(data, { out: new Uint8Array(size) })
           : inflateSync(data);
+      if (size !== undefined && size > 0 && out.length !== size)
+        throw new Error(`entry inflates to ${out.length} bytes, its header says ${size}`);
     } catch (err) {
       this.ondata(err as FlateError, new Uint8Array(0), true);
       return;

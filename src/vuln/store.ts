@@ -72,7 +72,7 @@ function insertText(
   rows: number,
   tail: string,
 ): string {
-  const key = `${pg ? 'pg' : 'sqlite'} ${table} ${rows} ${tail}`;
+  const key = `${pg ? 'pg' : 'sqlite'} ${table} (${cols.join(',')}) ${rows} ${tail}`;
   let text = insertTexts.get(key);
   if (text === undefined) {
     let n = 0;
@@ -195,7 +195,7 @@ const RECORD_UPDATE = `on conflict ("source", "external_id") do update set ${REC
 /**
  * SQLite: the last id an AUTOINCREMENT table has assigned (`sqlite_sequence`), read inside the
  * write transaction. A sync gives new rows the ids after it itself instead of asking INSERT …
- * RETURNING for them, which cost a third of the record insert. Should another writer have
+ * RETURNING for them, which cost a fifth of the record insert. Should another writer have
  * taken an id meanwhile, the insert fails on the primary key: it never overwrites a row.
  */
 async function lastId(db: Db, table: string): Promise<number> {
