@@ -71,13 +71,12 @@ export async function syncFrom(store: Store, options: SyncOptions): Promise<Sync
   const batchSize = options.batchSize ?? SYNC_BATCH;
   const summary = emptySummary(options.source, options.from);
   const parse = options.parse ?? (await parserFor(options.source));
+  // The same id twice in one batch is the store's to resolve (the later copy wins).
   let batch: PreparedRecord[] = [];
-  const seen = new Map<string, number>();
   const flush = async () => {
     addCounts(summary, await upsertPrepared(store, batch));
     options.progress?.tick(batch.length, `${summary.added} new, ${summary.errors.length} errors`);
     batch = [];
-    seen.clear();
   };
   await withBulkSync(
     store,
@@ -94,14 +93,7 @@ export async function syncFrom(store: Store, options: SyncOptions): Promise<Sync
           const mod = p.record.modified ?? p.record.published;
           if (options.since && mod && mod < options.since) continue;
           summary.records++;
-          const rec = prepareRecord(p.record);
-          // the same id twice in one batch: keep the later one
-          const at = seen.get(rec.id);
-          if (at !== undefined) batch[at] = rec;
-          else {
-            seen.set(rec.id, batch.length);
-            batch.push(rec);
-          }
+          batch.push(prepareRecord(p.record));
           if (batch.length >= batchSize) await flush();
         }
       }
