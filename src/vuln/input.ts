@@ -8,7 +8,7 @@
 import { createReadStream, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { type FlateError, inflateSync, Unzip, type UnzipDecoder } from 'fflate';
+import { inflateSync, Unzip, type UnzipDecoder } from 'fflate';
 import { parseAllDocuments } from 'yaml';
 import { MamoriError } from '../shared/errors.js';
 import { nvdRecords } from './core/nvd.js';
@@ -22,7 +22,10 @@ export interface SyncError {
   message: string;
 }
 
-/** One input file's bytes, from wherever it came. */
+/**
+ * One input file's bytes, from wherever it came. A zip entry's bytes are a view of a reused
+ * buffer, valid until the next entry is asked for: copy them to keep them longer.
+ */
 export interface InputEntry {
   name: string;
   bytes: Uint8Array;
@@ -163,103 +166,147 @@ function walk(dir: string): string[] {
 }
 
 /**
- * DEFLATE for zip entries, each inflated whole: its compressed bytes are kept until the last
- * chunk and inflated once into a buffer of the size its header gives. fflate's streaming
- * UnzipInflate allocates a 32 KiB window per entry; across the 600,000 small records of a
- * large OSV zip that was most of the sync's native memory churn. Whole entries are all that
- * `unzipStream` yields anyway.
+ * Zip methods 0 (stored) and 8 (DEFLATE) both pass their bytes through as they are: a deflated
+ * entry is inflated only when it is yielded (`EntryInflater`), not when fflate meets it.
  */
-class WholeInflate implements UnzipDecoder {
+class RawBytes implements UnzipDecoder {
   static compression = 8;
   ondata: UnzipDecoder['ondata'] = () => {};
-  private readonly parts: Uint8Array[] = [];
-  constructor(
-    _name: string,
-    _size?: number,
-    private readonly originalSize?: number,
-  ) {}
   push(chunk: Uint8Array, final: boolean): void {
-    // A chunk may be a view of the reader's buffer: keep a copy only if more are to come.
-    if (!final) {
-      if (chunk.length) this.parts.push(chunk.slice());
-      return;
-    }
-    let data = chunk;
-    if (this.parts.length) {
-      this.parts.push(chunk);
-      data = new Uint8Array(this.parts.reduce((n, p) => n + p.length, 0));
-      let off = 0;
-      for (const p of this.parts) {
-        data.set(p, off);
-        off += p.length;
-      }
-      this.parts.length = 0;
-    }
-    let out: Uint8Array;
-    try {
-      const size = this.originalSize;
-      out =
-        size !== undefined && size > 0
-          ? inflateSync(data, { out: new Uint8Array(size) })
-          : inflateSync(data);
-      if (size !== undefined && size > 0 && out.length !== size)
-        throw new Error(`entry inflates to ${out.length} bytes, its header says ${size}`);
-    } catch (err) {
-      this.ondata(err as FlateError, new Uint8Array(0), true);
-      return;
-    }
-    this.ondata(null, out as Parameters<UnzipDecoder['ondata']>[1], true);
+    this.ondata(null, chunk as Parameters<UnzipDecoder['ondata']>[1], final);
   }
 }
 
-/** Stream the entries of a zip, given its bytes as an async chunk source. */
+/** Entries up to this size are inflated into one reused buffer; larger ones get their own. */
+const SCRATCH_MAX = 1 << 20;
+
+/**
+ * Inflates zip entries one at a time into one reused buffer. A large OSV zip holds hundreds of
+ * thousands of small records: a fresh buffer per entry (fflate's streaming inflater also takes a
+ * 32 KiB window each) left the sync's peak memory to when V8 got round to collecting them.
+ * So an entry's bytes are valid only until the next entry is inflated.
+ */
+class EntryInflater {
+  private scratch = new Uint8Array(64 << 10);
+  constructor(private readonly corrupt: (why: string) => MamoriError) {}
+
+  inflate(data: Uint8Array, size: number | undefined): Uint8Array {
+    if (data.length === 0) return data;
+    // A size from the local header: one byte of room more shows a stream that runs past it.
+    // Without one (streamed zips put it after the data), guess, and retry bigger while the
+    // output fills the buffer, since a full buffer may hold a cut-off entry.
+    const known = size !== undefined && size > 0;
+    let cap = known ? size + 1 : Math.max(this.scratch.length, data.length * 4);
+    for (;;) {
+      const into = cap <= SCRATCH_MAX ? this.buffer(cap).subarray(0, cap) : new Uint8Array(cap);
+      let out: Uint8Array;
+      try {
+        out = inflateSync(data, { out: into });
+      } catch (err) {
+        throw this.corrupt((err as Error).message);
+      }
+      if (known) {
+        if (out.length !== size)
+          throw this.corrupt(
+            `entry inflates to ${out.length === cap ? 'more than' : out.length} bytes, its header says ${size}`,
+          );
+        return out;
+      }
+      if (out.length < cap) return out;
+      cap *= 2;
+    }
+  }
+
+  private buffer(n: number): Uint8Array {
+    if (this.scratch.length < n) this.scratch = new Uint8Array(Math.min(SCRATCH_MAX, n * 2));
+    return this.scratch;
+  }
+}
+
+/**
+ * fflate 0.8's `Unzip` puts a chunk list at the front of its private `k` for every entry and
+ * only ever reads the first two: the rest kept about 40 bytes per entry for the whole sync and
+ * made each new entry's `unshift` cost grow with the entries before it (a 600,000-entry zip
+ * synced at half the rate of a 170,000-entry one). Cutting the list back after each push
+ * changes nothing else; if a later fflate has no such list, this does nothing.
+ */
+function forgetFinishedEntries(unzip: Unzip): void {
+  const lists = (unzip as unknown as { k?: unknown }).k;
+  if (Array.isArray(lists) && lists.length > 2) lists.length = 2;
+}
+
+interface ZipEntry {
+  name: string;
+  deflated: boolean;
+  size?: number;
+  parts: Uint8Array[];
+}
+
+function joined(parts: Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return parts[0]!;
+  const bytes = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let off = 0;
+  for (const p of parts) {
+    bytes.set(p, off);
+    off += p.length;
+  }
+  return bytes;
+}
+
+/**
+ * Stream the entries of a zip, given its bytes as an async chunk source. Each entry's bytes
+ * are valid until the next entry is asked for (see `EntryInflater`).
+ */
 async function* unzipStream(
   name: string,
   chunks: AsyncIterable<Uint8Array>,
 ): AsyncGenerator<InputEntry> {
-  const ready: InputEntry[] = [];
+  const ready: ZipEntry[] = [];
   let failure: Error | undefined;
   let entries = 0;
   const unzip = new Unzip((file) => {
     entries++;
     if (!RECORD_EXT.test(file.name) || file.name.endsWith('/')) return;
-    const parts: Uint8Array[] = [];
+    const entry: ZipEntry = {
+      name: `${name}!${file.name}`,
+      deflated: file.compression === 8,
+      ...(file.originalSize !== undefined ? { size: file.originalSize } : {}),
+      parts: [],
+    };
     file.ondata = (err, data, final) => {
       if (err) {
         failure = err;
         return;
       }
-      parts.push(data);
-      if (final) {
-        const total = parts.reduce((n, p) => n + p.length, 0);
-        const bytes = new Uint8Array(total);
-        let off = 0;
-        for (const p of parts) {
-          bytes.set(p, off);
-          off += p.length;
-        }
-        ready.push({ name: `${name}!${file.name}`, bytes });
-      }
+      // Parts are views of fflate's (never reused) buffers; the last one completes the entry.
+      if (data.length || final) entry.parts.push(data);
+      if (final) ready.push(entry);
     };
     file.start();
   });
-  unzip.register(WholeInflate);
+  unzip.register(RawBytes);
   const corrupt = (why: string) => new MamoriError('E_INPUT', `${name}: corrupt zip: ${why}`);
-  // fflate reports bad deflate data through ondata, and a cut or garbled archive by throwing.
+  const inflater = new EntryInflater(corrupt);
+  const take = (e: ZipEntry): InputEntry => {
+    const bytes = joined(e.parts);
+    return { name: e.name, bytes: e.deflated ? inflater.inflate(bytes, e.size) : bytes };
+  };
+  // fflate reports an unknown method through ondata, and a cut or garbled archive by throwing.
   const push = (chunk: Uint8Array, final: boolean) => {
     try {
       unzip.push(chunk, final);
     } catch (err) {
       throw corrupt((err as Error).message);
     }
+    forgetFinishedEntries(unzip);
     if (failure) throw corrupt(failure.message);
   };
   for await (const chunk of chunks) {
     push(chunk, false);
-    while (ready.length) yield ready.shift()!;
+    while (ready.length) yield take(ready.shift()!);
   }
   push(new Uint8Array(0), true);
-  while (ready.length) yield ready.shift()!;
+  while (ready.length) yield take(ready.shift()!);
   if (entries === 0) throw corrupt('no file entries found (not a zip?)');
 }
 

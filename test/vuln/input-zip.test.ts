@@ -2,7 +2,9 @@
  * Zip input as `vuln sync` streams it: every entry comes out byte for byte, whether the zip
  * gives sizes in its local headers (zipSync) or only in data descriptors after each entry
  * (streaming Zip, as large archives are written), whether an entry is stored or deflated, and
- * when an entry spans many of the reader's 1 MiB chunks.
+ * when an entry spans many of the reader's 1 MiB chunks. Entries are inflated into one reused
+ * buffer, so each is copied here before the next is read; one whose header gives another size
+ * than its data inflates to is a corrupt zip.
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -70,8 +72,33 @@ describe('zip input', () => {
       const path = join(dir, `${kind.length}.zip`);
       writeFileSync(path, make(files));
       const seen = new Map<string, Uint8Array>();
-      for await (const e of inputEntries(path)) seen.set(e.name.slice(path.length + 1), e.bytes);
+      for await (const e of inputEntries(path))
+        seen.set(e.name.slice(path.length + 1), e.bytes.slice());
       expect([...seen.keys()]).toEqual([...files.keys()]);
       for (const [name, bytes] of files) expect(Buffer.compare(seen.get(name)!, bytes)).toBe(0);
     });
+
+  it('reports an entry that inflates to other than its header size as a corrupt zip', async () => {
+    const bytes = new TextEncoder().encode(
+      JSON.stringify({ id: 'PYSEC-0-0', text: 'x'.repeat(500) }),
+    );
+    const zip = zipSync({ 'a.json': bytes }, { level: 6 });
+    const view = new DataView(zip.buffer, zip.byteOffset);
+    expect(view.getUint32(0, true)).toBe(0x04034b50);
+    expect(view.getUint32(22, true)).toBe(bytes.length);
+    for (const [told, says] of [
+      [bytes.length - 1, /inflates to more than .* its header says/],
+      [bytes.length + 1, new RegExp(`inflates to ${bytes.length} bytes, its header says`)],
+    ] as const) {
+      const copy = zip.slice();
+      new DataView(copy.buffer).setUint32(22, told, true);
+      const path = join(dir, `told-${told}.zip`);
+      writeFileSync(path, copy);
+      const err = await (async () => {
+        for await (const _ of inputEntries(path));
+      })().catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'E_INPUT', message: expect.stringMatching(says) });
+      expect((err as Error).message).toMatch(/corrupt zip/);
+    }
+  });
 });
