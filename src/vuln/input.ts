@@ -1,19 +1,29 @@
 /**
  * The reading half of `vuln sync`, free of the database: input entries one at a time from a
- * directory, a zip (streamed through fflate), a (gzipped) file or a URL, and the per-source
+ * directory, a zip (read through its central directory, zip.ts), a (gzipped) file or a URL, and the per-source
  * parsers that turn an entry into positioned records or errors (OSV JSON/YAML and NVD CVE API
  * 2.0 pages here; JVN in jvn-parse.ts, loaded on first use). Truncated input is reported with
  * line and column.
  */
-import { createReadStream, readdirSync, readFileSync, statSync } from 'node:fs';
+import {
+  closeSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { inflateSync, Unzip, type UnzipDecoder } from 'fflate';
 import { parseAllDocuments } from 'yaml';
 import { MamoriError } from '../shared/errors.js';
 import { nvdRecords } from './core/nvd.js';
 import { normalizeOsv, RecordError } from './core/osv.js';
 import type { Source, VulnRecord } from './core/types.js';
+import { zipFileEntries } from './zip.js';
 
 export interface SyncError {
   file: string;
@@ -165,153 +175,34 @@ function walk(dir: string): string[] {
   return out.sort();
 }
 
-/**
- * Zip methods 0 (stored) and 8 (DEFLATE) both pass their bytes through as they are: a deflated
- * entry is inflated only when it is yielded (`EntryInflater`), not when fflate meets it.
- */
-class RawBytes implements UnzipDecoder {
-  static compression = 8;
-  ondata: UnzipDecoder['ondata'] = () => {};
-  push(chunk: Uint8Array, final: boolean): void {
-    this.ondata(null, chunk as Parameters<UnzipDecoder['ondata']>[1], final);
-  }
-}
-
-/** Entries up to this size are inflated into one reused buffer; larger ones get their own. */
-const SCRATCH_MAX = 1 << 20;
-
-/**
- * Inflates zip entries one at a time into one reused buffer. A large OSV zip holds hundreds of
- * thousands of small records: a fresh buffer per entry (fflate's streaming inflater also takes a
- * 32 KiB window each) left the sync's peak memory to when V8 got round to collecting them.
- * So an entry's bytes are valid only until the next entry is inflated.
- */
-class EntryInflater {
-  private scratch = new Uint8Array(64 << 10);
-  constructor(private readonly corrupt: (why: string) => MamoriError) {}
-
-  inflate(data: Uint8Array, size: number | undefined): Uint8Array {
-    if (data.length === 0) return data;
-    // A size from the local header: one byte of room more shows a stream that runs past it.
-    // Without one (streamed zips put it after the data), guess, and retry bigger while the
-    // output fills the buffer, since a full buffer may hold a cut-off entry.
-    const known = size !== undefined && size > 0;
-    let cap = known ? size + 1 : Math.max(this.scratch.length, data.length * 4);
-    for (;;) {
-      const into = cap <= SCRATCH_MAX ? this.buffer(cap).subarray(0, cap) : new Uint8Array(cap);
-      let out: Uint8Array;
-      try {
-        out = inflateSync(data, { out: into });
-      } catch (err) {
-        throw this.corrupt((err as Error).message);
-      }
-      if (known) {
-        if (out.length !== size)
-          throw this.corrupt(
-            `entry inflates to ${out.length === cap ? 'more than' : out.length} bytes, its header says ${size}`,
-          );
-        return out;
-      }
-      if (out.length < cap) return out;
-      cap *= 2;
-    }
-  }
-
-  private buffer(n: number): Uint8Array {
-    if (this.scratch.length < n) this.scratch = new Uint8Array(Math.min(SCRATCH_MAX, n * 2));
-    return this.scratch;
-  }
+/** A zip file's record entries, named `<zip>!<path inside>` (see zip.ts). */
+function* zipEntries(path: string, shownAs = path): Generator<InputEntry> {
+  for (const e of zipFileEntries(path, (name) => RECORD_EXT.test(name)))
+    yield { name: `${shownAs}!${e.name}`, bytes: e.bytes };
 }
 
 /**
- * fflate 0.8's `Unzip` puts a chunk list at the front of its private `k` for every entry and
- * only ever reads the first two: the rest kept about 40 bytes per entry for the whole sync and
- * made each new entry's `unshift` cost grow with the entries before it (a 600,000-entry zip
- * synced at half the rate of a 170,000-entry one). Cutting the list back after each push
- * changes nothing else; if a later fflate has no such list, this does nothing.
+ * A zip at a URL: downloaded to a temporary file (under TMPDIR), since a zip is read from its
+ * end, then read as a local one and deleted.
  */
-function forgetFinishedEntries(unzip: Unzip): void {
-  const lists = (unzip as unknown as { k?: unknown }).k;
-  if (Array.isArray(lists) && lists.length > 2) lists.length = 2;
-}
-
-interface ZipEntry {
-  name: string;
-  deflated: boolean;
-  size?: number;
-  parts: Uint8Array[];
-}
-
-function joined(parts: Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0]!;
-  const bytes = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let off = 0;
-  for (const p of parts) {
-    bytes.set(p, off);
-    off += p.length;
-  }
-  return bytes;
-}
-
-/**
- * Stream the entries of a zip, given its bytes as an async chunk source. Each entry's bytes
- * are valid until the next entry is asked for (see `EntryInflater`).
- */
-async function* unzipStream(
-  name: string,
-  chunks: AsyncIterable<Uint8Array>,
+async function* remoteZip(
+  url: string,
+  fetchFn: typeof fetch,
+  signal?: AbortSignal,
 ): AsyncGenerator<InputEntry> {
-  const ready: ZipEntry[] = [];
-  let failure: Error | undefined;
-  let entries = 0;
-  const unzip = new Unzip((file) => {
-    entries++;
-    if (!RECORD_EXT.test(file.name) || file.name.endsWith('/')) return;
-    const entry: ZipEntry = {
-      name: `${name}!${file.name}`,
-      deflated: file.compression === 8,
-      ...(file.originalSize !== undefined ? { size: file.originalSize } : {}),
-      parts: [],
-    };
-    file.ondata = (err, data, final) => {
-      if (err) {
-        failure = err;
-        return;
-      }
-      // Parts are views of fflate's (never reused) buffers; the last one completes the entry.
-      if (data.length || final) entry.parts.push(data);
-      if (final) ready.push(entry);
-    };
-    file.start();
-  });
-  unzip.register(RawBytes);
-  const corrupt = (why: string) => new MamoriError('E_INPUT', `${name}: corrupt zip: ${why}`);
-  const inflater = new EntryInflater(corrupt);
-  const take = (e: ZipEntry): InputEntry => {
-    const bytes = joined(e.parts);
-    return { name: e.name, bytes: e.deflated ? inflater.inflate(bytes, e.size) : bytes };
-  };
-  // fflate reports an unknown method through ondata, and a cut or garbled archive by throwing.
-  const push = (chunk: Uint8Array, final: boolean) => {
+  const dir = mkdtempSync(join(tmpdir(), 'mamori-zip-'));
+  try {
+    const file = join(dir, 'download.zip');
+    const fd = openSync(file, 'w');
     try {
-      unzip.push(chunk, final);
-    } catch (err) {
-      throw corrupt((err as Error).message);
+      for await (const chunk of fetchChunks(url, fetchFn, signal)) writeSync(fd, chunk);
+    } finally {
+      closeSync(fd);
     }
-    forgetFinishedEntries(unzip);
-    if (failure) throw corrupt(failure.message);
-  };
-  for await (const chunk of chunks) {
-    push(chunk, false);
-    while (ready.length) yield take(ready.shift()!);
+    yield* zipEntries(file, url);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
-  push(new Uint8Array(0), true);
-  while (ready.length) yield take(ready.shift()!);
-  if (entries === 0) throw corrupt('no file entries found (not a zip?)');
-}
-
-async function* fileChunks(path: string): AsyncGenerator<Uint8Array> {
-  for await (const c of createReadStream(path, { highWaterMark: 1 << 20 })) yield c as Uint8Array;
 }
 
 async function* fetchChunks(
@@ -357,7 +248,7 @@ export async function* inputEntries(
     const fetchFn = opts.fetchFn ?? fetch;
     const path = new URL(from).pathname;
     if (/\.zip$/i.test(path)) {
-      yield* unzipStream(from, fetchChunks(from, fetchFn, opts.signal));
+      yield* remoteZip(from, fetchFn, opts.signal);
       return;
     }
     const parts: Uint8Array[] = [];
@@ -376,7 +267,7 @@ export async function* inputEntries(
   }
   const files = st.isDirectory() ? walk(from) : [from];
   for (const f of files) {
-    if (/\.zip$/i.test(f)) yield* unzipStream(f, fileChunks(f));
+    if (/\.zip$/i.test(f)) yield* zipEntries(f);
     else if (/\.gz$/i.test(f)) yield gunzipped(f, readFileSync(f), f);
     else yield { name: f, bytes: readFileSync(f) };
   }
