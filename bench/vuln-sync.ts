@@ -413,9 +413,9 @@ export const run: BenchFn = async (ctx) => {
       );
       const line = /^MAMORI_BENCH_RSS (.*)$/m.exec(r.stderr);
       if (r.status !== 0 || !line) throw new Error(`vuln sync failed (${r.status}): ${r.stderr}`);
-      const rep = JSON.parse(line[1]!) as { maxRssKb: number; ms: number };
+      const rep = JSON.parse(line[1]!) as { maxRssKb: number; ms: number; measure: string };
       const summary = JSON.parse(r.stdout) as { records: number };
-      return { records: summary.records, ms: rep.ms, maxRssKb: rep.maxRssKb };
+      return { records: summary.records, ms: rep.ms, maxRssKb: rep.maxRssKb, measure: rep.measure };
     };
     const rs = child(small.path);
     rmSync(small.path);
@@ -444,7 +444,7 @@ export const run: BenchFn = async (ctx) => {
     notes.push(
       `each rate figure is the median of ${ROUNDS} rounds of a bare parse and a sync of the same input into a fresh SQLite store, back to back (the ratio of each round's pair, since this shared 2-core VM's speed drifts by up to a third between minutes); default batch of 1,000 records per transaction`,
       `inputs: pypa (2,661 YAML files), ${nvdCount} NVD CVEs in 2,000-record pages (${(nvdFull.perRecord / 1000).toFixed(1)} kB per record with the fields the API returns for an analysed CVE; the minimal form, ${(nvdMin.perRecord / 1000).toFixed(1)} kB, is shown without a goal since it is mostly storage cost), ${jvnCount} JVN Vulinfo in 1,000-entry VULDEF files (replicated from the MyJVN examples)`,
-      `RSS input: ${inMb(large.bytes)} MB of uncompressed OSV JSON (${large.records} replicated pypa records, ${(statSync(large.path).size / 1e6).toFixed(0)} MB deflated zip, streamed to a temp dir and deleted afterwards), synced by mamori vuln sync (the built CLI, --json) in ${(rl.ms / 60000).toFixed(1)} min (${(rl.records / (rl.ms / 1000)).toFixed(0)} records/s); the ${inMb(small.bytes)} MB run peaked at ${mb(rs.maxRssKb).toFixed(0)} MB`,
+      `RSS input: ${inMb(large.bytes)} MB of uncompressed OSV JSON (${large.records} replicated pypa records, ${(statSync(large.path).size / 1e6).toFixed(0)} MB deflated zip, streamed to a temp dir and deleted afterwards), synced by mamori vuln sync (the built CLI, --json; its peak RSS is ${rl.measure}, the process's own high-water mark, see bench/rss-report.mjs) in ${(rl.ms / 60000).toFixed(1)} min (${(rl.records / (rl.ms / 1000)).toFixed(0)} records/s); the ${inMb(small.bytes)} MB run peaked at ${mb(rs.maxRssKb).toFixed(0)} MB`,
     );
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -1,9 +1,9 @@
 /**
  * The reading half of `vuln sync`, free of the database: input entries one at a time from a
- * directory, a zip (read through its central directory, zip.ts), a (gzipped) file or a URL, and the per-source
- * parsers that turn an entry into positioned records or errors (OSV JSON/YAML and NVD CVE API
- * 2.0 pages here; JVN in jvn-parse.ts, loaded on first use). Truncated input is reported with
- * line and column.
+ * directory, a zip (read through its central directory, zip.ts), a (gzipped) file or a URL,
+ * and the per-source parsers that turn an entry into positioned records or errors (OSV
+ * JSON/YAML and NVD CVE API 2.0 pages here; JVN in jvn-parse.ts, loaded on first use).
+ * Truncated input is reported with line and column.
  */
 import {
   closeSync,
@@ -177,7 +177,7 @@ function walk(dir: string): string[] {
 
 /** A zip file's record entries, named `<zip>!<path inside>` (see zip.ts). */
 function* zipEntries(path: string, shownAs = path): Generator<InputEntry> {
-  for (const e of zipFileEntries(path, (name) => RECORD_EXT.test(name)))
+  for (const e of zipFileEntries(path, (name) => RECORD_EXT.test(name), shownAs))
     yield { name: `${shownAs}!${e.name}`, bytes: e.bytes };
 }
 

@@ -102,13 +102,14 @@ const latin1 = new TextDecoder('latin1');
  * The entries of the zip file at `path`, in central-directory order, directories left out.
  * `wanted` filters by name before anything is read or inflated. A cut, garbled or encrypted
  * archive, an unknown compression method or a CRC mismatch is an `E_INPUT` error naming the
- * file (and the entry).
+ * file as `shownAs` (a downloaded zip's URL) and the entry.
  */
 export function* zipFileEntries(
   path: string,
   wanted: (name: string) => boolean = () => true,
+  shownAs = path,
 ): Generator<ZipFileEntry> {
-  const corrupt = (why: string) => new MamoriError('E_INPUT', `${path}: corrupt zip: ${why}`);
+  const corrupt = (why: string) => new MamoriError('E_INPUT', `${shownAs}: corrupt zip: ${why}`);
   const fd = openSync(path, 'r');
   try {
     const size = fstatSync(fd).size;

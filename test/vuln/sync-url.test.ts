@@ -1,12 +1,14 @@
 /**
  * OSV sync from a URL, as `mamori vuln sync --source osv` does online: a real HTTP server on
  * loopback serves the bucket's layout (`<ecosystem>/all.zip`) built from the real pypa records,
- * plus a gzipped single record and a missing path. The zip is read as a stream on the parse
- * thread; the CLI reaches the mirror through MAMORI_OSV_URL.
+ * plus a gzipped single record, a cut zip and a missing path. A zip is downloaded to a temporary
+ * file under TMPDIR (read from its end), which is gone afterwards, whether the sync worked or
+ * not; the CLI reaches the mirror through MAMORI_OSV_URL.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { zipSync } from 'fflate';
@@ -46,6 +48,8 @@ beforeAll(async () => {
         off += 16_384;
       };
       next();
+    } else if (req.url === '/cut/all.zip') {
+      res.writeHead(200).end(zip.subarray(0, zip.length - 100));
     } else if (req.url === '/one.yaml.gz') {
       res.writeHead(200).end(one);
     } else res.writeHead(404).end('not found');
@@ -72,6 +76,25 @@ describe('OSV from a URL', () => {
         );
         const gz = await syncFrom(t.store, { source: 'osv', from: `${base}/one.yaml.gz` });
         expect(gz).toMatchObject({ files: 1, records: 1, unchanged: 1 });
+        // the download is deleted, also when the zip turns out to be cut short
+        const tmp = mkdtempSync(join(tmpdir(), 'mamori-url-'));
+        const before = process.env.TMPDIR;
+        process.env.TMPDIR = tmp;
+        try {
+          const again = await syncFrom(t.store, { source: 'osv', from: `${base}/PyPI/all.zip` });
+          expect(again).toMatchObject({ records: files, unchanged: files });
+          expect(readdirSync(tmp)).toEqual([]);
+          const cut = await syncFrom(t.store, { source: 'osv', from: `${base}/cut/all.zip` }).catch(
+            (e: unknown) => e,
+          );
+          expect(cut).toMatchObject({ code: 'E_INPUT' });
+          expect((cut as MamoriError).message).toContain(`${base}/cut/all.zip: corrupt zip`);
+          expect(readdirSync(tmp)).toEqual([]);
+        } finally {
+          if (before === undefined) delete process.env.TMPDIR;
+          else process.env.TMPDIR = before;
+          rmSync(tmp, { recursive: true, force: true });
+        }
         const missing = await syncFrom(t.store, {
           source: 'osv',
           from: `${base}/npm/all.zip`,
