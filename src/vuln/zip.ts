@@ -31,6 +31,11 @@ const MAX_COMMENT = 0xffff;
 const WINDOW = 1 << 20;
 /** Entries up to this size are inflated into one reused buffer; larger ones get their own. */
 const SCRATCH_MAX = 1 << 20;
+/**
+ * The largest entry read. A record file is at most tens of MB (a JVN yearly detail feed is
+ * about 70 MB); a size past this is a damaged or hostile header, not something to allocate.
+ */
+export const MAX_ENTRY_BYTES = 512 * 2 ** 20;
 
 const u16 = (b: Uint8Array, at: number) => b[at]! | (b[at + 1]! << 8);
 const u32 = (b: Uint8Array, at: number) =>
@@ -224,6 +229,8 @@ function entryBytes(
 ): Uint8Array {
   const bad = (why: string) => corrupt(`${e.name}: ${why}`);
   if (e.encrypted) throw bad('encrypted entries are not supported');
+  if (e.size > MAX_ENTRY_BYTES)
+    throw bad(`its header says ${e.size} bytes; entries over ${MAX_ENTRY_BYTES} bytes are refused`);
   const local = data.read(e.localOffset, 30);
   if (!local || u32(local, 0) !== LOCAL) throw bad(`no local header at offset ${e.localOffset}`);
   // The local header's name and extra field may differ in length from the central copy's.

@@ -141,6 +141,11 @@ describe('zip input', () => {
         /CRC-32 mismatch/,
       ],
       ['method', (v) => v.setUint16(central + 10, 12, true), /unsupported compression method 12/],
+      [
+        'huge',
+        (v) => v.setUint32(central + 24, 0xfffffff0, true),
+        /entries over \d+ bytes are refused/,
+      ],
     ];
     for (const [label, edit, says] of cases) {
       const copy = zip.slice();
