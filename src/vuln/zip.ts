@@ -120,7 +120,7 @@ export function* zipFileEntries(
     const size = fstatSync(fd).size;
     const data = new FileWindow(fd, size);
     const central = new FileWindow(fd, size);
-    const { offset, end } = centralDirectory(new FileWindow(fd, size), corrupt);
+    const { offset, end } = centralDirectory(central, corrupt);
     const inflater = new EntryInflater();
     let pos = offset;
     let index = 0;
