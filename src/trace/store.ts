@@ -437,6 +437,7 @@ export async function loadReachable(
     frontier = [...next];
   }
   for (const p of pendingInputs) graph.txs.get(p.by)?.inputs.push({ txid: p.txid, vout: p.vout });
+  graph.invalidate();
   return graph;
 }
 

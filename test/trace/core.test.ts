@@ -4,8 +4,9 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseBlockFile, parseRawTx } from '../../src/trace/core/block.js';
 import { buildGraph, orderBlocks, parseOutpoint, TxGraph } from '../../src/trace/core/graph.js';
-import { taint } from '../../src/trace/core/taint.js';
+import { type TaintedOutput, type TaintResult, taint } from '../../src/trace/core/taint.js';
 import { BLK, chainGraph, expectedRows, names, startTxids } from './fixtures.js';
+import { referenceTaint } from './reference-taint.js';
 
 describe('block file parser', () => {
   it('reads 202 blocks and 356 transactions with heights 0..201', () => {
@@ -205,6 +206,70 @@ describe('haircut conservation (property)', () => {
       }),
       { numRuns: 200 },
     );
+  });
+});
+
+/** The reference lists outputs by height then txid; the typed-array walk in chain order. */
+function canonical(r: TaintResult): TaintResult {
+  const byKey = (a: TaintedOutput, b: TaintedOutput) =>
+    a.height - b.height || (a.txid < b.txid ? -1 : a.txid > b.txid ? 1 : a.vout - b.vout);
+  return { ...r, outputs: [...r.outputs].sort(byKey) };
+}
+
+describe('typed-array walk against the reference implementation (property)', () => {
+  it('lists outputs in chain order: height, position in block, vout', () => {
+    const g = chainGraph();
+    const start = [...g.coinbases.values()].map((cb) => ({ txid: cb.txid, vout: 0 }));
+    const r = taint(g, { model: 'poison', start });
+    const pos = (o: TaintedOutput) => [
+      o.height,
+      g.tx(o.txid)!.coinbase ? 1e9 : g.tx(o.txid)!.index,
+      o.vout,
+    ];
+    for (let i = 1; i < r.outputs.length; i++) {
+      const [a, b] = [pos(r.outputs[i - 1]!), pos(r.outputs[i]!)];
+      const cmp = a[0]! - b[0]! || a[1]! - b[1]! || a[2]! - b[2]!;
+      expect(cmp).toBeLessThan(0);
+    }
+    expect(r.outputs.length).toBeGreaterThan(100);
+  });
+  it('gives the same result as the Map-based models on random graphs, start sets and limits', () => {
+    fc.assert(
+      fc.property(
+        graphArb,
+        fc.boolean(),
+        fc.constantFrom<'haircut' | 'poison'>('haircut', 'poison'),
+        fc.integer({ min: 0, max: 6 }),
+        fc.integer({ min: 0, max: 12 }),
+        fc.boolean(),
+        (g, feeTaint, model, pick, limit, limited) => {
+          const all = [...g.txs.values()];
+          // Any outputs as the start, including a transaction and its ancestor (absorbed taint).
+          const start = all
+            .filter((_, i) => i % (pick + 1) === 0)
+            .flatMap((t) => t.outputs.map((_, vout) => ({ txid: t.txid, vout })))
+            .slice(0, 5);
+          const watch = new Set(all.flatMap((t) => t.outputs.map((_, v) => `${t.txid}:${v}`)));
+          const options = { model, start, feeTaint, maxHeight: limited ? limit : undefined, watch };
+          expect(canonical(taint(g, options))).toEqual(canonical(referenceTaint(g, options)));
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+  it('agrees with the reference on every EXPECTED.md row of the real chain', () => {
+    const g = chainGraph();
+    for (const row of expectedRows()) {
+      const starts = startTxids(row);
+      const h = g.tx(starts[0]!)!.height;
+      const options = {
+        model: row.model,
+        start: starts.map((txid) => ({ txid, vout: 0 })),
+        feeTaint: row.feeTaint ?? true,
+        maxHeight: row.maxHeight === 'end' ? undefined : h + row.maxHeight,
+      };
+      expect(canonical(taint(g, options)), row.line).toEqual(canonical(referenceTaint(g, options)));
+    }
   });
 });
 

@@ -7,6 +7,7 @@
  */
 import { MamoriError } from '../../shared/errors.js';
 import type { OutPointRef, ParsedBlock } from './block.js';
+import { compileDense, type DenseGraph } from './dense.js';
 
 export interface ChainOutput {
   value: number;
@@ -62,8 +63,10 @@ export class TxGraph implements ChainView {
   /** Number of spent-by links. */
   spends = 0;
   tipHeight = -1;
+  private compiled: DenseGraph | undefined;
 
   add(tx: ChainTx): void {
+    this.compiled = undefined;
     this.txs.set(tx.txid, tx);
     if (tx.coinbase) this.coinbases.set(tx.height, tx);
     for (const i of tx.inputs) this.link(i.txid, i.vout, tx.txid);
@@ -71,6 +74,7 @@ export class TxGraph implements ChainView {
   }
   /** Record that `by` spends txid:vout. */
   link(txid: string, vout: number, by: string): void {
+    this.compiled = undefined;
     let list = this.spent.get(txid);
     if (!list) {
       list = [];
@@ -87,6 +91,17 @@ export class TxGraph implements ChainView {
   }
   coinbaseAt(height: number): ChainTx | undefined {
     return this.coinbases.get(height);
+  }
+  /**
+   * The graph compiled for the taint walk, built on first use and kept until `add` or `link`.
+   * A transaction's `inputs` changed in place afterwards need `invalidate()`.
+   */
+  dense(): DenseGraph {
+    this.compiled ??= compileDense(this.txs.values(), (txid, vout) => this.spender(txid, vout));
+    return this.compiled;
+  }
+  invalidate(): void {
+    this.compiled = undefined;
   }
 }
 

@@ -1,5 +1,5 @@
 /**
- * Taint models over a ChainView, after BlockSci's `heuristics/taint.cpp`:
+ * Taint models over a transaction graph (compiled to typed arrays, see dense.ts), after BlockSci's `heuristics/taint.cpp`:
  * - poison: every output of a transaction with a tainted input is fully tainted;
  * - haircut: a transaction's tainted value is spread over its outputs pro rata to their value.
  * With fee taint, the tainted part of a fee is followed into the coinbase of the same block (as
@@ -18,7 +18,8 @@
  * Not here: address clustering, FIFO/LIFO models, change heuristics.
  */
 import type { OutPointRef } from './block.js';
-import { type ChainTx, type ChainView, outpointKey } from './graph.js';
+import { type DenseGraph, RankQueue } from './dense.js';
+import type { TxGraph } from './graph.js';
 
 export type TaintModel = 'poison' | 'haircut';
 
@@ -62,220 +63,140 @@ export interface TaintResult {
   txsVisited: number;
 }
 
-/** Blocks are at most 2^21 transactions here; the coinbase sorts last within its block. */
-const SLOT = 2 ** 21;
-const orderKey = (tx: ChainTx) => tx.height * SLOT + (tx.coinbase ? SLOT - 1 : tx.index);
-
-/** A binary min-heap of order keys (numbers), each with a transaction. */
-class Queue {
-  private keys: number[] = [];
-  private items: ChainTx[] = [];
-  get size(): number {
-    return this.keys.length;
-  }
-  push(key: number, tx: ChainTx): void {
-    const k = this.keys;
-    const it = this.items;
-    let i = k.length;
-    k.push(key);
-    it.push(tx);
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (k[p]! <= key) break;
-      k[i] = k[p]!;
-      it[i] = it[p]!;
-      i = p;
-    }
-    k[i] = key;
-    it[i] = tx;
-  }
-  pop(): ChainTx {
-    const k = this.keys;
-    const it = this.items;
-    const top = it[0]!;
-    const lastK = k.pop()!;
-    const lastI = it.pop()!;
-    const n = k.length;
-    if (n > 0) {
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        if (l >= n) break;
-        const r = l + 1;
-        const c = r < n && k[r]! < k[l]! ? r : l;
-        if (k[c]! >= lastK) break;
-        k[i] = k[c]!;
-        it[i] = it[c]!;
-        i = c;
-      }
-      k[i] = lastK;
-      it[i] = lastI;
-    }
-    return top;
-  }
-}
-
-interface Taint {
-  tainted: number;
-  height: number;
-  value: number;
-  address: string | null;
-}
-
 /**
  * Follow taint forward from the start outputs.
  * @example taint(graph, { model: 'haircut', start: [{ txid, vout: 0 }], feeTaint: true })
  */
-export function taint(view: ChainView, options: TaintOptions): TaintResult {
+export function taint(graph: TxGraph, options: TaintOptions): TaintResult {
+  const g = graph.dense();
+  const n = g.txs.length;
+  const { outStart, outValue, outSpendable, outSpender, inStart, inOutput } = g;
   const feeTaint = options.feeTaint ?? false;
   const maxHeight = options.maxHeight ?? Number.POSITIVE_INFINITY;
-  /** Live (tainted, unspent so far) outputs: per txid, an array indexed by vout. */
-  const live = new Map<string, (Taint | undefined)[]>();
-  const queue = new Queue();
-  const queued = new Set<string>();
-  const coinbaseTaint = new Map<number, number>();
+  const poison = options.model === 'poison';
+  /** Taint of each live (tainted, unspent so far) output, by global output number; 0 = none. */
+  const live = new Float64Array(outValue.length);
+  const queue = new RankQueue(n);
+  const queued = new Uint8Array(n);
+  /** Fee taint collected for the coinbase of each rank. */
+  const coinbaseTaint = new Float64Array(n);
   let startValue = 0;
   let toFees = 0;
   let burned = 0;
   let roundingLoss = 0;
   let absorbed = 0;
-  const watch = options.watch;
+  const watchedAt = watchedOutputs(g, options.watch);
   const watched: Record<string, number> = {};
   let txsVisited = 0;
 
-  const schedule = (txid: string, vout: number) => {
-    const by = view.spender(txid, vout);
-    if (by === undefined || queued.has(by)) return;
-    const tx = view.tx(by);
-    if (!tx || tx.height > maxHeight) return;
-    queued.add(by);
-    queue.push(orderKey(tx), tx);
-  };
-  const place = (tx: ChainTx, vout: number, tainted: number) => {
+  const place = (o: number, tainted: number) => {
     if (tainted <= 0) return;
-    const out = tx.outputs[vout]!;
-    if (!out.spendable) {
+    if (!outSpendable[o]) {
       burned += tainted;
       return;
     }
-    let slots = live.get(tx.txid);
-    const already = slots?.[vout];
-    if (already) {
+    const already = live[o]!;
+    if (already > 0) {
       // A start output reached again (a start set with an output and its ancestor). BlockSci
       // keeps the first figure; we add, capped at the value, and report the excess.
-      const merged = Math.min(out.value, already.tainted + tainted);
-      absorbed += already.tainted + tainted - merged;
-      already.tainted = merged;
-      if (watch) {
-        const key = outpointKey(tx.txid, vout);
-        if (watch.has(key)) watched[key] = merged;
-      }
+      const merged = Math.min(outValue[o]!, already + tainted);
+      absorbed += already + tainted - merged;
+      live[o] = merged;
+      if (watchedAt) record(o, merged);
       return;
     }
-    if (watch) {
-      const key = outpointKey(tx.txid, vout);
-      if (watch.has(key)) watched[key] = tainted;
+    live[o] = tainted;
+    if (watchedAt) record(o, tainted);
+    const by = outSpender[o]!;
+    if (by >= 0 && !queued[by] && g.height[by]! <= maxHeight) {
+      queued[by] = 1;
+      queue.push(by);
     }
-    if (!slots) {
-      slots = [];
-      live.set(tx.txid, slots);
-    }
-    slots[vout] = { tainted, height: tx.height, value: out.value, address: out.address };
-    schedule(tx.txid, vout);
+  };
+  const record = (o: number, tainted: number) => {
+    const key = watchedAt?.get(o);
+    if (key !== undefined) watched[key] = tainted;
   };
 
   for (const s of options.start) {
-    const tx = view.tx(s.txid);
-    const out = tx?.outputs[s.vout];
-    if (!tx || !out) continue; // the shell checks existence and reports unknown outpoints
-    if (live.get(s.txid)?.[s.vout]) continue;
-    startValue += out.value;
-    place(tx, s.vout, out.value);
+    const r = g.rankOf.get(s.txid);
+    if (r === undefined || s.vout >= outStart[r + 1]! - outStart[r]!) continue; // the shell reports unknown outpoints
+    const o = outStart[r]! + s.vout;
+    if (live[o]! > 0) continue;
+    startValue += outValue[o]!;
+    place(o, outValue[o]!);
   }
 
   while (queue.size > 0) {
-    const tx = queue.pop();
+    const r = queue.pop();
     txsVisited++;
-    const outTotal = tx.outputs.reduce((a, o) => a + o.value, 0);
-    let inTainted: number;
-    let fee: number;
-    if (tx.coinbase) {
-      inTainted = Math.min(coinbaseTaint.get(tx.height) ?? 0, outTotal);
-      fee = 0;
+    const first = outStart[r]!;
+    const end = outStart[r + 1]!;
+    let outTotal = 0;
+    for (let o = first; o < end; o++) outTotal += outValue[o]!;
+    let inTainted = 0;
+    let fee = 0;
+    const isCoinbase = g.coinbase[r] === 1;
+    if (isCoinbase) {
+      inTainted = Math.min(coinbaseTaint[r]!, outTotal);
     } else {
-      inTainted = 0;
-      for (const i of tx.inputs) {
-        const slots = live.get(i.txid);
-        const t = slots?.[i.vout];
-        if (t) {
-          inTainted += t.tainted;
-          slots![i.vout] = undefined;
+      for (let k = inStart[r]!, kEnd = inStart[r + 1]!; k < kEnd; k++) {
+        const o = inOutput[k]!;
+        if (o >= 0 && live[o]! > 0) {
+          inTainted += live[o]!;
+          live[o] = 0;
         }
       }
-      fee = tx.fee ?? 0;
+      const f = g.fee[r]!;
+      fee = Number.isNaN(f) ? 0 : f;
     }
     if (inTainted <= 0) continue;
     let feeShare: number;
-    if (options.model === 'poison') {
-      tx.outputs.forEach((o, vout) => {
-        place(tx, vout, o.value);
-      });
+    if (poison) {
+      for (let o = first; o < end; o++) place(o, outValue[o]!);
       // The whole fee is tainted too (BlockSci): poison does not conserve value.
       feeShare = fee;
     } else {
       const totalIn = outTotal + fee;
       let given = 0;
-      tx.outputs.forEach((o, vout) => {
+      for (let o = first; o < end; o++) {
+        const value = outValue[o]!;
         // Double rounding can push a share one satoshi over the exact figure: never hand out
         // more than came in (BlockSci does not clamp; on its chain this changes nothing).
-        const share = Math.min(
-          Math.trunc((o.value / totalIn) * inTainted),
-          o.value,
-          inTainted - given,
-        );
+        const share = Math.min(Math.trunc((value / totalIn) * inTainted), value, inTainted - given);
         given += share;
-        place(tx, vout, share);
-      });
+        place(o, share);
+      }
       feeShare = Math.min(inTainted - given, fee);
       roundingLoss += inTainted - given - feeShare;
     }
-    if (feeShare > 0 && !tx.coinbase) {
-      if (feeTaint) {
-        const cb = view.coinbaseAt(tx.height);
-        coinbaseTaint.set(tx.height, (coinbaseTaint.get(tx.height) ?? 0) + feeShare);
-        if (cb && !queued.has(cb.txid)) {
-          queued.add(cb.txid);
-          queue.push(orderKey(cb), cb);
-        } else if (!cb) toFees += feeShare;
-      } else toFees += feeShare;
+    if (feeShare > 0 && !isCoinbase) {
+      const cb = feeTaint ? g.coinbaseAt.get(g.height[r]!) : undefined;
+      if (cb === undefined) toFees += feeShare;
+      else {
+        coinbaseTaint[cb] = coinbaseTaint[cb]! + feeShare;
+        if (!queued[cb]) {
+          queued[cb] = 1;
+          queue.push(cb);
+        }
+      }
     }
   }
 
-  const outputs: TaintedOutput[] = [];
-  for (const [txid, slots] of live) {
-    slots.forEach((t, vout) => {
-      if (t) {
-        outputs.push({
-          txid,
-          vout,
-          height: t.height,
-          value: t.value,
-          tainted: t.tainted,
-          address: t.address,
-        });
-      }
-    });
+  const outputs = liveOutputs(g, live);
+  let totalValue = 0;
+  let taintedValue = 0;
+  for (const o of outputs) {
+    totalValue += o.value;
+    taintedValue += o.tainted;
   }
-  outputs.sort(
-    (a, b) => a.height - b.height || (a.txid < b.txid ? -1 : a.txid > b.txid ? 1 : a.vout - b.vout),
-  );
   return {
     model: options.model,
     feeTaint,
     maxHeight: Number.isFinite(maxHeight) ? maxHeight : null,
     outputs,
-    totalValue: outputs.reduce((a, o) => a + o.value, 0),
-    taintedValue: outputs.reduce((a, o) => a + o.tainted, 0),
+    totalValue,
+    taintedValue,
     startValue,
     toFees,
     burned,
@@ -284,4 +205,44 @@ export function taint(view: ChainView, options: TaintOptions): TaintResult {
     watched,
     txsVisited,
   };
+}
+
+/** Global output numbers of the watched outpoints present in the graph, with their keys. */
+function watchedOutputs(
+  g: DenseGraph,
+  watch: ReadonlySet<string> | undefined,
+): Map<number, string> | undefined {
+  if (!watch || watch.size === 0) return undefined;
+  const at = new Map<number, string>();
+  for (const key of watch) {
+    const colon = key.lastIndexOf(':');
+    const r = g.rankOf.get(key.slice(0, colon));
+    const vout = Number(key.slice(colon + 1));
+    if (r !== undefined && vout < g.outStart[r + 1]! - g.outStart[r]!)
+      at.set(g.outStart[r]! + vout, key);
+  }
+  return at;
+}
+
+/** The tainted outputs still unspent, in chain order (height, position in block, vout). */
+function liveOutputs(g: DenseGraph, live: Float64Array): TaintedOutput[] {
+  const outputs: TaintedOutput[] = [];
+  for (let r = 0; r < g.txs.length; r++) {
+    const first = g.outStart[r]!;
+    const end = g.outStart[r + 1]!;
+    for (let o = first; o < end; o++) {
+      const tainted = live[o]!;
+      if (tainted <= 0) continue;
+      const tx = g.txs[r]!;
+      outputs.push({
+        txid: tx.txid,
+        vout: o - first,
+        height: tx.height,
+        value: g.outValue[o]!,
+        tainted,
+        address: tx.outputs[o - first]!.address,
+      });
+    }
+  }
+  return outputs;
 }
