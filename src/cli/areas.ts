@@ -56,4 +56,14 @@ export const AREAS: AreaEntry[] = [
     summary: 'show the effective configuration and where each value came from',
     load: async () => (await import('./commands/config.js')).area,
   },
+  {
+    name: 'worker',
+    summary: 'run queued and scheduled jobs from a shared PostgreSQL store; worker status',
+    load: async () => (await import('./commands/worker.js')).area,
+  },
+  {
+    name: 'schedule',
+    summary: 'recurring jobs (vuln-sync, bulletin-fetch): add, list, remove, runs',
+    load: async () => (await import('./commands/schedule.js')).area,
+  },
 ];

@@ -116,13 +116,14 @@ interface Split {
 /** Find the area and verb among the arguments; everything else goes to the verb's parser. */
 function splitArgs(
   argv: string[],
-  verbNames: (area: string) => Promise<Set<string> | undefined>,
+  verbNames: (area: string) => Promise<{ verbs: Set<string>; hasDefault: boolean } | undefined>,
 ): Promise<Split> {
   return (async () => {
     const rest: string[] = [];
     let area: string | undefined;
     let verb: string | undefined;
     let verbs: Set<string> | undefined;
+    let hasDefault = false;
     for (let i = 0; i < argv.length; i++) {
       const a = argv[i]!;
       if (a === '--') {
@@ -136,11 +137,14 @@ function splitArgs(
       }
       if (area === undefined) {
         area = a;
-        verbs = await verbNames(a);
+        const names = await verbNames(a);
+        verbs = names?.verbs;
+        hasDefault = names?.hasDefault ?? false;
         continue;
       }
-      if (verb === undefined && verbs && verbs.size > 0) {
-        // The first bare word after the area is the verb (values of global flags were skipped).
+      if (verb === undefined && verbs && verbs.size > 0 && (!hasDefault || verbs.has(a))) {
+        // The first bare word after the area is the verb (values of global flags were skipped);
+        // an area with a default verb (`worker --queues sync`) takes only its own verb names.
         verb = a;
         continue;
       }
@@ -191,7 +195,9 @@ export async function runCli(argv: string[], options: RunOptions): Promise<numbe
       rest,
     } = await splitArgs(argv, async (n) => {
       const spec = await loadArea(n);
-      return spec ? new Set(Object.keys(spec.verbs)) : undefined;
+      return spec
+        ? { verbs: new Set(Object.keys(spec.verbs)), hasDefault: spec.defaultVerb !== undefined }
+        : undefined;
     });
     if (areaName === undefined) {
       const flags = rest.filter((r) => r.startsWith('-'));
@@ -303,6 +309,20 @@ export async function runCli(argv: string[], options: RunOptions): Promise<numbe
   }
 }
 
+/**
+ * Check a verb's arguments without running it (a schedule's flags, when it is added).
+ * @example await checkVerbArgs(['vuln', 'sync'], ['--source', 'nvd'])
+ */
+export async function checkVerbArgs(
+  path: readonly [string, string],
+  args: string[],
+): Promise<void> {
+  const entry = AREAS.find((a) => a.name === path[0]);
+  const verb = entry ? (await entry.load()).verbs[path[1]] : undefined;
+  if (!verb) throw new MamoriError('E_INTERNAL', `no verb mamori ${path.join(' ')}`);
+  parseVerbArgs(`mamori ${path.join(' ')}`, verb, args);
+}
+
 function unknownOption(flag: string, known: string[], where: string): MamoriError {
   const name = flag.replace(/^--?/, '').split('=')[0]!;
   const guess = closest(name, known);
@@ -362,7 +382,7 @@ function parseVerbArgs(label: string, verb: VerbSpec, rest: string[]): Parsed {
       hint: `usage: ${verb.usage}`,
     });
   }
-  return { values, positionals };
+  return { values, positionals, raw: rest };
 }
 
 /** One clear line (and a hint) for known errors; a stack only for bugs (exit 70). */

@@ -23,6 +23,8 @@ export type ParsedValues = Record<string, string | boolean | string[] | undefine
 export interface Parsed {
   values: ParsedValues;
   positionals: string[];
+  /** The verb's arguments as given (after the area and verb), for verbs that pass them on. */
+  raw?: string[];
 }
 
 export interface VerbSpec {

@@ -6,6 +6,7 @@ import type { BulletinTables } from '../bulletin/schema.js';
 import type { CustodyTables } from '../custody/schema.js';
 import type { ExposureTables } from '../exposure/schema.js';
 import type { HoneypotTables } from '../honeypot/schema.js';
+import type { JobsTables } from '../jobs/schema.js';
 import type { TraceTables } from '../trace/schema.js';
 import type { VulnTables } from '../vuln/schema.js';
 
@@ -14,4 +15,5 @@ export type AreaTables = VulnTables &
   TraceTables &
   ExposureTables &
   HoneypotTables &
-  BulletinTables;
+  BulletinTables &
+  JobsTables;

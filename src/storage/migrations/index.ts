@@ -8,6 +8,7 @@ import { coreMigrations } from './core.js';
 import { custodyMigrations } from './custody.js';
 import { exposureMigrations } from './exposure.js';
 import { honeypotMigrations } from './honeypot.js';
+import { jobsMigrations } from './jobs.js';
 import { traceMigrations } from './trace.js';
 import type { MigrationSet } from './types.js';
 import { vulnMigrations } from './vuln.js';
@@ -21,6 +22,7 @@ export function allMigrations(): MigrationSet {
     exposureMigrations,
     honeypotMigrations,
     bulletinMigrations,
+    jobsMigrations,
   ];
   const all: MigrationSet = {};
   for (const set of sets) {
