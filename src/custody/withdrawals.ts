@@ -1,0 +1,447 @@
+/**
+ * Withdrawals: request, approve, list, build, hot signing and broadcast. Every authority
+ * (request, approval, policy) is a signature checked here. Not the chain follower.
+ */
+import { MamoriError } from '../shared/errors.js';
+import { issueAddress } from './addresses.js';
+import { appendAudit, type CustodyContext, type Db, inTx, type Trx } from './context.js';
+import { formatBtc } from './core/amount.js';
+import type { ChainAdapter } from './core/chain.js';
+import { bytesToHex, hexToBytes } from './core/descriptor.js';
+import { network } from './core/network.js';
+import { type Decision, emptyPolicy, evaluate, quorum } from './core/policy.js';
+import {
+  buildWithdrawal as buildPsbt,
+  decodePsbt,
+  encodePsbt,
+  finalizePsbt,
+  inspectPsbt,
+  signPsbt,
+} from './core/psbt.js';
+import { assertNotFrozen } from './freeze.js';
+import { unlockKeyFile } from './keyfile.js';
+import { getPolicy } from './policy.js';
+import { getWallet, hotKeyOf, walletDeriver } from './wallets.js';
+
+export interface WithdrawalRow {
+  id: number;
+  wallet: string;
+  to: string;
+  amount: number;
+  status: string;
+  decision: Decision;
+  approvals: string[];
+  requestedBy: string;
+  requestedAt: string;
+  eligibleAt: string | null;
+  psbtId: number | null;
+  txid: string | null;
+}
+
+export async function withdrawalRow(db: Trx | Db, id: number): Promise<WithdrawalRow> {
+  const r = await db
+    .selectFrom('custody_withdrawal')
+    .innerJoin('custody_wallet', 'custody_wallet.id', 'custody_withdrawal.wallet_id')
+    .selectAll('custody_withdrawal')
+    .select('custody_wallet.name as wallet')
+    .where('custody_withdrawal.id', '=', id)
+    .executeTakeFirst();
+  if (!r) throw new MamoriError('E_NOT_FOUND', `no withdrawal ${id}`);
+  const approvals = await db
+    .selectFrom('custody_approval')
+    .select('approver')
+    .where('withdrawal_id', '=', id)
+    .orderBy('id')
+    .execute();
+  return {
+    id: Number(r.id),
+    wallet: r.wallet,
+    to: r.to_address,
+    amount: Number(r.amount),
+    status: r.status,
+    decision: JSON.parse(r.decision) as Decision,
+    approvals: approvals.map((a) => a.approver),
+    requestedBy: r.requested_by,
+    requestedAt: r.requested_at,
+    eligibleAt: r.eligible_at,
+    psbtId: r.psbt_id === null ? null : Number(r.psbt_id),
+    txid: r.txid,
+  };
+}
+
+export const COUNTING = ['approved', 'pending', 'built', 'broadcast'];
+
+/**
+ * Ask the policy engine; the request is stored with its decision whatever it is.
+ * @example const w = await requestWithdrawal(ctx, 'hot', addr, 50_000n, 'ops'); w.status
+ */
+export async function requestWithdrawal(
+  c: CustodyContext,
+  walletName: string,
+  to: string,
+  amount: bigint,
+  by = c.actor ?? 'cli',
+): Promise<WithdrawalRow> {
+  return inTx(c, async (trx, at, actor) => {
+    await assertNotFrozen(trx);
+    const w = await getWallet(trx, walletName);
+    const { addressScript } = await import('./core/descriptor.js');
+    addressScript(to, network(w.network));
+    if (amount <= 0n || amount > 21_000_000n * 100_000_000n) {
+      throw new MamoriError('E_INPUT', `amount ${formatBtc(amount)} is not a withdrawal amount`);
+    }
+    const policy = (await getPolicy(trx, w.id)) ?? emptyPolicy();
+    const history = await trx
+      .selectFrom('custody_withdrawal')
+      .select(['amount', 'requested_at'])
+      .where('wallet_id', '=', w.id)
+      .where('status', 'in', COUNTING)
+      .execute();
+    const utxos = await trx
+      .selectFrom('custody_utxo')
+      .select('value')
+      .where('wallet_id', '=', w.id)
+      .where('spent_txid', 'is', null)
+      .execute();
+    const decision = evaluate(policy, {
+      to,
+      amount: Number(amount),
+      now: Date.parse(at),
+      history: history.map((h) => ({ amount: Number(h.amount), requestedAt: h.requested_at })),
+      balance: utxos.reduce((s, u) => s + Number(u.value), 0),
+    });
+    const row = await trx
+      .insertInto('custody_withdrawal')
+      .values({
+        wallet_id: w.id,
+        to_address: to,
+        amount: Number(amount),
+        status: decision.outcome,
+        decision: JSON.stringify(decision),
+        requested_by: by,
+        requested_at: at,
+        eligible_at: decision.eligibleAt ?? null,
+        psbt_id: null,
+        txid: null,
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    await appendAudit(trx, at, actor, 'withdraw.request', {
+      id: Number(row.id),
+      wallet: w.name,
+      to,
+      amount: Number(amount),
+      by,
+      outcome: decision.outcome,
+      rule: decision.rule,
+    });
+    return withdrawalRow(trx, Number(row.id));
+  });
+}
+
+/** One named approval; the withdrawal becomes approved when its rule's quorum is met. */
+export async function approveWithdrawal(
+  c: CustodyContext,
+  id: number,
+  by: string,
+): Promise<WithdrawalRow> {
+  return inTx(c, async (trx, at, actor) => {
+    await assertNotFrozen(trx);
+    const w = await withdrawalRow(trx, id);
+    if (w.status !== 'pending') {
+      throw new MamoriError('E_POLICY', `withdrawal ${id} is ${w.status}, not pending approval`);
+    }
+    const req = w.decision.approvalsRequired!;
+    if (!req.approvers.includes(by)) {
+      throw new MamoriError(
+        'E_AUTH',
+        `"${by}" is not an approver for withdrawal ${id} (${req.approvers.join(', ')})`,
+      );
+    }
+    if (by === w.requestedBy) {
+      throw new MamoriError('E_POLICY', 'the requester may not approve their own withdrawal');
+    }
+    if (w.approvals.includes(by)) {
+      throw new MamoriError('E_INPUT', `"${by}" has already approved withdrawal ${id}`);
+    }
+    await trx
+      .insertInto('custody_approval')
+      .values({ withdrawal_id: id, approver: by, at })
+      .execute();
+    const q = quorum(req, [...w.approvals, by]);
+    if (q.met) {
+      await trx
+        .updateTable('custody_withdrawal')
+        .set({ status: 'approved' })
+        .where('id', '=', id)
+        .execute();
+    }
+    await appendAudit(trx, at, actor, 'withdraw.approve', { id, by, quorumMet: q.met });
+    return withdrawalRow(trx, id);
+  });
+}
+
+export async function listWithdrawals(
+  c: CustodyContext,
+  filter: { wallet?: string; status?: string } = {},
+): Promise<WithdrawalRow[]> {
+  let q = c.store.db
+    .selectFrom('custody_withdrawal')
+    .innerJoin('custody_wallet', 'custody_wallet.id', 'custody_withdrawal.wallet_id')
+    .select('custody_withdrawal.id')
+    .orderBy('custody_withdrawal.id');
+  if (filter.wallet) q = q.where('custody_wallet.name', '=', filter.wallet);
+  if (filter.status) q = q.where('custody_withdrawal.status', '=', filter.status);
+  const ids = await q.execute();
+  const out: WithdrawalRow[] = [];
+  for (const r of ids) out.push(await withdrawalRow(c.store.db, Number(r.id)));
+  return out;
+}
+
+export interface BuiltWithdrawal {
+  psbtId: number;
+  psbt: string;
+  txid: string;
+  wallet: string;
+  withdrawals: number[];
+  fee: number;
+  change: number;
+  feeRate: number;
+  inputs: number;
+}
+
+/**
+ * One PSBT batching approved, eligible withdrawals of one wallet (all of them, or `ids`).
+ * @example await buildWithdrawals(ctx, { ids: [1, 2], feeRate: 2 })
+ */
+export async function buildWithdrawals(
+  c: CustodyContext,
+  opts: { ids?: number[]; wallet?: string; feeRate?: number; chain?: ChainAdapter },
+): Promise<BuiltWithdrawal> {
+  let feeRate = opts.feeRate;
+  if (feeRate === undefined && opts.chain) feeRate = await opts.chain.feeRate();
+  if (feeRate === undefined) {
+    throw new MamoriError('E_INPUT', 'no fee rate: the node has no estimate', {
+      hint: 'pass --fee-rate <sat/vB>',
+    });
+  }
+  const rate = feeRate;
+  return inTx(c, async (trx, at, actor) => {
+    await assertNotFrozen(trx);
+    let q = trx
+      .selectFrom('custody_withdrawal')
+      .innerJoin('custody_wallet', 'custody_wallet.id', 'custody_withdrawal.wallet_id')
+      .select([
+        'custody_withdrawal.id',
+        'custody_wallet.name as wallet',
+        'custody_withdrawal.status',
+      ])
+      .orderBy('custody_withdrawal.id');
+    if (opts.ids?.length) q = q.where('custody_withdrawal.id', 'in', opts.ids);
+    else q = q.where('custody_withdrawal.status', '=', 'approved');
+    if (opts.wallet) q = q.where('custody_wallet.name', '=', opts.wallet);
+    const rows = await q.execute();
+    if (opts.ids?.length && rows.length !== opts.ids.length) {
+      throw new MamoriError('E_NOT_FOUND', 'some withdrawal ids do not exist');
+    }
+    const notApproved = rows.filter((r) => r.status !== 'approved');
+    if (notApproved.length) {
+      throw new MamoriError(
+        'E_POLICY',
+        `withdrawal ${notApproved.map((r) => `${r.id} is ${r.status}`).join(', ')}: only approved withdrawals are built`,
+      );
+    }
+    if (!rows.length) throw new MamoriError('E_INPUT', 'no approved withdrawals to build');
+    const wallets = [...new Set(rows.map((r) => r.wallet))];
+    if (wallets.length > 1) {
+      throw new MamoriError(
+        'E_INPUT',
+        `withdrawals from several wallets (${wallets.join(', ')}): build one wallet at a time`,
+        {
+          hint: 'pass --wallet <name>',
+        },
+      );
+    }
+    const w = await getWallet(trx, wallets[0]!);
+    const ws = await Promise.all(rows.map((r) => withdrawalRow(trx, Number(r.id))));
+    const early = ws.filter((x) => x.eligibleAt && Date.parse(x.eligibleAt) > Date.parse(at));
+    if (early.length) {
+      throw new MamoriError(
+        'E_POLICY',
+        `withdrawal ${early[0]!.id} is time-locked by policy until ${early[0]!.eligibleAt}`,
+      );
+    }
+    const { deriver } = walletDeriver(w);
+    const utxoRows = await trx
+      .selectFrom('custody_utxo')
+      .innerJoin('custody_address', 'custody_address.address', 'custody_utxo.address')
+      .select([
+        'custody_utxo.txid',
+        'custody_utxo.vout',
+        'custody_utxo.value',
+        'custody_address.branch',
+        'custody_address.idx',
+      ])
+      .where('custody_utxo.wallet_id', '=', w.id)
+      .where('custody_utxo.spent_txid', 'is', null)
+      .execute();
+    // Coins already promised to a built, unbroadcast PSBT are not offered twice.
+    const reserved = new Set<string>();
+    const open = await trx
+      .selectFrom('custody_psbt')
+      .select('psbt')
+      .where('wallet_id', '=', w.id)
+      .where('status', '=', 'built')
+      .execute();
+    for (const p of open) {
+      for (const i of inspectPsbt(decodePsbt(p.psbt), network(w.network)).inputs)
+        reserved.add(i.outpoint);
+    }
+    const utxos = utxoRows
+      .filter((u) => !reserved.has(`${u.txid}:${u.vout}`))
+      .map((u) => ({
+        txid: u.txid,
+        vout: Number(u.vout),
+        value: Number(u.value),
+        derived: deriver.derive(Number(u.idx), Number(u.branch)),
+      }));
+    const changeAddr = await issueAddress(trx, w, 1, 'change', at);
+    const built = buildPsbt({
+      utxos,
+      payees: ws.map((x) => ({ address: x.to, amount: x.amount })),
+      change: deriver.derive(changeAddr.index, 1),
+      feeRate: rate,
+      threshold: w.threshold,
+      cosigners: w.cosigners,
+      net: network(w.network),
+    });
+    const psbt = encodePsbt(decodePsbt(built.psbt));
+    const ins = await trx
+      .insertInto('custody_psbt')
+      .values({
+        wallet_id: w.id,
+        txid: built.txid,
+        psbt,
+        withdrawal_ids: JSON.stringify(ws.map((x) => x.id)),
+        fee: built.fee,
+        status: 'built',
+        created_at: at,
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    await trx
+      .updateTable('custody_withdrawal')
+      .set({ status: 'built', psbt_id: Number(ins.id), txid: built.txid })
+      .where(
+        'id',
+        'in',
+        ws.map((x) => x.id),
+      )
+      .execute();
+    await appendAudit(trx, at, actor, 'withdraw.build', {
+      psbtId: Number(ins.id),
+      txid: built.txid,
+      withdrawals: ws.map((x) => x.id),
+      fee: built.fee,
+    });
+    return {
+      psbtId: Number(ins.id),
+      psbt,
+      txid: built.txid,
+      wallet: w.name,
+      withdrawals: ws.map((x) => x.id),
+      fee: built.fee,
+      change: built.change,
+      feeRate: rate,
+      inputs: built.inputs.length,
+    };
+  });
+}
+
+/** Sign a built PSBT with the wallet's online hot key (passphrase from the caller). */
+export async function signWithHotKey(
+  c: CustodyContext,
+  psbtText: string,
+  passphrase: string,
+): Promise<{ psbt: string; signed: number; wallet: string }> {
+  await assertNotFrozen(c.store.db);
+  const tx = decodePsbt(psbtText);
+  const row = await c.store.db
+    .selectFrom('custody_psbt')
+    .innerJoin('custody_wallet', 'custody_wallet.id', 'custody_psbt.wallet_id')
+    .select(['custody_wallet.name as wallet', 'custody_psbt.status'])
+    .where('custody_psbt.txid', '=', tx.id)
+    .executeTakeFirst();
+  if (row?.status !== 'built') {
+    throw new MamoriError(
+      'E_POLICY',
+      'the hot key signs only PSBTs that Mamori built from approved withdrawals',
+      {
+        details: { txid: tx.id },
+      },
+    );
+  }
+  const master = await unlockKeyFile(await hotKeyOf(c, row.wallet), passphrase);
+  try {
+    const signed = signPsbt(tx, master);
+    const out = encodePsbt(tx);
+    await inTx(c, (trx, at, actor) =>
+      appendAudit(trx, at, actor, 'psbt.sign-hot', { txid: tx.id, signed }),
+    );
+    return { psbt: out, signed, wallet: row.wallet };
+  } finally {
+    master.wipePrivateData();
+  }
+}
+
+/**
+ * Finalize (if a PSBT) and broadcast; marks our withdrawals broadcast. A raw transaction hex
+ * is passed through as is (the node judges it).
+ */
+export async function broadcast(
+  c: CustodyContext,
+  chain: ChainAdapter,
+  psbtOrTx: string,
+): Promise<{ txid: string; ours: boolean }> {
+  const text = psbtOrTx.trim();
+  let hex: string;
+  if (/^70736274ff/i.test(text) || text.startsWith('cHNidP')) {
+    const tx = decodePsbt(text);
+    finalizePsbt(tx);
+    hex = bytesToHex(tx.extract());
+  } else if (/^[0-9a-fA-F]+$/.test(text)) hex = text.toLowerCase();
+  else throw new MamoriError('E_INPUT', 'not a PSBT (base64/hex) or a raw transaction (hex)');
+  const { Transaction } = await import('@scure/btc-signer');
+  let txid: string;
+  try {
+    txid = Transaction.fromRaw(hexToBytes(hex), {
+      allowUnknownOutputs: true,
+      disableScriptCheck: true,
+    }).id;
+  } catch (e) {
+    throw new MamoriError('E_INPUT', 'not a valid transaction', { cause: e });
+  }
+  const row = await c.store.db
+    .selectFrom('custody_psbt')
+    .select(['id', 'status'])
+    .where('txid', '=', txid)
+    .executeTakeFirst();
+  if (row) await assertNotFrozen(c.store.db);
+  const sent = await chain.broadcast(hex);
+  if (row) {
+    await inTx(c, async (trx, at, actor) => {
+      await trx
+        .updateTable('custody_psbt')
+        .set({ status: 'broadcast' })
+        .where('id', '=', Number(row.id))
+        .execute();
+      await trx
+        .updateTable('custody_withdrawal')
+        .set({ status: 'broadcast' })
+        .where('psbt_id', '=', Number(row.id))
+        .execute();
+      await appendAudit(trx, at, actor, 'broadcast', { txid });
+    });
+  }
+  return { txid: sent || txid, ours: Boolean(row) };
+}
