@@ -4,6 +4,7 @@
  */
 import type { BulletinTables } from '../bulletin/schema.js';
 import type { CustodyTables } from '../custody/schema.js';
+import type { CustodyWatchTables } from '../custody/watch-schema.js';
 import type { ExposureTables } from '../exposure/schema.js';
 import type { HoneypotTables } from '../honeypot/schema.js';
 import type { TraceTables } from '../trace/schema.js';
@@ -14,4 +15,5 @@ export type AreaTables = VulnTables &
   TraceTables &
   ExposureTables &
   HoneypotTables &
-  BulletinTables;
+  BulletinTables &
+  CustodyWatchTables;
