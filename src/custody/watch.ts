@@ -385,22 +385,23 @@ export async function watch(
   };
   const report = (e: unknown) =>
     o.onEvent?.({ type: 'error', at: now(), details: { message: (e as Error).message } });
-  const beat = (force: boolean) =>
-    serial(async () => {
-      const t = now();
-      if (!force && t - st.lastBeat < heartbeatMs) return;
-      st.lastBeat = t;
-      await writeHeartbeat(db, name, {
-        lastPollAt: isoUtc(t),
-        lastOkAt: st.lastOkAt === undefined ? null : isoUtc(st.lastOkAt),
-        tipHeight: st.tip ?? null,
-        tipChangedAt: isoUtc(st.tipChangedAt),
-        blindSince: st.blind ? isoUtc(st.blind.since) : null,
-        blindReason: st.blind ? `${st.blind.reason}: ${st.blind.detail}` : null,
-        polls: st.polls,
-        lastError: st.lastError ?? null,
-      });
-    }).catch(report);
+  // Not queued itself: called from queued work (a queued call waiting on the queue would hang).
+  const writeBeat = async (force: boolean) => {
+    const t = now();
+    if (!force && t - st.lastBeat < heartbeatMs) return;
+    st.lastBeat = t;
+    await writeHeartbeat(db, name, {
+      lastPollAt: isoUtc(t),
+      lastOkAt: st.lastOkAt === undefined ? null : isoUtc(st.lastOkAt),
+      tipHeight: st.tip ?? null,
+      tipChangedAt: isoUtc(st.tipChangedAt),
+      blindSince: st.blind ? isoUtc(st.blind.since) : null,
+      blindReason: st.blind ? `${st.blind.reason}: ${st.blind.detail}` : null,
+      polls: st.polls,
+      lastError: st.lastError ?? null,
+    });
+  };
+  const beat = (force: boolean) => serial(() => writeBeat(force)).catch(report);
   const goBlind = async (b: { reason: BlindReason; detail: string }) => {
     if (st.blind) return;
     st.blind = { since: now(), ...b };
@@ -419,7 +420,7 @@ export async function watch(
         blindAfterMs,
       },
     });
-    await beat(true);
+    await writeBeat(true);
   };
   const check = () =>
     serial(async () => {
@@ -450,7 +451,7 @@ export async function watch(
             tip: st.tip,
           },
         });
-        await beat(true);
+        await writeBeat(true);
       }
     }).catch(report);
   const timer = setInterval(() => void check(), Math.max(20, Math.min(1000, blindAfterMs / 4)));

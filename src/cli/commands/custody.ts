@@ -324,6 +324,7 @@ function watcherLine(w: Awaited<ReturnType<Custody['watcherStatus']>>): string {
   const age = w.ageMs === null ? '' : ` (${Math.round(w.ageMs / 1000)} s ago)`;
   const seen = `last poll ${w.lastPollAt}${age}, tip ${w.tipHeight ?? '?'}, cursor ${w.cursorHeight ?? '?'}`;
   if (w.state === 'watching') return `watcher: watching, ${seen}`;
+  if (w.state === 'starting') return `watcher: STARTING (not yet reached the node), ${seen}`;
   if (w.state === 'blind')
     return `watcher: BLIND since ${w.blindSince} (${w.blindReason}), ${seen}`;
   return `watcher: ${w.state.toUpperCase()} (no heartbeat now), ${seen}`;

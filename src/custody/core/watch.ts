@@ -147,14 +147,15 @@ export interface Heartbeat {
   lastError: string | null;
 }
 
-export type WatcherState = 'never-run' | 'watching' | 'blind' | 'down' | 'stopped';
+export type WatcherState = 'never-run' | 'starting' | 'watching' | 'blind' | 'down' | 'stopped';
 
 /** Slack for the heartbeat's write interval before a silent watcher counts as down. */
 export const HEARTBEAT_SLACK_MS = 2_000;
 
 /**
  * The watcher's state from its heartbeat: `down` when it has not written one for longer than
- * its own blind-after (plus slack), since nobody is then watching even though no alert says so.
+ * its own blind-after (plus slack), since nobody is then watching even though no alert says so;
+ * `starting` until its first poll has reached the node.
  * @example watcherHealth(undefined, Date.now()).state === 'never-run'
  */
 export function watcherHealth(hb: Heartbeat | undefined, now: number) {
@@ -164,6 +165,7 @@ export function watcherHealth(hb: Heartbeat | undefined, now: number) {
   if (hb.stoppedAt) state = 'stopped';
   else if (ageMs > hb.blindAfterMs + HEARTBEAT_SLACK_MS) state = 'down';
   else if (hb.blindSince) state = 'blind';
+  else if (!hb.lastOkAt) state = 'starting';
   else state = 'watching';
   return { state, ageMs, heartbeat: hb };
 }
