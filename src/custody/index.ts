@@ -30,7 +30,17 @@ export {
 } from './core/psbt.js';
 export { type KeyFile, newKey, parseKeyFile, readKeyFile, unlockKeyFile } from './keyfile.js';
 export * from './service.js';
-export { pollOnce, type WatchEvent, watch } from './watch.js';
+export {
+  DEFAULT_BLIND_AFTER_MS,
+  DEFAULT_STALE_AFTER_MS,
+  newPollMemo,
+  type PollMemo,
+  pollOnce,
+  type WatchEvent,
+  type WatchOptions,
+  watch,
+} from './watch.js';
+export { watcherStatus } from './watch-store.js';
 
 import type { Store } from '../storage/index.js';
 import { tiers } from './service.js';

@@ -4,6 +4,7 @@
  */
 import type { BulletinTables } from '../bulletin/schema.js';
 import type { CustodyTables } from '../custody/schema.js';
+import type { CustodyWatchTables } from '../custody/watch-schema.js';
 import type { ExposureTables } from '../exposure/schema.js';
 import type { HoneypotTables } from '../honeypot/schema.js';
 import type { JobsTables } from '../jobs/schema.js';
@@ -16,4 +17,5 @@ export type AreaTables = VulnTables &
   ExposureTables &
   HoneypotTables &
   BulletinTables &
-  JobsTables;
+  JobsTables &
+  CustodyWatchTables;

@@ -319,6 +319,17 @@ const balance: VerbSpec = {
   },
 };
 
+function watcherLine(w: Awaited<ReturnType<Custody['watcherStatus']>>): string {
+  if (w.state === 'never-run') return 'watcher: NEVER RUN (nothing is judging spends of our coins)';
+  const age = w.ageMs === null ? '' : ` (${Math.round(w.ageMs / 1000)} s ago)`;
+  const seen = `last poll ${w.lastPollAt}${age}, tip ${w.tipHeight ?? '?'}, cursor ${w.cursorHeight ?? '?'}`;
+  if (w.state === 'watching') return `watcher: watching, ${seen}`;
+  if (w.state === 'starting') return `watcher: STARTING (not yet reached the node), ${seen}`;
+  if (w.state === 'blind')
+    return `watcher: BLIND since ${w.blindSince} (${w.blindReason}), ${seen}`;
+  return `watcher: ${w.state.toUpperCase()} (no heartbeat now), ${seen}`;
+}
+
 const tiersVerb: VerbSpec = {
   summary: 'balances per tier and the hot float against its cap',
   usage: 'mamori custody tiers [--node <url>]',
@@ -326,7 +337,8 @@ const tiersVerb: VerbSpec = {
   async run(ctx, p) {
     const c = await lib();
     await maybeSync(ctx, p);
-    const t = await c.tiers(await ctxOf(ctx));
+    const cx = await ctxOf(ctx);
+    const t = { ...(await c.tiers(cx)), watcher: await c.watcherStatus(cx) };
     ctx.print(t, () =>
       [
         formatTable(
@@ -336,6 +348,7 @@ const tiersVerb: VerbSpec = {
         '',
         `hot float ${satFmt(t.hotFloat)} BTC, cap ${t.hotFloatCap === null ? '(none)' : `${satFmt(t.hotFloatCap)} BTC`}${t.overCap ? '  OVER CAP: run custody sweep' : ''}`,
         `policy coverage ${(t.policyCoverage * 100).toFixed(0)}%${t.frozen ? '  FROZEN' : ''}`,
+        watcherLine(t.watcher),
       ].join('\n'),
     );
     return 0;
@@ -730,12 +743,33 @@ const sweepVerb: VerbSpec = {
   },
 };
 
+function seconds(p: Parsed, name: string, fallback: number): number {
+  const v = str(p, name);
+  const n = v === undefined ? fallback : Number(v);
+  if (!Number.isFinite(n) || n < 0 || n > 86_400)
+    throw new MamoriError('E_USAGE', `--${name} must be a number of seconds, 0–86400`);
+  return n;
+}
+
 const watchVerb: VerbSpec = {
   summary: 'follow chain and mempool; freeze on any unapproved spend (CRITICAL alert)',
-  usage: 'mamori custody watch --node <url> [--interval-ms 200] [--webhook <url>] [--once]',
+  usage:
+    'mamori custody watch --node <url> [--interval-ms 200] [--blind-after 30] [--webhook <url>] [--once]',
   options: {
     ...syncOpt,
     'interval-ms': { type: 'string', value: '<ms>', description: 'poll interval', default: '200' },
+    'blind-after': {
+      type: 'string',
+      value: '<s>',
+      description: 'no answer from the node this long: CRITICAL "watcher blind"',
+      default: '30',
+    },
+    'stale-after': {
+      type: 'string',
+      value: '<s>',
+      description: "the node's tip not moving this long is blind too (0 = off)",
+      default: '7200',
+    },
     webhook: {
       type: 'string',
       multiple: true,
@@ -764,6 +798,8 @@ const watchVerb: VerbSpec = {
       sink,
       signal: ctx.signal,
       intervalMs: Number(str(p, 'interval-ms') ?? 200),
+      blindAfterMs: seconds(p, 'blind-after', 30) * 1000,
+      staleAfterMs: seconds(p, 'stale-after', 7200) * 1000,
       ...(from ? { fromHeight: Number(from) } : {}),
       onEvent: (e: import('../../custody/index.js').WatchEvent) => {
         if (e.type !== 'sync')

@@ -97,4 +97,38 @@ export const custodyMigrations: MigrationSet = {
         .execute();
     },
   },
+  '20261203_01_custody_watch': {
+    // The watcher's own chain cursor and heartbeat (one row per watcher name), and every spend
+    // of our coins it has judged, so that an alert is raised once even across restarts.
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('custody_watch')
+        .addColumn('name', 'text', (c) => c.primaryKey())
+        .addColumn('cursor_height', 'integer')
+        .addColumn('cursor_hashes', 'text', (c) => c.notNull())
+        .addColumn('started_at', 'text', (c) => c.notNull())
+        .addColumn('stopped_at', 'text')
+        .addColumn('last_poll_at', 'text', (c) => c.notNull())
+        .addColumn('last_ok_at', 'text')
+        .addColumn('tip_height', 'integer')
+        .addColumn('tip_changed_at', 'text')
+        .addColumn('blind_since', 'text')
+        .addColumn('blind_reason', 'text')
+        .addColumn('blind_after_ms', 'integer', (c) => c.notNull())
+        .addColumn('polls', INT64, (c) => c.notNull())
+        .addColumn('last_error', 'text')
+        .execute();
+      await db.schema
+        .createTable('custody_watch_spend')
+        .addColumn('txid', 'text', (c) => c.primaryKey())
+        .addColumn('verdict', 'text', (c) => c.notNull())
+        .addColumn('matched_txid', 'text')
+        .addColumn('reason', 'text')
+        .addColumn('coins', 'text', (c) => c.notNull())
+        .addColumn('height', 'integer')
+        .addColumn('first_seen_at', 'text', (c) => c.notNull())
+        .addColumn('alerted_at', 'text')
+        .execute();
+    },
+  },
 };

@@ -17,7 +17,13 @@ export const custodyWeb: AreaWeb = {
   api(app, deps) {
     const ctx = { store: deps.store };
     app.get('/tiers', async (c) => c.json(await (await lib()).tiers(ctx)));
-    app.get('/posture', async (c) => c.json(await (await lib()).custodyPosture(deps.store)));
+    app.get('/posture', async (c) => {
+      const l = await lib();
+      return c.json({
+        ...(await l.custodyPosture(deps.store)),
+        watcher: await l.watcherStatus(ctx),
+      });
+    });
     app.get('/wallets', async (c) => c.json(await (await lib()).listWallets(ctx)));
     app.get('/withdrawals', async (c) => {
       const status = c.req.query('status');
