@@ -31,6 +31,11 @@ export interface StartOptions {
   /** 0 = any free port. */
   ports?: Partial<HoneypotPorts>;
   auth?: AuthMode;
+  /**
+   * The one real password in `flawed` and `strong` modes (user `admin`): the owner's, for
+   * watching their own decoy. Random, and never printed, when absent.
+   */
+  password?: string;
   profile?: 'camera';
   logPath?: string | undefined;
   clock?: Clock;
@@ -104,7 +109,7 @@ export async function startHoneypot(opts: StartOptions): Promise<RunningHoneypot
     mode: auth,
     strongUser: 'admin',
     // Flawed/strong: a random 24-character password nobody is told; guessing cannot succeed.
-    strongPassword: randomBytes(18).toString('base64url'),
+    strongPassword: opts.password ?? randomBytes(18).toString('base64url'),
   };
   const recorder = opts.sink
     ? undefined
@@ -123,14 +128,15 @@ export async function startHoneypot(opts: StartOptions): Promise<RunningHoneypot
     ...(opts.maxSessionMs !== undefined ? { maxSessionMs: opts.maxSessionMs } : {}),
   };
   const frames = new FrameSource(clock);
+  const ports: HoneypotPorts = { http: 0, rtsp: 0, telnet: 0, onvif: 0 };
+  const rtspPort = () => ports.rtsp;
   const servers = {
-    http: createCameraHttp({ ...base, frames, protocol: 'http' }),
+    http: createCameraHttp({ ...base, frames, protocol: 'http', rtspPort }),
     rtsp: createRtsp(base),
     telnet: createTelnet(base),
-    onvif: createCameraHttp({ ...base, frames, protocol: 'onvif' }),
+    onvif: createCameraHttp({ ...base, frames, protocol: 'onvif', rtspPort }),
   };
   const want = { ...DEFAULT_PORTS, ...opts.ports };
-  const ports: HoneypotPorts = { http: 0, rtsp: 0, telnet: 0, onvif: 0 };
   const started: Server[] = [];
   try {
     for (const k of ['http', 'rtsp', 'telnet', 'onvif'] as const) {

@@ -110,11 +110,10 @@ export async function honeypotSummary(
     sources: report.sources,
     firstContact: report.first.contact?.at ?? null,
     botnetShare: extras.botnetShare,
-    topCredentials: report.credentials.map(({ username, password, attempts }) => ({
-      username,
-      password,
-      attempts,
-    })),
+    // Digest guesses, whose password is unknown, are not "what attackers tried" here.
+    topCredentials: report.credentials.flatMap(({ username, password, attempts }) =>
+      password === null ? [] : [{ username, password, attempts }],
+    ),
     topCommands: extras.commands,
   };
 }

@@ -123,12 +123,13 @@ describe('honeypot under bad input', () => {
       const c = new RawClient(ip, hp.ports.rtsp);
       await c.ready;
       c.send(text);
-      await c.waitFor(/^RTSP\/1\.0 400/);
+      // Every reply carries a CSeq, a 400 too: the request's, or 0 when it had none.
+      await c.waitFor(/^RTSP\/1\.0 400 Bad Request\r\nCSeq: [01]\r\n/);
       await c.waitClosed();
     }
     expect((await invalidFrom(ip)).map((e) => e.reason)).toEqual([
       'malformed RTSP',
-      'malformed RTSP',
+      'not RTSP',
       'oversized request',
     ]);
   });

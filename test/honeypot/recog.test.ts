@@ -83,13 +83,13 @@ describe('the honeypot as Recog sees it', () => {
     await t?.cleanup();
   });
 
-  it('its HTTP Server header is GoAhead-Webs, the embedded server of cheap cameras', async () => {
+  it('its HTTP Server header is a Netwave IP camera (the Foscam-clone family)', async () => {
     const db = loadRecog('http_servers.xml');
     expect(db.length).toBeGreaterThan(400);
     const res = await httpReq('127.0.0.1', hp.ports.http, '/');
     const banner = String(res.headers.server);
     const fp = firstMatch(db, banner);
-    expect(fp?.params['service.product']).toBe('GoAhead Webserver');
+    expect(fp?.params).toMatchObject({ 'hw.vendor': 'Netwave', 'hw.device': 'IP Camera' });
     for (const ex of fp!.examples) expect(toJs(fp!.pattern)!.test(ex)).toBe(true);
   });
 

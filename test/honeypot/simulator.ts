@@ -225,13 +225,13 @@ export async function viewRtsp(from: string, port: number, auth: string): Promis
   const c = new RawClient(from, port);
   await c.ready;
   const a = `Authorization: Basic ${Buffer.from(auth).toString('base64')}\r\n`;
-  c.send(`DESCRIBE rtsp://127.0.0.1/live/ch0 RTSP/1.0\r\nCSeq: 2\r\n${a}\r\n`);
+  c.send(`DESCRIBE rtsp://127.0.0.1/live/ch00_0 RTSP/1.0\r\nCSeq: 2\r\n${a}\r\n`);
   await c.waitFor(/CSeq: 2[\s\S]*m=video/);
   c.send(
-    `SETUP rtsp://127.0.0.1/live/ch0/trackID=1 RTSP/1.0\r\nCSeq: 3\r\nTransport: RTP/AVP/TCP;unicast;interleaved=0-1\r\n${a}\r\n`,
+    `SETUP rtsp://127.0.0.1/live/ch00_0/trackID=1 RTSP/1.0\r\nCSeq: 3\r\nTransport: RTP/AVP/TCP;unicast;interleaved=0-1\r\n${a}\r\n`,
   );
   await c.waitFor(/CSeq: 3/);
-  c.send(`PLAY rtsp://127.0.0.1/live/ch0 RTSP/1.0\r\nCSeq: 4\r\n${a}\r\n`);
+  c.send(`PLAY rtsp://127.0.0.1/live/ch00_0 RTSP/1.0\r\nCSeq: 4\r\n${a}\r\n`);
   await c.waitFor(/CSeq: 4[\s\S]*Range/);
   await c.close();
 }

@@ -225,6 +225,11 @@ export const area: AreaSpec = {
               [[s.scanner, s.grabber, s.guesser, s.viewer, s.operator, s.exploiter]],
             ),
             `viewed (viewer or beyond): ${s.viewer + s.operator + s.exploiter}; operated: ${s.operator}`,
+            ...(extras.unattributed
+              ? [
+                  `connections whose source could not be read (not counted as sources): ${extras.unattributed}`,
+                ]
+              : []),
             '',
             `login attempts: ${extras.loginAttempts}; known botnet (Mirai) defaults: ${(extras.botnetShare * 100).toFixed(1)}%`,
             report.credentials.length
@@ -232,7 +237,7 @@ export const area: AreaSpec = {
                   ['username', 'password', 'attempts', 'sources', 'botnet default'],
                   report.credentials.map((c) => [
                     c.username,
-                    c.password,
+                    c.password ?? '(unknown: digest)',
                     c.attempts,
                     c.sources,
                     c.botnetDefault ? 'yes' : '',

@@ -121,7 +121,20 @@ describe('report', () => {
       username: 'root',
       password: 'xc3511',
     });
+    // A digest guess: the user is known, the password is not (never reported as admin/"").
+    ev('login.failed', '2026-11-02T01:00:00.000Z', '10.0.0.3', { username: 'admin' });
+    ev('session.connect', '2026-11-02T01:00:00.000Z', '?');
     const { report, extras } = b.finish();
+    expect(report.credentials.find((c) => c.username === 'admin')).toEqual({
+      username: 'admin',
+      password: null,
+      attempts: 1,
+      sources: 1,
+      botnetDefault: false,
+    });
+    // A connection whose source could not be read is counted apart, never as a source.
+    expect(report.sources.total).toBe(3);
+    expect(extras.unattributed).toBe(1);
     expect(report.first.contact).toEqual({
       at: '2026-11-01T00:30:00.000Z',
       source: '10.0.0.1',
@@ -129,9 +142,10 @@ describe('report', () => {
     });
     expect(report.first.login?.afterSeconds).toBe(86400);
     expect(report.first.view).toBeNull();
-    expect(extras.botnetShare).toBe(0.5);
+    expect(extras.botnetShare).toBeCloseTo(1 / 3, 12);
     const csv = reportCsv(report, extras, 'credentials');
-    expect(csv).toContain(`'=cmd,"a,b",1,1,false`);
+    expect(csv).toContain(`'=cmd,"a,b",true,1,1,false`);
+    expect(csv).toContain('admin,,false,1,1,false');
     expect(csvField('@SUM(A1)')).toBe(`'@SUM(A1)`);
     expect(reportCsv(report, extras, 'timeline').split('\r\n')[0]).toBe(
       'day,events,sources,logins,views,operations,downloads',
@@ -167,13 +181,15 @@ describe('emulated shell', () => {
 describe('telnet negotiation', () => {
   it('strips commands, answers each option once and bounds subnegotiation', () => {
     const t = new TelnetFilter();
-    const c1 = t.push(Uint8Array.from([IAC, DO, 24, 65, IAC, DO, 24, IAC, WILL, 31, 66, IAC, IAC]));
+    const c1 = t.push(Uint8Array.from([IAC, DO, 24, 65, IAC, DO, 24, IAC, WILL, 32, 66, IAC, IAC]));
     expect([...c1.data]).toEqual([65, 66, 255]);
-    expect([...c1.replies]).toEqual([IAC, WONT, 24, IAC, 254, 31]);
+    expect([...c1.replies]).toEqual([IAC, WONT, 24, IAC, 254, 32]);
+    // WILL NAWS answers the server's own DO NAWS (BusyBox's opening): no reply is due.
+    expect([...t.push(Uint8Array.from([IAC, WILL, 31])).replies]).toEqual([]);
     const sb = [IAC, SB, 24, ...new Array(500).fill(1), IAC, SE, 67];
     const c2 = t.push(Uint8Array.from(sb));
     expect(c2.data.length).toBeLessThan(500); // a runaway SB is cut, not buffered
-    expect(t.commands).toBe(5);
+    expect(t.commands).toBe(6);
   });
 });
 

@@ -7,6 +7,12 @@ import { SourceClassifier } from './classify.js';
 import { isBotnetDefault } from './credentials.js';
 import type { EventId } from './events.js';
 
+/** The source recorded when a connection's peer address could not be read (services/session.ts). */
+const UNKNOWN_SOURCE = '?';
+
+/** The credential key's stand-in for an unknown password (no typed password holds U+0001). */
+const UNKNOWN = '\u0001';
+
 /** The part of an event the report needs. */
 export interface ReportEvent {
   eventid: EventId;
@@ -27,7 +33,11 @@ export interface FirstTime {
 
 export interface CredentialRow {
   username: string;
-  password: string;
+  /**
+   * null = not known: a digest (RTSP Digest, WS-Security PasswordDigest) that matched no
+   * password we could check hides what was tried. Never reported as an empty password.
+   */
+  password: string | null;
   attempts: number;
   /** Distinct sources that tried it. */
   sources: number;
@@ -75,6 +85,11 @@ export interface ReportExtras {
   commands: { command: string; count: number }[];
   downloads: { url: string; count: number }[];
   classes: [string, string][];
+  /**
+   * Connections whose source address could not be read at all (reset before accept, where
+   * the kernel would not say either): counted here, never as a source of their own.
+   */
+  unattributed: number;
 }
 
 export interface ReportOptions {
@@ -107,6 +122,7 @@ export class ReportBuilder {
   #events = 0;
   #loginAttempts = 0;
   #botnetAttempts = 0;
+  #unattributed = 0;
 
   constructor(opts: ReportOptions = {}) {
     this.#opts = opts;
@@ -117,6 +133,10 @@ export class ReportBuilder {
     this.#events++;
     const t = Date.parse(ev.time);
     if (this.#startMs === null) this.#startMs = t;
+    if (ev.srcIp === UNKNOWN_SOURCE) {
+      if (ev.eventid === 'session.connect') this.#unattributed++;
+      return;
+    }
     this.#classifier.add({ srcIp: ev.srcIp, eventid: ev.eventid, summary: ev.summary });
     // Events arrive in commit order; with several sensors on one store that is not quite time
     // order, so keep the earliest time seen rather than the first row read.
@@ -158,10 +178,11 @@ export class ReportBuilder {
           row.logins++;
         }
         const u = ev.username ?? '';
-        const p = ev.password ?? '';
+        // An event with no password is a digest guess: its password is unknown, not empty.
+        const p = ev.password ?? null;
         this.#loginAttempts++;
-        if (isBotnetDefault(u, p)) this.#botnetAttempts++;
-        const key = `${u}\u0000${p}`;
+        if (p !== null && isBotnetDefault(u, p)) this.#botnetAttempts++;
+        const key = `${u}\u0000${p ?? UNKNOWN}`;
         let c = this.#creds.get(key);
         if (!c) {
           c = { attempts: 0, sources: new Set() };
@@ -199,20 +220,21 @@ export class ReportBuilder {
     const topN = this.#opts.topN ?? 20;
     const credentials: CredentialRow[] = [...this.#creds.entries()]
       .map(([key, c]) => {
-        const [username, password] = key.split('\u0000') as [string, string];
+        const [username, stored] = key.split('\u0000') as [string, string];
+        const password = stored === UNKNOWN ? null : stored;
         return {
           username,
           password,
           attempts: c.attempts,
           sources: c.sources.size,
-          botnetDefault: isBotnetDefault(username, password),
+          botnetDefault: password !== null && isBotnetDefault(username, password),
         };
       })
       .sort(
         (a, b) =>
           b.attempts - a.attempts ||
           a.username.localeCompare(b.username) ||
-          a.password.localeCompare(b.password),
+          (a.password ?? UNKNOWN).localeCompare(b.password ?? UNKNOWN),
       )
       .slice(0, topN);
     const timeline = [...this.#days.values()]
@@ -231,6 +253,7 @@ export class ReportBuilder {
         commands: top(this.#commands).map(([command, count]) => ({ command, count })),
         downloads: top(this.#downloads).map(([url, count]) => ({ url, count })),
         classes: this.#classifier.entries(),
+        unattributed: this.#unattributed,
       },
     };
   }
@@ -259,9 +282,23 @@ export function reportCsv(report: HoneypotReport, extras: ReportExtras, table: C
         rows.push([r.day, r.events, r.sources, r.logins, r.views, r.operations, r.downloads]);
       break;
     case 'credentials':
-      rows.push(['username', 'password', 'attempts', 'sources', 'botnet_default']);
+      rows.push([
+        'username',
+        'password',
+        'password_known',
+        'attempts',
+        'sources',
+        'botnet_default',
+      ]);
       for (const c of report.credentials)
-        rows.push([c.username, c.password, c.attempts, c.sources, c.botnetDefault]);
+        rows.push([
+          c.username,
+          c.password,
+          c.password !== null,
+          c.attempts,
+          c.sources,
+          c.botnetDefault,
+        ]);
       break;
     case 'sources':
       rows.push(['source', 'class']);

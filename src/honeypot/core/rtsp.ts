@@ -1,7 +1,7 @@
 /**
  * RTSP/1.0 request parsing and the camera's answers (OPTIONS, DESCRIBE, SETUP, PLAY,
- * TEARDOWN, GET_PARAMETER) as pure functions. The stream itself is never sent: PLAY is answered
- * and recorded as a view. Not a media server.
+ * TEARDOWN, GET_PARAMETER) as pure functions: the stream paths the camera serves, the SDP, the
+ * Transport negotiation. Not a media server: the RTP itself is sent by services/rtp.ts.
  */
 
 export interface RtspRequest {
@@ -51,6 +51,11 @@ export function digestUsername(header: string | undefined): string | undefined {
   return m?.[1];
 }
 
+/**
+ * One reply. Every reply carries a CSeq, as RFC 2326 §12.17 requires: the request's, or 0 when
+ * it had none (what the Hipcam firmware we imitate answers).
+ * @example rtspResponse(400, 'Bad Request', undefined).startsWith('RTSP/1.0 400 Bad Request\r\nCSeq: 0\r\n')
+ */
 export function rtspResponse(
   status: number,
   reason: string,
@@ -59,26 +64,85 @@ export function rtspResponse(
   body = '',
 ): string {
   const lines = [`RTSP/1.0 ${status} ${reason}`];
-  if (cseq !== undefined) lines.push(`CSeq: ${cseq.replace(/[\r\n]/g, '').slice(0, 16)}`);
+  const seq = /^\d{1,9}$/.exec(cseq?.trim() ?? '')?.[0] ?? '0';
+  lines.push(`CSeq: ${seq}`);
   lines.push('Server: Hipcam RealServer/V1.0');
   for (const [k, v] of Object.entries(headers)) lines.push(`${k}: ${v}`);
   if (body) lines.push(`Content-Length: ${new TextEncoder().encode(body).length}`);
   return `${lines.join('\r\n')}\r\n\r\n${body}`;
 }
 
-/** The SDP a cheap camera returns for its main stream (H.264 video, no audio). */
-export function cameraSdp(host: string): string {
+/**
+ * The SDP a cheap camera returns for its main stream (H.264 video, no audio). `fmtp` carries
+ * the clip's profile and its sprop-parameter-sets, so a player knows the picture size at once.
+ */
+export function cameraSdp(host: string, fmtp: string, framerate: number): string {
+  const ip6 = host.includes(':');
   return [
     'v=0',
-    `o=- 1 1 IN IP4 ${host}`,
+    `o=- 1 1 IN ${ip6 ? 'IP6' : 'IP4'} ${host}`,
     's=IP Camera Video',
-    'c=IN IP4 0.0.0.0',
+    `c=IN ${ip6 ? 'IP6 ::' : 'IP4 0.0.0.0'}`,
     't=0 0',
+    'a=tool:LIVE555 Streaming Media v2011.05.25',
+    'a=range:npt=0-',
     'a=control:*',
     'm=video 0 RTP/AVP 96',
     'a=rtpmap:96 H264/90000',
-    'a=fmtp:96 packetization-mode=1;profile-level-id=4D001F',
+    `a=fmtp:96 ${fmtp}`,
+    `a=framerate:${framerate}`,
     'a=control:trackID=1',
     '',
   ].join('\r\n');
+}
+
+/** The stream paths this camera serves (Hipcam's main and sub stream names, and `/`). */
+export const STREAM_PATHS: readonly string[] = ['/', '/11', '/12', '/live/ch00_0', '/live/ch00_1'];
+
+/**
+ * The stream path a request URI names, without a `trackID=` control suffix; undefined when the
+ * URI is not one of the camera's streams.
+ * @example streamPathOf('rtsp://10.0.0.1:554/11/trackID=1') === '/11'
+ */
+export function streamPathOf(uri: string): string | undefined {
+  const m = /^rtsps?:\/\/[^/]*(\/[^?#]*)?/i.exec(uri);
+  if (!m) return undefined;
+  let path = (m[1] ?? '/').replace(/\/trackID=\d+\/?$/i, '').replace(/\/{2,}/g, '/');
+  if (path.length > 1) path = path.replace(/\/$/, '');
+  return STREAM_PATHS.includes(path) ? path : undefined;
+}
+
+export type TransportAsk =
+  | { kind: 'interleaved'; rtp: number; rtcp: number }
+  | { kind: 'udp'; rtp: number; rtcp: number }
+  | undefined;
+
+/**
+ * What a SETUP's Transport header asks for: RTP interleaved on the RTSP connection, or UDP to
+ * client ports. Multicast and anything else: undefined (answered 461).
+ * @example transportAsk('RTP/AVP/TCP;unicast;interleaved=0-1') // { kind: 'interleaved', rtp: 0, rtcp: 1 }
+ */
+export function transportAsk(header: string | undefined): TransportAsk {
+  for (const spec of (header ?? '').split(',')) {
+    const parts = spec.trim().split(';');
+    const proto = parts[0]?.toUpperCase();
+    if (parts.some((p) => p.toLowerCase() === 'multicast')) continue;
+    if (proto === 'RTP/AVP/TCP') {
+      const m = /^interleaved=(\d{1,3})(?:-(\d{1,3}))?$/i.exec(
+        parts.find((p) => /^interleaved=/i.test(p)) ?? 'interleaved=0-1',
+      );
+      const rtp = Number(m?.[1] ?? 0);
+      if (rtp > 254) continue;
+      return { kind: 'interleaved', rtp, rtcp: Number(m?.[2] ?? rtp + 1) };
+    }
+    if (proto === 'RTP/AVP' || proto === 'RTP/AVP/UDP') {
+      const m = /^client_port=(\d{1,5})(?:-(\d{1,5}))?$/i.exec(
+        parts.find((p) => /^client_port=/i.test(p)) ?? '',
+      );
+      const rtp = Number(m?.[1] ?? 0);
+      if (!m || rtp < 1 || rtp > 65535) continue;
+      return { kind: 'udp', rtp, rtcp: Math.min(Number(m[2] ?? rtp + 1), 65535) };
+    }
+  }
+  return undefined;
 }

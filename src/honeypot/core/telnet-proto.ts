@@ -14,9 +14,34 @@ export const SB = 250;
 export const SE = 240;
 export const OPT_ECHO = 1;
 export const OPT_SGA = 3;
+export const OPT_NAWS = 31;
+export const OPT_LFLOW = 33;
 
-/** The server's opening offer: WILL ECHO, WILL SGA (so the client sends characters raw). */
-export const SERVER_OFFER = new Uint8Array([IAC, WILL, OPT_ECHO, IAC, WILL, OPT_SGA]);
+/**
+ * BusyBox telnetd's opening, byte for byte: DO ECHO, DO NAWS, DO LFLOW (remote flow control), WILL ECHO, WILL SGA
+ * (so the client sends characters raw and the server echoes them). The login prompt must
+ * follow in the same write, as BusyBox sends it: scanners fingerprint the pair.
+ */
+export const SERVER_OFFER = new Uint8Array([
+  IAC,
+  DO,
+  OPT_ECHO,
+  IAC,
+  DO,
+  OPT_NAWS,
+  IAC,
+  DO,
+  OPT_LFLOW,
+  IAC,
+  WILL,
+  OPT_ECHO,
+  IAC,
+  WILL,
+  OPT_SGA,
+]);
+
+/** Options the server asked the client about (its WILL/WONT answers need no reply). */
+const ASKED = new Set([OPT_ECHO, OPT_NAWS, OPT_LFLOW]);
 
 /** Longest subnegotiation kept before it is treated as garbage. */
 const MAX_SB = 64;
@@ -77,7 +102,7 @@ export class TelnetFilter {
             this.#answered.add(key);
             const ours = b === OPT_ECHO || b === OPT_SGA;
             if (this.#verb === DO && !ours) replies.push(IAC, WONT, b);
-            else if (this.#verb === WILL) replies.push(IAC, DONT, b);
+            else if (this.#verb === WILL && !ASKED.has(b)) replies.push(IAC, DONT, b);
           }
           this.#state = 'data';
           break;

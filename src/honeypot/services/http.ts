@@ -18,7 +18,12 @@ import { openSession, type ServiceOptions, type Session } from './session.js';
 export const MAX_BODY = 64 * 1024;
 export const MAX_HEADER = 8 * 1024;
 
-const SERVER_HEADER = 'GoAhead-Webs';
+/**
+ * The Foscam-clone family's embedded server (the cameras of `/videostream.cgi`,
+ * `/decoder_control.cgi`, `/get_params.cgi` and the `/system.ini` leak): nmap -sV and Recog
+ * both name it an IP camera.
+ */
+const SERVER_HEADER = 'Netwave IP Camera';
 const MODEL = { manufacturer: 'IPCAM', model: 'IPC-HD2130', firmware: 'V5.4.0 build 160526' };
 
 type Kind = 'page' | 'login' | 'stream' | 'snapshot' | 'config' | 'ptz' | 'onvif' | 'other';
@@ -90,6 +95,8 @@ export interface CameraHttpOptions extends ServiceOptions {
   frames: FrameSource;
   /** 'http' for the web UI port, 'onvif' for the ONVIF port (same handler). */
   protocol: 'http' | 'onvif';
+  /** The RTSP port once listening, for ONVIF GetStreamUri. */
+  rtspPort?: () => number;
 }
 
 interface Credential {
@@ -211,7 +218,8 @@ function wsseToken(body: string):
   if (!pw) return { username: user };
   if (/PasswordDigest/.test(pw[1] ?? '')) {
     const nonce = /<(?:[\w-]+:)?Nonce[^>]*>([^<]{0,256})</.exec(body)?.[1] ?? '';
-    const created = /<(?:[\w-]+:)?Created>([^<]{0,64})</.exec(body)?.[1] ?? '';
+    // `<Created xmlns="…wss-wssecurity-utility-1.0.xsd">` (the npm onvif client) has attributes.
+    const created = /<(?:[\w-]+:)?Created(?:\s[^>]*)?>([^<]{0,64})</.exec(body)?.[1] ?? '';
     return { username: user, digest: { value: pw[2] ?? '', nonce, created } };
   }
   return { username: user, password: pw[2] ?? '' };
@@ -223,9 +231,20 @@ function wsseDigest(nonceB64: string, created: string, password: string): string
     .digest('base64');
 }
 
+/** The Device, Media and PTZ services' addresses, on the port the client reached. */
+function capabilities(hostHeader: string | undefined): string {
+  const base = `http://${escapeHtml((hostHeader ?? 'camera').slice(0, 255))}/onvif`;
+  return `<tds:GetCapabilitiesResponse><tds:Capabilities><tt:Device><tt:XAddr>${base}/device_service</tt:XAddr></tt:Device><tt:Media><tt:XAddr>${base}/media_service</tt:XAddr><tt:StreamingCapabilities><tt:RTPMulticast>false</tt:RTPMulticast><tt:RTP_TCP>true</tt:RTP_TCP><tt:RTP_RTSP_TCP>true</tt:RTP_RTSP_TCP></tt:StreamingCapabilities></tt:Media><tt:PTZ><tt:XAddr>${base}/ptz_service</tt:XAddr></tt:PTZ></tds:Capabilities></tds:GetCapabilitiesResponse>`;
+}
+
+/** One Profile S media profile: the H.264 main stream with a PTZ configuration. */
+const PROFILES = `<trt:Profiles token="Profile_1" fixed="true"><tt:Name>mainStream</tt:Name><tt:VideoSourceConfiguration token="VideoSourceConfig_1"><tt:Name>VideoSourceConfig_1</tt:Name><tt:UseCount>1</tt:UseCount><tt:SourceToken>VideoSource_1</tt:SourceToken><tt:Bounds x="0" y="0" width="320" height="240"/></tt:VideoSourceConfiguration><tt:VideoEncoderConfiguration token="VideoEncoderConfig_1"><tt:Name>VideoEncoderConfig_1</tt:Name><tt:UseCount>1</tt:UseCount><tt:Encoding>H264</tt:Encoding><tt:Resolution><tt:Width>320</tt:Width><tt:Height>240</tt:Height></tt:Resolution><tt:Quality>4</tt:Quality><tt:RateControl><tt:FrameRateLimit>10</tt:FrameRateLimit><tt:EncodingInterval>1</tt:EncodingInterval><tt:BitrateLimit>200</tt:BitrateLimit></tt:RateControl><tt:H264><tt:GovLength>10</tt:GovLength><tt:H264Profile>Baseline</tt:H264Profile></tt:H264><tt:SessionTimeout>PT60S</tt:SessionTimeout></tt:VideoEncoderConfiguration><tt:PTZConfiguration token="PTZConfig_1"><tt:Name>PTZConfig_1</tt:Name><tt:UseCount>1</tt:UseCount><tt:NodeToken>PTZNode_1</tt:NodeToken></tt:PTZConfiguration></trt:Profiles>`;
+
+const VIDEO_SOURCES = `<trt:GetVideoSourcesResponse><trt:VideoSources token="VideoSource_1"><tt:Framerate>10</tt:Framerate><tt:Resolution><tt:Width>320</tt:Width><tt:Height>240</tt:Height></tt:Resolution></trt:VideoSources></trt:GetVideoSourcesResponse>`;
+
 function soapEnvelope(inner: string): string {
   return `<?xml version="1.0" encoding="UTF-8"?>
-<SOAP-ENV:Envelope xmlns:SOAP-ENV="http://www.w3.org/2003/05/soap-envelope" xmlns:tds="http://www.onvif.org/ver10/device/wsdl" xmlns:tptz="http://www.onvif.org/ver20/ptz/wsdl" xmlns:tt="http://www.onvif.org/ver10/schema"><SOAP-ENV:Body>${inner}</SOAP-ENV:Body></SOAP-ENV:Envelope>`;
+<SOAP-ENV:Envelope xmlns:SOAP-ENV="http://www.w3.org/2003/05/soap-envelope" xmlns:tds="http://www.onvif.org/ver10/device/wsdl" xmlns:trt="http://www.onvif.org/ver10/media/wsdl" xmlns:tptz="http://www.onvif.org/ver20/ptz/wsdl" xmlns:tt="http://www.onvif.org/ver10/schema"><SOAP-ENV:Body>${inner}</SOAP-ENV:Body></SOAP-ENV:Envelope>`;
 }
 
 function soapFault(reason: string): string {
@@ -252,6 +271,10 @@ export function createCameraHttp(opts: CameraHttpOptions): Server {
     ),
     keepAliveTimeout: 5_000,
   });
+  // A request followed by the client's half-close (`printf 'GET / …' | nc -N`) is answered:
+  // by default node:http drops the response of a request still in flight at the FIN, and ours
+  // are in flight until their events commit. (A public field since Node 0.x, not in @types.)
+  (server as Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
 
   server.on('connection', (socket: Socket) => {
     const session = openSession(socket, opts.protocol, opts);
@@ -400,9 +423,11 @@ export function createCameraHttp(opts: CameraHttpOptions): Server {
     let authed = opts.auth.mode === 'none';
     if (cred) {
       const ok = checkCredential(opts.auth, cred.username, cred.password ?? '');
-      pending.push(
-        session.emit(ok ? 'login.success' : 'login.failed', { via: cred.via, path }, cred),
-      );
+      // Basic auth repeats the credential on every request: one login per connection.
+      if (session.firstTry(cred.username, cred.password))
+        pending.push(
+          session.emit(ok ? 'login.success' : 'login.failed', { via: cred.via, path }, cred),
+        );
       authed ||= ok;
     }
     const sid = /(?:^|;\s*)sid=([0-9a-f]{32})/.exec(req.headers.cookie ?? '')?.[1];
@@ -547,15 +572,25 @@ export function createCameraHttp(opts: CameraHttpOptions): Server {
         password = candidates.find(
           (p) => wsseDigest(token.digest!.nonce, token.digest!.created, p) === token.digest!.value,
         );
-        ok = password !== undefined && checkCredential(opts.auth, token.username, password);
+        ok =
+          opts.auth.mode === 'none' ||
+          (password !== undefined && checkCredential(opts.auth, token.username, password));
       } else ok = checkCredential(opts.auth, token.username, password ?? '');
-      pending.push(
-        session.emit(
-          ok ? 'login.success' : 'login.failed',
-          { via: token.digest ? 'wsse-digest' : 'wsse', operation: op },
-          { username: token.username, password },
-        ),
-      );
+      // A digest that matches no candidate hides its password: the guess is kept with its user
+      // and marked unknown, never as an empty password. Each SOAP request carries a fresh
+      // token; one login per connection.
+      if (session.firstTry(token.username, password))
+        pending.push(
+          session.emit(
+            ok ? 'login.success' : 'login.failed',
+            {
+              via: token.digest ? 'wsse-digest' : 'wsse',
+              operation: op,
+              ...(password === undefined ? { password: 'unknown' } : {}),
+            },
+            { username: token.username, password },
+          ),
+        );
       authed ||= ok;
     }
     // Per the ONVIF core spec these two are answered before authentication.
@@ -580,13 +615,38 @@ export function createCameraHttp(opts: CameraHttpOptions): Server {
           ),
         );
       case 'GetCapabilities':
+        return send(200, soap, soapEnvelope(capabilities(req.headers.host)));
+      case 'GetProfiles':
+        return send(
+          200,
+          soap,
+          soapEnvelope(`<trt:GetProfilesResponse>${PROFILES}</trt:GetProfilesResponse>`),
+        );
+      case 'GetProfile':
         return send(
           200,
           soap,
           soapEnvelope(
-            `<tds:GetCapabilitiesResponse><tds:Capabilities><tt:PTZ><tt:XAddr>http://${req.headers.host ?? 'camera'}/onvif/ptz_service</tt:XAddr></tt:PTZ></tds:Capabilities></tds:GetCapabilitiesResponse>`,
+            `<trt:GetProfileResponse>${PROFILES.replace(/Profiles/g, 'Profile')}</trt:GetProfileResponse>`,
           ),
         );
+      case 'GetVideoSources':
+        return send(200, soap, soapEnvelope(VIDEO_SOURCES));
+      case 'GetStreamUri':
+      case 'GetSnapshotUri': {
+        const host = (req.headers.host ?? '').replace(/:\d+$/, '') || 'camera';
+        const uri =
+          op === 'GetStreamUri'
+            ? `rtsp://${escapeHtml(host)}:${opts.rtspPort?.() || 554}/11`
+            : `http://${escapeHtml(req.headers.host ?? host)}/snapshot.jpg`;
+        return send(
+          200,
+          soap,
+          soapEnvelope(
+            `<trt:${op}Response><trt:MediaUri><tt:Uri>${uri}</tt:Uri><tt:InvalidAfterConnect>false</tt:InvalidAfterConnect><tt:InvalidAfterReboot>false</tt:InvalidAfterReboot><tt:Timeout>PT0S</tt:Timeout></trt:MediaUri></trt:${op}Response>`,
+          ),
+        );
+      }
       case 'ContinuousMove':
       case 'Stop':
       case 'AbsoluteMove':

@@ -14,6 +14,7 @@ import {
   type Protocol,
 } from '../core/events.js';
 import type { EventSink } from '../recorder.js';
+import { peerOf } from './peer.js';
 
 export interface ServiceOptions {
   sink: EventSink;
@@ -39,15 +40,31 @@ export class Session {
   readonly started: number;
   readonly #opts: ServiceOptions;
   readonly protocol: Protocol;
+  readonly #tried = new Set<string>();
 
   constructor(socket: Socket, protocol: Protocol, opts: ServiceOptions) {
     this.id = `${opts.runTag}-${++counter}`;
-    this.srcIp = normaliseIp(socket.remoteAddress ?? '?');
-    this.srcPort = socket.remotePort ?? 0;
+    // A connection reset before it was accepted has lost its peer to getpeername(); the
+    // kernel still knows it (peer.ts). `?` only where even that fails.
+    const peer = peerOf(socket);
+    this.srcIp = normaliseIp(peer?.address ?? UNKNOWN_SOURCE);
+    this.srcPort = peer?.port ?? 0;
     this.dstPort = socket.localPort ?? 0;
     this.protocol = protocol;
     this.#opts = opts;
     this.started = opts.clock.now();
+  }
+
+  /**
+   * Is this the first time this connection offers this credential? A client that logs in
+   * once and then sends it with every request (RTSP, HTTP Basic) made one login, not one per
+   * request. `password` undefined = not known (a digest).
+   */
+  firstTry(username: string, password: string | undefined): boolean {
+    const key = `${username}\u0000${password === undefined ? '\u0001' : password}`;
+    if (this.#tried.has(key)) return false;
+    if (this.#tried.size < 64) this.#tried.add(key);
+    return true;
   }
 
   /** Record one event; resolves when it is durable. */
@@ -74,6 +91,9 @@ export class Session {
   }
 }
 
+/** The source of a connection whose peer address could not be read at all. */
+export const UNKNOWN_SOURCE = '?';
+
 /** `::ffff:10.0.0.1` → `10.0.0.1`. */
 export function normaliseIp(ip: string): string {
   return ip.startsWith('::ffff:') ? ip.slice(7) : ip;
@@ -81,13 +101,16 @@ export function normaliseIp(ip: string): string {
 
 /**
  * Caps concurrent sessions per source and in total (containment: one source cannot hold all
- * the honeypot's memory).
- * @example const l = new SourceLimiter(2, 100); l.acquire('10.0.0.1'); l.acquire('10.0.0.1'); l.acquire('10.0.0.1') === false
+ * the honeypot's memory). Fair when full: a source with fewer sessions than the busiest one
+ * still gets in, and the busiest source's oldest session is closed to make room, so a few
+ * sources holding the total cannot shut out a new one.
+ * @example const l = new SourceLimiter(2, 100); l.acquire('10.0.0.1', close1); l.acquire('10.0.0.1', close2); l.acquire('10.0.0.1', close3) === false
  */
 export class SourceLimiter {
   readonly #perSource: number;
   readonly #total: number;
-  readonly #open = new Map<string, number>();
+  /** Per source, its open sessions oldest first, each with how to close it. */
+  readonly #open = new Map<string, Set<() => void>>();
   #all = 0;
 
   constructor(perSource = 32, total = 4096) {
@@ -95,19 +118,33 @@ export class SourceLimiter {
     this.#total = total;
   }
 
-  acquire(ip: string): boolean {
-    const n = this.#open.get(ip) ?? 0;
-    if (n >= this.#perSource || this.#all >= this.#total) return false;
-    this.#open.set(ip, n + 1);
+  /** Admit a session from `ip`; `evict` closes it if room is needed later. */
+  acquire(ip: string, evict: () => void): boolean {
+    const mine = this.#open.get(ip);
+    const n = mine?.size ?? 0;
+    if (n >= this.#perSource) return false;
+    if (this.#all >= this.#total) {
+      let busiest: Set<() => void> | undefined;
+      for (const s of this.#open.values()) if (!busiest || s.size > busiest.size) busiest = s;
+      if (!busiest || busiest.size <= n + 1) return false;
+      const oldest = busiest.values().next().value!;
+      busiest.delete(oldest);
+      this.#all--;
+      oldest();
+    }
+    const set = mine ?? new Set();
+    set.add(evict);
+    this.#open.set(ip, set);
     this.#all++;
     return true;
   }
 
-  release(ip: string): void {
-    const n = this.#open.get(ip) ?? 0;
-    if (n <= 1) this.#open.delete(ip);
-    else this.#open.set(ip, n - 1);
-    if (this.#all > 0) this.#all--;
+  /** Release the session admitted with `evict` (a no-op when it was evicted). */
+  release(ip: string, evict: () => void): void {
+    const set = this.#open.get(ip);
+    if (!set?.delete(evict)) return;
+    this.#all--;
+    if (set.size === 0) this.#open.delete(ip);
   }
 
   get open(): number {
@@ -125,7 +162,8 @@ export function openSession(
   opts: ServiceOptions,
 ): Session | undefined {
   const session = new Session(socket, protocol, opts);
-  if (!opts.limiter.acquire(session.srcIp)) {
+  const evict = () => socket.destroy();
+  if (!opts.limiter.acquire(session.srcIp, evict)) {
     socket.pause();
     session
       .emit('session.connect', { refused: 'concurrent session cap' })
@@ -141,7 +179,7 @@ export function openSession(
     clearTimeout(lifetime);
     if (!released) {
       released = true;
-      opts.limiter.release(session.srcIp);
+      opts.limiter.release(session.srcIp, evict);
     }
   });
   return session;

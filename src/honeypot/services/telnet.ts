@@ -16,6 +16,10 @@ export const MAX_LINE = 1024;
 const MAX_PENDING = 16 * 1024;
 const MAX_LOGIN_TRIES = 3;
 const MAX_COMMANDS = 500;
+/** The login prompt's host name (BusyBox prints the device's hostname). */
+const HOSTNAME = 'IPCAM';
+/** A request line of another protocol, as scanners send to every open port. */
+const PROBE_LINE = /^[A-Z][A-Z_-]{2,19} \S+ (HTTP|SIP|RTSP)\/\d\.\d$/;
 /** Telnet commands per session before it is called a storm. */
 export const MAX_TELNET_COMMANDS = 200;
 
@@ -30,16 +34,17 @@ export function createTelnet(opts: ServiceOptions): Server {
     let tries = 0;
     let commands = 0;
     let pending = '';
+    let echoing = true;
     let queue: Promise<void> = Promise.resolve();
     socket.setTimeout(opts.idleMs ?? 60_000, () => socket.destroy());
     socket.on('error', () => {});
     const say = (s: string | Uint8Array) => {
       if (socket.writable) socket.write(s);
     };
-    // The banner goes out only once the connection is on record.
+    // The banner goes out only once the connection is on record, as BusyBox telnetd sends
+    // it: the option offer and the prompt in one segment.
     queue = session.emit('session.connect').then(() => {
-      say(SERVER_OFFER);
-      say('\r\nIPCAM login: ');
+      say(Buffer.concat([SERVER_OFFER, Buffer.from(`${HOSTNAME} login: `)]));
     });
     queue.catch(() => socket.destroy());
     socket.once('close', () => {
@@ -77,6 +82,17 @@ export function createTelnet(opts: ServiceOptions): Server {
     };
 
     const line = async (text: string) => {
+      if ((state === 'user' || state === 'pass') && PROBE_LINE.test(text)) {
+        // A scanner's HTTP/SIP/RTSP request sent to every port is not a username: record it
+        // as the probe it is and hang up, as the login program does on garbage.
+        state = 'done';
+        await session.emit('input.invalid', {
+          reason: `protocol probe (${PROBE_LINE.exec(text)?.[1] ?? '?'})`,
+          bytes: bytesPreview(Buffer.from(text.slice(0, 96), 'latin1')),
+        });
+        socket.end();
+        return;
+      }
       if (state === 'user') {
         username = text;
         state = 'pass';
@@ -94,6 +110,7 @@ export function createTelnet(opts: ServiceOptions): Server {
             password: text,
           },
         );
+        echoing = true;
         if (ok) {
           state = 'shell';
           say(
@@ -105,7 +122,7 @@ export function createTelnet(opts: ServiceOptions): Server {
           socket.end();
         } else {
           state = 'user';
-          say('\r\nLogin incorrect\r\nIPCAM login: ');
+          say(`\r\nLogin incorrect\r\n${HOSTNAME} login: `);
         }
         return;
       }
@@ -144,7 +161,17 @@ export function createTelnet(opts: ServiceOptions): Server {
       if (filter.commands > MAX_TELNET_COMMANDS) return end('telnet option storm', chunk);
       if (parsed.data.length === 0) return;
       if (looksBinary(parsed.data)) return end('binary garbage', parsed.data);
-      pending += Buffer.from(parsed.data).toString('latin1');
+      const typed = Buffer.from(parsed.data).toString('latin1');
+      // We said WILL ECHO: echo what is typed, as a terminal expects, but never a password:
+      // echo stops at the end of the username line and resumes once the password is judged.
+      if (echoing) {
+        const m = /\r\0|\r\n|\r|\n/.exec(typed);
+        const cut = state !== 'shell' && m ? typed.slice(0, m.index + m[0].length) : typed;
+        if (state !== 'shell' && m && pending + typed.slice(0, m.index) !== '') echoing = false;
+        const echo = cut.replace(/\r\0|\r\n|\r|\n|\0/g, (x) => (x === '\0' ? '' : '\r\n'));
+        if (echo) queue = queue.then(() => say(echo));
+      }
+      pending += typed;
       if (pending.length > MAX_PENDING) return end('input flood', parsed.data);
       for (;;) {
         const m = /\r\n|\r\0|\n|\r(?=[^\n\0])/.exec(pending);

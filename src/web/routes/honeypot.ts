@@ -39,7 +39,7 @@ export const honeypotWeb: AreaWeb = {
 <section data-honeypot="credentials"><h2>Credentials tried</h2>
 <p>${extras.loginAttempts} attempts; ${(extras.botnetShare * 100).toFixed(1)}% used known botnet (Mirai) defaults.</p>
 <table><tr><th>username</th><th>password</th><th>attempts</th><th>sources</th><th>botnet default</th></tr>
-${report.credentials.map((c) => html`<tr><td><code>${c.username}</code></td><td><code>${c.password}</code></td><td>${c.attempts}</td><td>${c.sources}</td><td>${c.botnetDefault ? 'yes' : ''}</td></tr>`)}
+${report.credentials.map((c) => html`<tr><td><code>${c.username}</code></td><td><code>${c.password ?? '(unknown: digest)'}</code></td><td>${c.attempts}</td><td>${c.sources}</td><td>${c.botnetDefault ? 'yes' : ''}</td></tr>`)}
 </table></section>
 <section data-honeypot="commands"><h2>Shell commands and download attempts</h2>
 ${
