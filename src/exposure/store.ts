@@ -240,7 +240,12 @@ export async function recordImported(
 export interface FindingRecord {
   ip: string;
   port: number;
-  kind: 'no-auth' | 'default-credentials' | 'weak-auth-control-failed';
+  kind:
+    | 'no-auth'
+    | 'default-credentials'
+    | 'weak-auth-control-failed'
+    | 'unauthenticated-path'
+    | 'auth-bypass';
   detail: string;
   time: string;
 }
