@@ -8,12 +8,14 @@ import { sql } from 'kysely';
 import { MamoriError } from '../shared/errors.js';
 import type { Store } from '../storage/index.js';
 import { cidrContains, parseAddr, parseCidr } from './core/cidr.js';
+import { expandTargets } from './core/scope.js';
 import {
   createScan,
   getScan,
   listScans,
   recordServices,
   refreshStatistics,
+  type ScanRow,
   type ServiceRecord,
 } from './store.js';
 
@@ -312,7 +314,14 @@ export async function diffScans(store: Store, since?: number, until?: number): P
     ).rows.map((r) => ({ ...r, port: Number(r.port) }));
   const key = (r: { ip: string; port: number; transport: string }) =>
     `${r.ip}|${r.port}|${r.transport}`;
-  const a = (await load(from.id)).filter((r) => inTargets(r.ip));
+  // only what the second scan probed can have gone: its addresses, its ports, UDP only when
+  // it sent UDP probes, and (when it was interrupted) only the finished prefix of its order
+  const toPorts = new Set(to.ports);
+  const probed = (r: { ip: string; port: number; transport: string }) =>
+    inTargets(r.ip) &&
+    (r.transport === 'udp' ? to.options.udp === true : toPorts.has(r.port)) &&
+    (to.status === 'done' || reached(to, r.ip, r.port));
+  const a = (await load(from.id)).filter(probed);
   const b = await load(to.id);
   const aKeys = new Set(a.map(key));
   const bKeys = new Set(b.map(key));
@@ -324,6 +333,17 @@ export async function diffScans(store: Store, since?: number, until?: number): P
     appeared: b.filter((r) => !aKeys.has(key(r))).sort(order),
     disappeared: a.filter((r) => !bKeys.has(key(r))).sort(order),
   };
+}
+
+/** Whether an unfinished scan's checkpoint passed (port × address) — its fixed probe order. */
+function reached(scan: ScanRow, ip: string, port: number): boolean {
+  const addrs = [...expandTargets(scan.targets.map((t) => parseCidr(t)))];
+  if (addrs.length > 1 << 20) return false;
+  const a = parseAddr(ip);
+  const addrIdx = addrs.findIndex((x) => x.family === a.family && x.value === a.value);
+  const portIdx = scan.ports.indexOf(port);
+  if (addrIdx < 0 || portIdx < 0) return false;
+  return portIdx * addrs.length + addrIdx < scan.nextIndex;
 }
 
 /** Cameras, DVRs and NVRs reachable without a password or with a factory default (for bulletin). */
@@ -343,7 +363,13 @@ export async function openCameras(store: Store) {
       's.protocol',
       's.device_type',
     ])
-    .where('f.kind', 'in', ['no-auth', 'default-credentials', 'weak-auth-control-failed'])
+    .where('f.kind', 'in', [
+      'no-auth',
+      'default-credentials',
+      'weak-auth-control-failed',
+      'unauthenticated-path',
+      'auth-bypass',
+    ])
     .orderBy('f.time', 'desc')
     .execute();
   return rows.map((r) => ({ ...r, port: Number(r.port) }));
