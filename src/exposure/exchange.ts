@@ -3,7 +3,7 @@
  * the current services as JSON, CSV or nmap XML, `diff` of two scans, and the open-camera
  * summary other areas (bulletin) show. Imports send no packets, so they need no scope.
  */
-import { XMLParser } from 'fast-xml-parser';
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { sql } from 'kysely';
 import { MamoriError } from '../shared/errors.js';
 import type { Store } from '../storage/index.js';
@@ -34,6 +34,25 @@ const asArray = <T>(x: T | T[] | undefined): T[] =>
 
 /** nmap `-oX` output: open ports with service name, product and version. */
 export function parseNmapXml(text: string): ImportedService[] {
+  // well-formed first (fast-xml-parser's parse alone accepts unclosed tags), with the line
+  const valid = XMLValidator.validate(text);
+  if (valid !== true)
+    throw new MamoriError(
+      'E_INPUT',
+      `malformed nmap XML at line ${valid.err.line}, column ${valid.err.col}: ${valid.err.msg}`,
+      { hint: 'nmap -oX file.xml … (a complete, unedited file)' },
+    );
+  try {
+    return readNmapDoc(text);
+  } catch (err) {
+    if (err instanceof MamoriError) throw err;
+    throw new MamoriError('E_INPUT', `malformed nmap XML: ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
+}
+
+function readNmapDoc(text: string): ImportedService[] {
   const doc = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '' }).parse(text) as {
     nmaprun?: { host?: unknown };
   };
@@ -52,17 +71,23 @@ export function parseNmapXml(text: string): ImportedService[] {
       unknown
     >[];
     for (const p of ports) {
+      if (typeof p !== 'object' || p === null) continue;
       const state = (p.state as Record<string, string> | undefined)?.state;
       if (state !== 'open') continue;
-      const svc = (p.service ?? {}) as Record<string, string>;
+      const port = Number(p.portid);
+      if (!Number.isInteger(port) || port < 0 || port > 65535)
+        throw new MamoriError('E_INPUT', `malformed nmap XML: port "${String(p.portid)}"`);
+      const first = Array.isArray(p.service) ? p.service[0] : p.service;
+      const svc = (typeof first === 'object' && first ? first : {}) as Record<string, unknown>;
+      const str = (v: unknown) => (typeof v === 'string' && v ? v : null);
       out.push({
         ip,
-        port: Number(p.portid),
+        port,
         transport: p.protocol === 'udp' ? 'udp' : 'tcp',
-        protocol: svc.name ?? null,
-        product: svc.product ?? null,
-        version: svc.version ?? null,
-        banner: [svc.product, svc.version, svc.extrainfo].filter(Boolean).join(' '),
+        protocol: str(svc.name),
+        product: str(svc.product),
+        version: str(svc.version),
+        banner: [str(svc.product), str(svc.version), str(svc.extrainfo)].filter(Boolean).join(' '),
       });
     }
   }
