@@ -164,8 +164,7 @@ export function parseCidr(input: string): Cidr {
   }
   // parseAddr already turned a mapped address into IPv4; a mapped *range* is turned here
   const family = slash >= 0 && addrPart.includes(':') ? 6 : addr.family;
-  const value =
-    family === 6 && addr.family === 4 ? MAPPED_PREFIX | addr.value : addr.value;
+  const value = family === 6 && addr.family === 4 ? MAPPED_PREFIX | addr.value : addr.value;
   const max = BITS[family];
   if (prefix > max) fail(input, slash + 1, `prefix /${prefix} is over /${max}`);
   const hostMask = (1n << BigInt(max - prefix)) - 1n;
