@@ -3,17 +3,19 @@
  * the current services as JSON, CSV or nmap XML, `diff` of two scans, and the open-camera
  * summary other areas (bulletin) show. Imports send no packets, so they need no scope.
  */
-import { XMLParser } from 'fast-xml-parser';
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { sql } from 'kysely';
 import { MamoriError } from '../shared/errors.js';
 import type { Store } from '../storage/index.js';
 import { cidrContains, parseAddr, parseCidr } from './core/cidr.js';
+import { expandTargets } from './core/scope.js';
 import {
   createScan,
   getScan,
   listScans,
   recordServices,
   refreshStatistics,
+  type ScanRow,
   type ServiceRecord,
 } from './store.js';
 
@@ -32,6 +34,25 @@ const asArray = <T>(x: T | T[] | undefined): T[] =>
 
 /** nmap `-oX` output: open ports with service name, product and version. */
 export function parseNmapXml(text: string): ImportedService[] {
+  // well-formed first (fast-xml-parser's parse alone accepts unclosed tags), with the line
+  const valid = XMLValidator.validate(text);
+  if (valid !== true)
+    throw new MamoriError(
+      'E_INPUT',
+      `malformed nmap XML at line ${valid.err.line}, column ${valid.err.col}: ${valid.err.msg}`,
+      { hint: 'nmap -oX file.xml … (a complete, unedited file)' },
+    );
+  try {
+    return readNmapDoc(text);
+  } catch (err) {
+    if (err instanceof MamoriError) throw err;
+    throw new MamoriError('E_INPUT', `malformed nmap XML: ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
+}
+
+function readNmapDoc(text: string): ImportedService[] {
   const doc = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '' }).parse(text) as {
     nmaprun?: { host?: unknown };
   };
@@ -50,17 +71,23 @@ export function parseNmapXml(text: string): ImportedService[] {
       unknown
     >[];
     for (const p of ports) {
+      if (typeof p !== 'object' || p === null) continue;
       const state = (p.state as Record<string, string> | undefined)?.state;
       if (state !== 'open') continue;
-      const svc = (p.service ?? {}) as Record<string, string>;
+      const port = Number(p.portid);
+      if (!Number.isInteger(port) || port < 0 || port > 65535)
+        throw new MamoriError('E_INPUT', `malformed nmap XML: port "${String(p.portid)}"`);
+      const first = Array.isArray(p.service) ? p.service[0] : p.service;
+      const svc = (typeof first === 'object' && first ? first : {}) as Record<string, unknown>;
+      const str = (v: unknown) => (typeof v === 'string' && v ? v : null);
       out.push({
         ip,
-        port: Number(p.portid),
+        port,
         transport: p.protocol === 'udp' ? 'udp' : 'tcp',
-        protocol: svc.name ?? null,
-        product: svc.product ?? null,
-        version: svc.version ?? null,
-        banner: [svc.product, svc.version, svc.extrainfo].filter(Boolean).join(' '),
+        protocol: str(svc.name),
+        product: str(svc.product),
+        version: str(svc.version),
+        banner: [str(svc.product), str(svc.version), str(svc.extrainfo)].filter(Boolean).join(' '),
       });
     }
   }
@@ -312,7 +339,14 @@ export async function diffScans(store: Store, since?: number, until?: number): P
     ).rows.map((r) => ({ ...r, port: Number(r.port) }));
   const key = (r: { ip: string; port: number; transport: string }) =>
     `${r.ip}|${r.port}|${r.transport}`;
-  const a = (await load(from.id)).filter((r) => inTargets(r.ip));
+  // only what the second scan probed can have gone: its addresses, its ports, UDP only when
+  // it sent UDP probes, and (when it was interrupted) only the finished prefix of its order
+  const toPorts = new Set(to.ports);
+  const probed = (r: { ip: string; port: number; transport: string }) =>
+    inTargets(r.ip) &&
+    (r.transport === 'udp' ? to.options.udp === true : toPorts.has(r.port)) &&
+    (to.status === 'done' || reached(to, r.ip, r.port));
+  const a = (await load(from.id)).filter(probed);
   const b = await load(to.id);
   const aKeys = new Set(a.map(key));
   const bKeys = new Set(b.map(key));
@@ -324,6 +358,17 @@ export async function diffScans(store: Store, since?: number, until?: number): P
     appeared: b.filter((r) => !aKeys.has(key(r))).sort(order),
     disappeared: a.filter((r) => !bKeys.has(key(r))).sort(order),
   };
+}
+
+/** Whether an unfinished scan's checkpoint passed (port × address) — its fixed probe order. */
+function reached(scan: ScanRow, ip: string, port: number): boolean {
+  const addrs = [...expandTargets(scan.targets.map((t) => parseCidr(t)))];
+  if (addrs.length > 1 << 20) return false;
+  const a = parseAddr(ip);
+  const addrIdx = addrs.findIndex((x) => x.family === a.family && x.value === a.value);
+  const portIdx = scan.ports.indexOf(port);
+  if (addrIdx < 0 || portIdx < 0) return false;
+  return portIdx * addrs.length + addrIdx < scan.nextIndex;
 }
 
 /** Cameras, DVRs and NVRs reachable without a password or with a factory default (for bulletin). */
@@ -343,7 +388,13 @@ export async function openCameras(store: Store) {
       's.protocol',
       's.device_type',
     ])
-    .where('f.kind', 'in', ['no-auth', 'default-credentials', 'weak-auth-control-failed'])
+    .where('f.kind', 'in', [
+      'no-auth',
+      'default-credentials',
+      'weak-auth-control-failed',
+      'unauthenticated-path',
+      'auth-bypass',
+    ])
     .orderBy('f.time', 'desc')
     .execute();
   return rows.map((r) => ({ ...r, port: Number(r.port) }));

@@ -162,7 +162,7 @@ export async function runScan(
       },
     );
   }
-  const addrs: Addr[] = [...expandTargets(targets)];
+  const addrs: Addr[] = [...expandTargets(targets, gate.broadcasts)];
   const addrText = addrs.map(formatAddr);
   const total = addrs.length * ports.length;
   const scanId =
@@ -275,7 +275,7 @@ export async function runScan(
     const host = addrText[addrIdx]!;
     const port = ports[portIdx]!;
     // defence in depth: the gate already passed, re-check the address right before connecting
-    if (!addrAllowed(gate.scope, a)) {
+    if (!addrAllowed(gate.scope, a, gate.broadcasts)) {
       throw new MamoriError('E_SCOPE', `refused: ${host} is outside the declared scope`);
     }
     while (inflight.size >= options.concurrency) {

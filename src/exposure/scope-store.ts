@@ -2,11 +2,67 @@
  * The declared scope in the store: add, list, remove, and the gate every scan and audit passes
  * through before it sends anything. Not the gate's logic: that is core/scope.ts.
  */
+import { lookup as dnsLookup } from 'node:dns/promises';
 import { MamoriError } from '../shared/errors.js';
 import type { Store } from '../storage/index.js';
 import type { Cidr } from './core/cidr.js';
-import { cidrForbiddenReason, formatCidr, parseCidr } from './core/cidr.js';
-import { assertInScope, type ScopeEntry } from './core/scope.js';
+import {
+  cidrForbiddenReason,
+  formatAddr,
+  formatCidr,
+  parseAddr,
+  parseCidr,
+  parseLooseIPv4,
+} from './core/cidr.js';
+import { assertInScope, directedBroadcasts, type ScopeEntry } from './core/scope.js';
+
+/** Name → addresses (node:dns lookup with all: true by default). */
+export type HostLookup = (host: string) => Promise<string[]>;
+
+const systemLookup: HostLookup = async (host) =>
+  (await dnsLookup(host, { all: true, verbatim: true })).map((r) => r.address);
+
+const HOSTNAME =
+  /^(?=.{1,253}\.?$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*\.?$/i;
+
+/**
+ * Turn every target into addresses or CIDRs the scope can judge: inet_aton forms (2130706433,
+ * 0x7f000001, 0177.0.0.1, 127.1) become their dotted address and host names are resolved (all
+ * their addresses), so the scope refuses them (E_SCOPE) instead of the parser (E_INPUT).
+ * @example await resolveTargets(['127.1']) // ['127.0.0.1']
+ */
+export async function resolveTargets(
+  targets: readonly string[],
+  lookup: HostLookup = systemLookup,
+): Promise<string[]> {
+  const out: string[] = [];
+  for (const raw of targets) {
+    const t = raw.trim();
+    try {
+      parseCidr(t);
+      out.push(t);
+      continue;
+    } catch (err) {
+      if (t.includes('/') || t.includes(':')) throw err;
+      const loose = parseLooseIPv4(t);
+      if (loose !== undefined) {
+        out.push(formatAddr({ family: 4, value: loose }));
+        continue;
+      }
+      // a name whose last label is all digits is a mistyped address, not a host name
+      if (!HOSTNAME.test(t) || /(?:^|\.)\d+\.?$/.test(t)) throw err;
+    }
+    let addresses: string[];
+    try {
+      addresses = await lookup(t);
+    } catch (cause) {
+      throw new MamoriError('E_INPUT', `cannot resolve ${t}`, { cause });
+    }
+    if (addresses.length === 0) throw new MamoriError('E_INPUT', `${t} has no address`);
+    for (const a of addresses) out.push(formatAddr(parseAddr(a)));
+  }
+  return out;
+}
 
 export interface ScopeRow extends ScopeEntry {
   id: number;
@@ -103,17 +159,18 @@ export async function removeScope(store: Store, cidrText: string): Promise<boole
 export async function gateTargets(
   store: Store,
   targets: readonly string[],
-  options: { credentials?: boolean } = {},
-): Promise<{ targets: Cidr[]; scope: Cidr[] }> {
+  options: { credentials?: boolean; lookup?: HostLookup } = {},
+): Promise<{ targets: Cidr[]; scope: Cidr[]; broadcasts: Set<bigint> }> {
   const entries = await listScope(store);
   if (entries.length === 0) {
     throw new MamoriError('E_SCOPE', 'refused: no scope is declared', {
       hint: 'mamori exposure scope add <cidr> --owner <you>  (only ranges you own or may test)',
     });
   }
-  const parsed = assertInScope(entries, targets, options);
+  const resolved = await resolveTargets(targets, options.lookup);
+  const parsed = assertInScope(entries, resolved, options);
   const scope = entries
     .filter((e) => !options.credentials || e.allowCredentials)
     .map((e) => parseCidr(e.cidr));
-  return { targets: parsed, scope };
+  return { targets: parsed, scope, broadcasts: directedBroadcasts(entries) };
 }

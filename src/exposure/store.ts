@@ -128,6 +128,11 @@ export interface ServiceRecord {
   seen: string;
 }
 
+const keepIdentity = (column: 'vendor' | 'product' | 'version' | 'device_type' | 'cpe') =>
+  sql<
+    string | null
+  >`case when excluded.protocol = exposure_service.protocol then coalesce(excluded.${sql.ref(column)}, exposure_service.${sql.ref(column)}) else excluded.${sql.ref(column)} end`;
+
 /** Store one observation and fold it into the service's current state, atomically. */
 export async function recordService(store: Store, rec: ServiceRecord): Promise<void> {
   await recordServices(store, [rec]);
@@ -190,7 +195,18 @@ export async function recordServices(store: Store, recs: readonly ServiceRecord[
           first_seen: rec.seen,
           ...fields,
         })
-        .onConflict((oc) => oc.columns(['ip_key', 'port', 'transport']).doUpdateSet(fields))
+        .onConflict((oc) =>
+          oc.columns(['ip_key', 'port', 'transport']).doUpdateSet({
+            ...fields,
+            // a scan that identifies less (no --fingerprints) keeps what an earlier one found,
+            // as long as the port still speaks the same protocol
+            vendor: keepIdentity('vendor'),
+            product: keepIdentity('product'),
+            version: keepIdentity('version'),
+            device_type: keepIdentity('device_type'),
+            cpe: keepIdentity('cpe'),
+          }),
+        )
         .execute();
     }
   });
@@ -240,7 +256,12 @@ export async function recordImported(
 export interface FindingRecord {
   ip: string;
   port: number;
-  kind: 'no-auth' | 'default-credentials' | 'weak-auth-control-failed';
+  kind:
+    | 'no-auth'
+    | 'default-credentials'
+    | 'weak-auth-control-failed'
+    | 'unauthenticated-path'
+    | 'auth-bypass';
   detail: string;
   time: string;
 }

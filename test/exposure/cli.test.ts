@@ -2,7 +2,7 @@
  * The built CLI on loopback: scope errors and exit codes, a hostile HTTP banner stored safely
  * and printed escaped, query errors pointing at the position.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -81,5 +81,32 @@ describe('mamori exposure (built CLI, loopback)', () => {
     const bad = await cli(['exposure', 'search', 'port:80 AND (title:x']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/position \d+/);
+  });
+  it('judges other address forms by the scope (exit 4) and refuses malformed input with exit 2, never 70', async () => {
+    // the scope from the test above is 127.0.20.0/24; these all name 127.0.0.1 or ::ffff:127.0.0.200
+    for (const target of [
+      '2130706433',
+      '0x7f000001',
+      '0177.0.0.1',
+      '127.1',
+      'localhost',
+      '::ffff:127.0.0.200',
+    ]) {
+      const r = await cli(['exposure', 'scan', target, '--ports', String(port)]);
+      expect(r.code, `${target}: ${r.stderr}`).toBe(4);
+    }
+    expect(
+      (await cli(['exposure', 'scope', 'add', '::ffff:0.0.0.0/96', '--owner', 'x'])).code,
+    ).toBe(4);
+    expect((await cli(['exposure', 'scope', 'add', '::/1', '--owner', 'x'])).code).toBe(4);
+    const xml = join(dir, 'bad.xml');
+    writeFileSync(xml, '<nmaprun><host><address addr="192.0.2.1" addrtype="ipv4"/><ports>');
+    const imp = await cli(['exposure', 'import', xml]);
+    expect(imp.code, imp.stderr).toBe(2);
+    expect(imp.stderr).toMatch(/line \d+/);
+    for (const q of ['port:80\u0001', `${'('.repeat(5000)}a${')'.repeat(5000)}`]) {
+      const r = await cli(['exposure', 'search', q]);
+      expect(r.code, r.stderr.slice(0, 200)).toBe(2);
+    }
   });
 });

@@ -109,8 +109,42 @@ export function parseAddr(input: string): Addr {
     s = s.slice(1, -1);
     offset += 1;
   }
-  if (s.includes(':')) return { family: 6, value: parseV6(s, input, offset) };
+  if (s.includes(':')) return normaliseMapped({ family: 6, value: parseV6(s, input, offset) });
   return { family: 4, value: parseV4(s, input, offset) };
+}
+
+const MAPPED_PREFIX = 0xffffn << 32n;
+
+/** An IPv4-mapped IPv6 address (::ffff:a.b.c.d) is the IPv4 address: every rule sees that. */
+function normaliseMapped(a: Addr): Addr {
+  return a.family === 6 && a.value >> 32n === 0xffffn
+    ? { family: 4, value: a.value & 0xffffffffn }
+    : a;
+}
+
+/**
+ * The classic inet_aton forms a resolver accepts for IPv4 besides dotted quads: decimal
+ * (2130706433), hex (0x7f000001), octal parts (0177.0.0.1) and short forms (127.1). They name
+ * an address like any other; the scope decides, not the parser.
+ * @example parseLooseIPv4('127.1') === 0x7f000001n
+ */
+export function parseLooseIPv4(s: string): bigint | undefined {
+  const parts = s.split('.');
+  if (parts.length < 1 || parts.length > 4) return undefined;
+  const values: bigint[] = [];
+  for (const p of parts) {
+    if (/^0x[0-9a-f]+$/i.test(p)) values.push(BigInt(p));
+    else if (/^0[0-7]*$/.test(p)) values.push(BigInt(`0o${p.slice(1) || '0'}`));
+    else if (/^[1-9]\d*$/.test(p)) values.push(BigInt(p));
+    else return undefined;
+  }
+  const last = values.pop()!;
+  if (values.some((v) => v > 255n)) return undefined;
+  const lastBits = BigInt(8 * (4 - values.length));
+  if (last >= 1n << lastBits) return undefined;
+  let v = 0n;
+  for (const x of values) v = (v << 8n) | x;
+  return (v << lastBits) | last;
 }
 
 /**
@@ -122,23 +156,28 @@ export function parseCidr(input: string): Cidr {
   const slash = input.indexOf('/');
   const addrPart = slash >= 0 ? input.slice(0, slash) : input;
   const addr = parseAddr(addrPart);
-  const max = BITS[addr.family];
-  let prefix = max;
+  let prefix = slash >= 0 && addrPart.includes(':') ? 128 : BITS[addr.family];
   if (slash >= 0) {
     const p = input.slice(slash + 1);
     if (!/^\d{1,3}$/.test(p)) fail(input, slash + 1 + Math.max(0, p.search(/\D/)), 'bad prefix');
     prefix = Number(p);
-    if (prefix > max) fail(input, slash + 1, `prefix /${prefix} is over /${max}`);
   }
+  // parseAddr already turned a mapped address into IPv4; a mapped *range* is turned here
+  const family = slash >= 0 && addrPart.includes(':') ? 6 : addr.family;
+  const value = family === 6 && addr.family === 4 ? MAPPED_PREFIX | addr.value : addr.value;
+  const max = BITS[family];
+  if (prefix > max) fail(input, slash + 1, `prefix /${prefix} is over /${max}`);
   const hostMask = (1n << BigInt(max - prefix)) - 1n;
-  if ((addr.value & hostMask) !== 0n) {
+  if ((value & hostMask) !== 0n) {
     fail(
       input,
       slash >= 0 ? slash : input.length,
-      `host bits set (did you mean ${formatCidr({ family: addr.family, base: addr.value & ~hostMask, prefix })}?)`,
+      `host bits set (did you mean ${formatCidr({ family, base: value & ~hostMask, prefix })}?)`,
     );
   }
-  return { family: addr.family, base: addr.value, prefix };
+  if (family === 6 && prefix >= 96 && value >> 32n === 0xffffn)
+    return { family: 4, base: value & 0xffffffffn, prefix: prefix - 96 };
+  return { family, base: value, prefix };
 }
 
 export function cidrSize(c: Cidr): bigint {
@@ -239,5 +278,8 @@ export function cidrForbiddenReason(c: Cidr): string | undefined {
   }
   const mc6: Cidr = { family: 6, base: 0xffn << 120n, prefix: 8 };
   if (cidrCovers(mc6, c) || cidrCovers(c, mc6)) return 'multicast';
+  // a range over ::ffff:0:0/96 holds all of IPv4 (0.0.0.0/0), multicast and broadcast included
+  const mapped: Cidr = { family: 6, base: MAPPED_PREFIX, prefix: 96 };
+  if (cidrCovers(c, mapped)) return 'IPv4-mapped multicast and broadcast (all of IPv4)';
   return undefined;
 }

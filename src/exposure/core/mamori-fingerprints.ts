@@ -153,7 +153,8 @@ export const MAMORI_FINGERPRINTS: readonly { name: string; xml: string }[] = [
 
 /**
  * Factory-default credentials documented by the vendors (manuals and quick-start guides), for
- * the audit. Keyed by `hw.vendor`; only these are tried, and only for that vendor.
+ * the audit. Keyed by `hw.vendor`, or a word of the product or page title (GoAhead, IPCAM); only
+ * these (and nmap's entries for the vendor) are tried, in order, stopping at the first success.
  */
 export const FACTORY_DEFAULTS: Readonly<
   Record<string, readonly { user: string; password: string; source: string }[]>
@@ -161,10 +162,39 @@ export const FACTORY_DEFAULTS: Readonly<
   Hikvision: [
     { user: 'admin', password: '12345', source: 'Hikvision quick start (pre-2016 firmware)' },
   ],
-  Dahua: [{ user: 'admin', password: 'admin', source: 'Dahua quick start (older firmware)' }],
+  Dahua: [
+    { user: 'admin', password: 'admin', source: 'Dahua quick start (older firmware)' },
+    { user: '888888', password: '888888', source: 'Dahua quick start (older firmware)' },
+    { user: '666666', password: '666666', source: 'Dahua quick start (older firmware)' },
+  ],
   Axis: [{ user: 'root', password: 'pass', source: 'Axis installation guide (pre-5.x firmware)' }],
   Foscam: [{ user: 'admin', password: '', source: 'Foscam user manual' }],
   Xiongmai: [{ user: 'admin', password: '', source: 'XMEye/NETSurveillance manual' }],
+  // GoAhead-Webs is the embedded server of many white-label cameras (Foscam clones); their
+  // manuals ship an empty admin password, later firmware admin/admin, some OEMs 123456/888888.
+  GoAhead: [
+    {
+      user: 'admin',
+      password: '',
+      source: 'GoAhead-based IP camera manuals (Foscam-clone firmware)',
+    },
+    {
+      user: 'admin',
+      password: 'admin',
+      source: 'GoAhead-based IP camera manuals (later firmware)',
+    },
+    { user: 'admin', password: '123456', source: 'GoAhead-based IP camera OEM manuals' },
+  ],
+  Hipcam: [
+    { user: 'admin', password: 'admin', source: 'Hipcam (HiSilicon IPCAM firmware) quick start' },
+    { user: 'user', password: 'user', source: 'Hipcam (HiSilicon IPCAM firmware) quick start' },
+    { user: 'guest', password: 'guest', source: 'Hipcam (HiSilicon IPCAM firmware) quick start' },
+  ],
+  IPCAM: [
+    { user: 'admin', password: '', source: 'generic "IPCAM" web client manuals' },
+    { user: 'admin', password: 'admin', source: 'generic "IPCAM" web client manuals' },
+    { user: 'admin', password: '888888', source: 'generic "IPCAM" web client manuals' },
+  ],
   'TP-Link': [{ user: 'admin', password: 'admin', source: 'TP-Link router label' }],
   Netgear: [{ user: 'admin', password: 'password', source: 'Netgear router manual' }],
   MikroTik: [{ user: 'admin', password: '', source: 'MikroTik RouterOS manual' }],

@@ -38,9 +38,13 @@ export const FIELDS: Record<string, { column: string; kind: FieldKind; facet: bo
 };
 
 function pointAt(query: string, pos: number, why: string, hint?: string): MamoriError {
+  // a window around the position, control characters shown as '?': the message stays short
+  // and cannot drive a terminal
+  const from = Math.max(0, pos - 40);
+  const shown = query.slice(from, pos + 40).replace(/[\u0000-\u001f\u007f]/g, '?');
   return new MamoriError(
     'E_INPUT',
-    `query: ${why} at position ${pos + 1}\n  ${query}\n  ${' '.repeat(pos)}^`,
+    `query: ${why} at position ${pos + 1}\n  ${shown}\n  ${' '.repeat(pos - from)}^`,
     {
       hint:
         hint ?? 'e.g. port:554 product:"Hikvision" -port:22 (see mamori exposure search --help)',
@@ -113,16 +117,44 @@ function validate(query: string, node: QueryNode): void {
  * @example parseQuery('port:554 -has_auth:true') → { type: 'and', items: [field port, not field has_auth] }
  */
 export function parseQuery(query: string): QueryNode {
+  // control characters (NUL above all: PostgreSQL text cannot hold it) are never search input
+  const control = query.search(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/);
+  if (control >= 0) throw pointAt(query, control, 'control character in the query');
+  if (query.length > MAX_QUERY_LENGTH)
+    throw pointAt(query, MAX_QUERY_LENGTH, `query longer than ${MAX_QUERY_LENGTH} characters`);
   let tree: QueryNode;
   try {
     tree = peggyParse(query, {}) as QueryNode;
   } catch (err) {
     const e = err as { location?: { start: { offset: number } }; message: string };
     if (e.location) throw pointAt(query, e.location.start.offset, e.message.replace(/\.$/, ''));
+    if (err instanceof RangeError)
+      throw pointAt(query, 0, `query nested more than ${MAX_QUERY_DEPTH} levels deep`);
     throw err;
   }
+  const depth = treeDepth(tree);
+  if (depth > MAX_QUERY_DEPTH)
+    throw pointAt(query, 0, `query nested ${depth} levels deep (at most ${MAX_QUERY_DEPTH})`);
   validate(query, tree);
   return tree;
+}
+
+/** Longest query and deepest tree accepted: bounds on the recursion of every later pass. */
+export const MAX_QUERY_LENGTH = 8192;
+export const MAX_QUERY_DEPTH = 64;
+
+/** Depth of a query tree, without recursion (a hostile tree must not overflow the stack). */
+function treeDepth(root: QueryNode): number {
+  let max = 0;
+  const stack: [QueryNode, number][] = [[root, 1]];
+  while (stack.length) {
+    const [node, d] = stack.pop()!;
+    if (d > max) max = d;
+    if (node.type === 'not') stack.push([node.item, d + 1]);
+    else if (node.type === 'and' || node.type === 'or')
+      for (const item of node.items) stack.push([item, d + 1]);
+  }
+  return max;
 }
 
 function formatValue(v: string, quoted: boolean): string {

@@ -28,6 +28,8 @@ export interface Fingerprint {
   regex: RegExp | undefined;
   /** Why the pattern could not be compiled, when it could not. */
   compileError?: string;
+  /** Line of the <fingerprint> element in its XML file. */
+  line?: number;
   translated: TranslatedRegex | undefined;
   params: RecogParam[];
   examples: RecogExample[];
@@ -66,6 +68,9 @@ function decodeXml(s: string): string {
 
 const REPEATED = new Set(['fingerprint', 'example', 'param']);
 
+/** Source line of each <fingerprint> element read (kept off the node's own properties). */
+const LINES = new WeakMap<object, number>();
+
 function attach(parent: XmlNode, name: string, value: unknown): void {
   if (!REPEATED.has(name)) {
     parent[name] = value;
@@ -90,6 +95,15 @@ export function readRecogXml(xml: string): XmlNode {
     /<!--[\s\S]*?-->|<\?[\s\S]*?\?>|<!\[CDATA\[([\s\S]*?)\]\]>|<!DOCTYPE[^>]*>|<(\/?)([A-Za-z_][\w.:-]*)((?:\s+[^\s=/>]+\s*=\s*(?:"[^"]*"|'[^']*'))*)\s*(\/?)>/g;
   const attr = /([^\s=]+)\s*=\s*(?:"([^"]*)"|'([^']*)')/g;
   let last = 0;
+  // line of the current tag, counted incrementally (errors and fingerprints name their line)
+  let line = 1;
+  let counted = 0;
+  const lineAt = (pos: number) => {
+    for (let i = xml.indexOf('\n', counted); i >= 0 && i < pos; i = xml.indexOf('\n', i + 1))
+      line++;
+    counted = pos;
+    return line;
+  };
   for (let m = tag.exec(xml); m; m = tag.exec(xml)) {
     const top = stack[stack.length - 1]!;
     top.text += decodeXml(xml.slice(last, m.index));
@@ -102,7 +116,8 @@ export function readRecogXml(xml: string): XmlNode {
     if (!name) continue;
     if (m[2] === '/') {
       const done = stack.pop()!;
-      if (done.name !== name) throw new Error(`mismatched </${name}> (open <${done.name}>)`);
+      if (done.name !== name)
+        throw new Error(`line ${lineAt(m.index)}: mismatched </${name}> (open <${done.name}>)`);
       if (done.text !== '') done.node['#text'] = done.text;
       const parent = stack[stack.length - 1]!.node;
       const value =
@@ -112,11 +127,13 @@ export function readRecogXml(xml: string): XmlNode {
     }
     const node: XmlNode = {};
     for (const a of (m[4] ?? '').matchAll(attr)) node[a[1]!] = decodeXml(a[2] ?? a[3] ?? '');
+    if (name === 'fingerprint') LINES.set(node, lineAt(m.index));
     if (m[5] === '/') {
       attach(top.node, name, node);
     } else stack.push({ name, node, text: '' });
   }
-  if (stack.length !== 1) throw new Error(`unclosed <${stack[stack.length - 1]!.name}>`);
+  if (stack.length !== 1)
+    throw new Error(`line ${lineAt(xml.length)}: unclosed <${stack[stack.length - 1]!.name}>`);
   return root;
 }
 
@@ -184,6 +201,8 @@ export function parseRecogXml(
       examples,
     };
     if (compileError !== undefined) f.compileError = compileError;
+    const line = LINES.get(fp);
+    if (line !== undefined) f.line = line;
     return f;
   });
   return {
@@ -230,8 +249,8 @@ const MIN_KEY = 3;
 
 interface IndexedDb {
   db: FingerprintDb;
-  /** trigram → fingerprints whose chosen key contains it. */
-  byTrigram: Map<string, Fingerprint[]>;
+  /** trigram hash → fingerprints whose chosen key contains that trigram. */
+  byTrigram: Map<number, Fingerprint[]>;
   /** Fingerprints with no usable required literal: always tried. */
   always: Fingerprint[];
   /** Required literal (lower case) per fingerprint. */
@@ -279,8 +298,13 @@ export class RecogEngine {
       idx.generation = 1;
     }
     const gen = idx.generation;
-    for (let i = 0; i + MIN_KEY <= lower.length; i++) {
-      const list = idx.byTrigram.get(lower.slice(i, i + MIN_KEY));
+    const byTrigram = idx.byTrigram;
+    let h = 0;
+    for (let i = 0; i < lower.length; i++) {
+      // rolling hash of the trigram ending at i; collisions only add candidates
+      h = ((h << 10) ^ lower.charCodeAt(i)) & 0x3fffffff;
+      if (i + 1 < MIN_KEY) continue;
+      const list = byTrigram.get(h);
       if (!list) continue;
       for (const fp of list) {
         if (mark[fp.order] === gen) continue;
@@ -319,6 +343,13 @@ export class RecogEngine {
   }
 }
 
+/** The hash `candidates` rolls over a banner, for one trigram (10 bits per char, 30 bits). */
+function trigramHash(t: string): number {
+  let h = 0;
+  for (let i = 0; i < MIN_KEY; i++) h = ((h << 10) ^ t.charCodeAt(i)) & 0x3fffffff;
+  return h;
+}
+
 function buildIndex(db: FingerprintDb): IndexedDb {
   const freq = new Map<string, number>();
   const lits = new Map<Fingerprint, string>();
@@ -331,7 +362,7 @@ function buildIndex(db: FingerprintDb): IndexedDb {
       freq.set(t, (freq.get(t) ?? 0) + 1);
     }
   }
-  const byTrigram = new Map<string, Fingerprint[]>();
+  const byTrigram = new Map<number, Fingerprint[]>();
   const always: Fingerprint[] = [];
   for (const fp of db.fingerprints) {
     const lit = lits.get(fp);
@@ -345,9 +376,10 @@ function buildIndex(db: FingerprintDb): IndexedDb {
       const t = lit.slice(i, i + MIN_KEY);
       if ((freq.get(t) ?? 0) < (freq.get(best) ?? 0)) best = t;
     }
-    const list = byTrigram.get(best) ?? [];
+    const key = trigramHash(best);
+    const list = byTrigram.get(key) ?? [];
     list.push(fp);
-    byTrigram.set(best, list);
+    byTrigram.set(key, list);
   }
   return {
     db,

@@ -311,12 +311,28 @@ export function translateRubyRegex(src: string, flags: RubyRegexFlags = {}): Tra
   void localCase;
   const literals = topHasAlternation ? [] : runs.filter((r) => r.length > 0);
   literals.sort((a, b) => b.length - a.length);
+  const safe = defuseNestedQuantifier(out);
+  if (safe !== out)
+    approximations.push('(X+)* rewritten as (X+)? (same strings, no exponential backtracking)');
   return {
-    source: out,
+    source: safe,
     flags: `m${useIFlag ? 'i' : ''}`,
     approximations,
     literals,
   };
+}
+
+/**
+ * `(X+)*` over a single atom X (`.`, a class, an escape) matches exactly what `(X+)?` does,
+ * and the group still holds the one greedy run; but backtracking engines such as V8's try
+ * every split of the run — exponential on a banner that almost matches (Recog's smtp_banners
+ * has `(.+)* http`). Onigmo copes; V8 does not, so the quantifier is rewritten.
+ */
+function defuseNestedQuantifier(source: string): string {
+  return source.replace(
+    /(^|[^\\])\((\[(?:\\.|[^\]\\])*\]|\\[A-Za-z]|\.)\+\)\*(?![?+])/g,
+    '$1($2+)?',
+  );
 }
 
 function translateClass(

@@ -60,8 +60,11 @@ function covered(intervals: Interval[], family: 4 | 6, lo: bigint, hi: bigint): 
   return false;
 }
 
-/** Broadcast addresses of declared v4 subnets (prefix ≤ 30): never targets on their own. */
-function directedBroadcasts(entries: readonly ScopeEntry[]): Set<bigint> {
+/**
+ * Broadcast addresses of declared v4 subnets (prefix ≤ 30): never probed, also not when a wider
+ * target covers them.
+ */
+export function directedBroadcasts(entries: readonly ScopeEntry[]): Set<bigint> {
   const out = new Set<bigint>();
   for (const e of entries) {
     const c = parseCidr(e.cidr);
@@ -119,16 +122,25 @@ export function assertInScope(
 }
 
 /** Per-address re-check used right before each connect (defence in depth). */
-export function addrAllowed(scope: readonly Cidr[], a: Addr): boolean {
+export function addrAllowed(
+  scope: readonly Cidr[],
+  a: Addr,
+  broadcasts: ReadonlySet<bigint> = new Set(),
+): boolean {
   if (forbiddenReason(a)) return false;
+  if (a.family === 4 && broadcasts.has(a.value)) return false;
   return scope.some((c) => cidrContains(c, a));
 }
 
 /**
- * Expand target CIDRs into addresses, lazily, skipping each v4 range's broadcast address.
+ * Expand target CIDRs into addresses, lazily, skipping each v4 range's broadcast address and
+ * the declared subnets' broadcast addresses (`broadcasts`).
  * @example [...expandTargets([parseCidr('10.0.0.0/30')])].length === 3
  */
-export function* expandTargets(targets: readonly Cidr[]): Generator<Addr> {
+export function* expandTargets(
+  targets: readonly Cidr[],
+  broadcasts: ReadonlySet<bigint> = new Set(),
+): Generator<Addr> {
   const seen = new Set<string>();
   for (const c of targets) {
     const key = formatCidr(c);
@@ -139,6 +151,7 @@ export function* expandTargets(targets: readonly Cidr[]): Generator<Addr> {
     for (let v = c.base; v <= last; v++) {
       if (skipLast && v === last) break;
       const a: Addr = { family: c.family, value: v };
+      if (c.family === 4 && broadcasts.has(v)) continue;
       if (!forbiddenReason(a)) yield a;
     }
   }
