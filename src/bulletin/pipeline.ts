@@ -7,6 +7,7 @@
 import { isoUtc } from '../shared/clock.js';
 import { isMamoriError } from '../shared/errors.js';
 import type { Progress } from '../shared/progress.js';
+import { parseAllowPrivate } from './core/addresses.js';
 import {
   type ArticleFeatures,
   features,
@@ -19,7 +20,15 @@ import { summarize, tagsOf } from './core/summarize.js';
 import { detectLang, extractIds, type JaTokenizer, type Lang } from './core/text.js';
 import { canonicalUrl, hostOf } from './core/urls.js';
 import { extractArticle, htmlToText } from './extract.js';
-import { FEED_LIMITS, type FetchLimits, HostGate, httpGet, PAGE_LIMITS } from './feeds.js';
+import {
+  FEED_LIMITS,
+  type FetchLimits,
+  HostGate,
+  httpGet,
+  type NetPolicy,
+  PAGE_LIMITS,
+  type Resolver,
+} from './feeds.js';
 import { japaneseTokenizer } from './nlp.js';
 import type { Db } from './store.js';
 
@@ -39,6 +48,8 @@ export interface FetchOptions {
   signal?: AbortSignal;
   /** Clustering window (ms). */
   windowMs?: number;
+  /** DNS resolver for every fetch (default: the system's); tests give their own names. */
+  resolve?: Resolver;
 }
 
 export interface SourceOutcome {
@@ -48,6 +59,10 @@ export interface SourceOutcome {
   status: 'ok' | 'not-modified' | 'error';
   newArticles: number;
   duplicates: number;
+  /** Entries skipped because their link (or a redirect) led to an address the source may not reach. */
+  refused: number;
+  /** Why, for the first few of them. */
+  refusals: string[];
   error?: string;
   code?: string;
 }
@@ -136,248 +151,361 @@ async function loadClusterer(
   return { clusterer, recent };
 }
 
+type SourceRow = Awaited<ReturnType<typeof sourceRows>>[number];
+
+function sourceRows(db: Db) {
+  return db.selectFrom('bulletin_source').selectAll().orderBy('id').execute();
+}
+
+/** A new entry, fetched and extracted, waiting to be stored and clustered. */
+interface Candidate {
+  sourceId: number;
+  outlet: string;
+  link: string;
+  /** Canonical key: the page's own canonical URL when it gives one, else the link's. */
+  canonKey: string;
+  guid: string | null;
+  title: string;
+  lang: Lang;
+  time: number;
+  feedSummary: string;
+  html: string;
+  text: string;
+  method: string;
+}
+
+interface Fetched {
+  outcome: SourceOutcome;
+  candidates: Candidate[];
+  /** Source-row fields to write once its entries are stored (undefined: error written). */
+  ok?: { etag: string | null; lastModified: string | null; notModified: boolean };
+}
+
+interface FetchContext {
+  db: Db;
+  opts: FetchOptions;
+  gate: HostGate;
+  feedLimits: FetchLimits;
+  pageLimits: FetchLimits;
+}
+
+/** One source: its feed, then each new entry's page. Reads the store, writes nothing. */
+async function fetchSource(cx: FetchContext, src: SourceRow): Promise<Fetched> {
+  const { db, opts, gate } = cx;
+  const outcome: SourceOutcome = {
+    id: Number(src.id),
+    name: src.name,
+    url: src.url,
+    status: 'ok',
+    newArticles: 0,
+    duplicates: 0,
+    refused: 0,
+    refusals: [],
+  };
+  const candidates: Candidate[] = [];
+  const policy: NetPolicy = {
+    allowPrivate: parseAllowPrivate(src.allow_private),
+    ...(opts.resolve ? { resolve: opts.resolve } : {}),
+  };
+  const res = await gate.run(hostOf(src.url) || src.url, () =>
+    httpGet(
+      src.url,
+      cx.feedLimits,
+      { etag: src.etag, lastModified: src.last_modified },
+      opts.signal,
+      policy,
+    ),
+  );
+  const ok = { etag: res.etag, lastModified: res.lastModified, notModified: res.notModified };
+  if (res.notModified) {
+    outcome.status = 'not-modified';
+    return { outcome, candidates, ok };
+  }
+  const sourceIsLocal = !/^https?:/i.test(src.url);
+  const decoded = decodeBytes(res.body, res.contentType);
+  const parsed = parseFeed(decoded.text, { baseUrl: res.url });
+  if (!parsed.version)
+    throw Object.assign(new Error(`not a feed (${parsed.bozo_exception ?? 'unknown format'})`), {
+      code: 'E_INPUT',
+    });
+  const seen = new Set<string>();
+  for (const e of parsed.entries.slice(0, opts.maxEntriesPerSource ?? 200)) {
+    const link = str(e.link) || (str(e.id).startsWith('http') ? str(e.id) : '');
+    if (!link) continue;
+    // A feed from the network may only point at the network: a file: or path link in a
+    // remote feed would make us read (and store) local files. Local feeds may use both.
+    if (!/^https?:/i.test(link) && !sourceIsLocal) continue;
+    const canon = canonicalUrl(link);
+    if (seen.has(canon)) continue;
+    seen.add(canon);
+    const known = await db
+      .selectFrom('bulletin_article')
+      .select('id')
+      .where('canonical_url', '=', canon)
+      .executeTakeFirst();
+    if (known) continue;
+    const contents = (e.content as FeedDict[] | undefined) ?? [];
+    const feedHtml = str(contents[0]?.value) || str(e.summary);
+    let text = htmlToText(feedHtml);
+    let html = feedHtml;
+    let method = 'feed';
+    let pageCanon: string | undefined;
+    let pageLang: string | undefined;
+    if (opts.pages !== false) {
+      try {
+        const page = await gate.run(hostOf(link) || link, () =>
+          httpGet(link, cx.pageLimits, {}, opts.signal, policy),
+        );
+        const pdec = decodeBytes(page.body, page.contentType);
+        const art = extractArticle(pdec.text, page.url);
+        if (art.text.length > text.length * 0.8 && art.text.length > 50) {
+          text = art.text;
+          html = art.html;
+          method = art.method;
+        }
+        if (art.canonicalUrl) pageCanon = canonicalUrl(art.canonicalUrl);
+        pageLang = art.lang?.slice(0, 2);
+      } catch (err) {
+        // A link that leads (directly or by a redirect) where this source may not reach is
+        // dropped whole: nothing about it is stored or published.
+        if (isMamoriError(err) && err.code === 'E_SCOPE') {
+          outcome.refused++;
+          if (outcome.refusals.length < 3) outcome.refusals.push(err.message);
+          continue;
+        }
+        // The page failing is not the source failing: keep the feed's own text.
+        method = `feed (page: ${isMamoriError(err) ? err.message : String(err)})`.slice(0, 200);
+      }
+    }
+    const title = htmlToText(str(e.title)) || link;
+    const lang = ((src.lang as Lang | null) ??
+      (pageLang === 'ja' || pageLang === 'en' ? pageLang : detectLang(`${title} ${text}`))) as Lang;
+    candidates.push({
+      sourceId: Number(src.id),
+      outlet: src.name,
+      link,
+      canonKey: pageCanon ?? canon,
+      guid: str(e.id) || null,
+      title,
+      lang,
+      time: Math.min(entryTime(e, opts.now()), opts.now()),
+      feedSummary: htmlToText(str(e.summary)).slice(0, 2000),
+      html,
+      text,
+      method,
+    });
+  }
+  return { outcome, candidates, ok };
+}
+
 /**
- * Fetch all sources, store new articles, cluster and summarize.
+ * The order articles are stored and clustered in: by publication time, then canonical URL,
+ * then source, so the same articles make the same stories whatever order the fetches finished.
+ */
+export function candidateOrder(
+  a: { time: number; canonKey: string; sourceId: number },
+  b: { time: number; canonKey: string; sourceId: number },
+): number {
+  return (
+    a.time - b.time ||
+    (a.canonKey < b.canonKey ? -1 : a.canonKey > b.canonKey ? 1 : 0) ||
+    a.sourceId - b.sourceId
+  );
+}
+
+/**
+ * Fetch all sources, store new articles, cluster and summarize. Network work overlaps across
+ * hosts; storing and clustering wait for every fetch and then run in `candidateOrder`.
  * @example const report = await fetchAll(db, { now: Date.now })
  */
 export async function fetchAll(db: Db, opts: FetchOptions): Promise<FetchReport> {
   const feedLimits = { ...FEED_LIMITS, ...opts.feedLimits };
   const pageLimits = { ...PAGE_LIMITS, ...opts.pageLimits };
-  const gate = new HostGate(feedLimits.hostDelayMs);
+  const cx: FetchContext = {
+    db,
+    opts,
+    gate: new HostGate(feedLimits.hostDelayMs),
+    feedLimits,
+    pageLimits,
+  };
   const ja = await japaneseTokenizer();
   const windowMs = opts.windowMs ?? 7 * DAY;
-  const state = await loadClusterer(db, isoUtc(opts.now() - 2 * windowMs), ja, windowMs);
-  let sources = await db.selectFrom('bulletin_source').selectAll().orderBy('id').execute();
+  let sources = await sourceRows(db);
   if (opts.sourceIds) sources = sources.filter((s) => opts.sourceIds!.includes(Number(s.id)));
   opts.progress?.setTotal(sources.length);
-  const touched = new Set<number>();
-  let created = 0;
-  // Clustering and writes are serialized (one writer); network work overlaps across hosts.
-  let writeChain: Promise<unknown> = Promise.resolve();
-  const serial = <T>(fn: () => Promise<T>): Promise<T> => {
-    const p = writeChain.then(fn);
-    writeChain = p.catch(() => undefined);
-    return p;
-  };
+  const nowIso = isoUtc(opts.now());
 
-  const runSource = async (src: (typeof sources)[number]): Promise<SourceOutcome> => {
-    const outcome: SourceOutcome = {
-      id: Number(src.id),
-      name: src.name,
-      url: src.url,
-      status: 'ok',
-      newArticles: 0,
-      duplicates: 0,
-    };
-    const nowIso = isoUtc(opts.now());
-    try {
-      const res = await gate.run(hostOf(src.url) || src.url, () =>
-        httpGet(
-          src.url,
-          feedLimits,
-          { etag: src.etag, lastModified: src.last_modified },
-          opts.signal,
-        ),
-      );
-      if (res.notModified) {
-        outcome.status = 'not-modified';
-        await db
-          .updateTable('bulletin_source')
-          .set({
-            last_fetch_at: nowIso,
-            last_ok_at: nowIso,
-            last_status: 'not-modified',
-            last_error: null,
-            fail_count: 0,
-          })
-          .where('id', '=', src.id)
-          .execute();
-        return outcome;
-      }
-      const sourceIsLocal = !/^https?:/i.test(src.url);
-      const decoded = decodeBytes(res.body, res.contentType);
-      const parsed = parseFeed(decoded.text, { baseUrl: res.url });
-      if (!parsed.version)
-        throw Object.assign(
-          new Error(`not a feed (${parsed.bozo_exception ?? 'unknown format'})`),
-          { code: 'E_INPUT' },
-        );
-      const entries = parsed.entries.slice(0, opts.maxEntriesPerSource ?? 200);
-      for (const e of entries) {
-        const link = str(e.link) || (str(e.id).startsWith('http') ? str(e.id) : '');
-        if (!link) continue;
-        // A feed from the network may only point at the network: a file: or path link in a
-        // remote feed would make us read (and store) local files. Local feeds may use both.
-        if (!/^https?:/i.test(link) && !sourceIsLocal) continue;
-        const canon = canonicalUrl(link);
-        const known = await db
-          .selectFrom('bulletin_article')
-          .select('id')
-          .where('canonical_url', '=', canon)
-          .executeTakeFirst();
-        if (known) continue;
-        const contents = (e.content as FeedDict[] | undefined) ?? [];
-        const feedHtml = str(contents[0]?.value) || str(e.summary);
-        let text = htmlToText(feedHtml);
-        let html = feedHtml;
-        let method = 'feed';
-        let pageCanon: string | undefined;
-        let pageLang: string | undefined;
-        if (opts.pages !== false) {
-          try {
-            const page = await gate.run(hostOf(link) || link, () =>
-              httpGet(link, pageLimits, {}, opts.signal),
-            );
-            const pdec = decodeBytes(page.body, page.contentType);
-            const art = extractArticle(pdec.text, page.url);
-            if (art.text.length > text.length * 0.8 && art.text.length > 50) {
-              text = art.text;
-              html = art.html;
-              method = art.method;
-            }
-            if (art.canonicalUrl) pageCanon = canonicalUrl(art.canonicalUrl);
-            pageLang = art.lang?.slice(0, 2);
-          } catch (err) {
-            // The page failing is not the source failing: keep the feed's own text.
-            method = `feed (page: ${isMamoriError(err) ? err.message : String(err)})`.slice(0, 200);
-          }
-        }
-        const title = htmlToText(str(e.title)) || link;
-        const lang = ((src.lang as Lang | null) ??
-          (pageLang === 'ja' || pageLang === 'en'
-            ? pageLang
-            : detectLang(`${title} ${text}`))) as Lang;
-        const time = Math.min(entryTime(e, opts.now()), opts.now());
-        const f = features({ key: canon, title, text, lang, time, outlet: src.name }, ja);
-        const result = await serial(async () => {
-          const canonKey = pageCanon ?? canon;
-          // Checked again here, in the one writer: another source may have stored it meanwhile.
-          const dup = await db
-            .selectFrom('bulletin_article')
-            .select('id')
-            .where('canonical_url', '=', canonKey)
-            .executeTakeFirst();
-          if (dup) return 'dup';
-          let duplicateOf: number | null = null;
-          let dupStory: number | undefined;
-          for (const r of state.recent) {
-            if (Math.abs(r.time - f.time) <= windowMs && minhashSimilarity(r.sig, f.sig) >= 0.9) {
-              duplicateOf = r.id;
-              dupStory = r.storyId;
-              break;
-            }
-          }
-          const matched = dupStory !== undefined ? { storyId: dupStory } : state.clusterer.match(f);
-          const stored = await db.transaction().execute(async (trx) => {
-            let storyId: number;
-            if (matched) storyId = matched.storyId;
-            else {
-              const row = await trx
-                .insertInto('bulletin_story')
-                .values({
-                  title,
-                  lang,
-                  first_seen: isoUtc(time),
-                  last_seen: isoUtc(time),
-                  summarized_at: null,
-                })
-                .returning('id')
-                .executeTakeFirstOrThrow();
-              storyId = Number(row.id);
-            }
-            const ins = await trx
-              .insertInto('bulletin_article')
-              .values({
-                source_id: src.id,
-                story_id: storyId,
-                url: link,
-                canonical_url: canonKey,
-                guid: str(e.id) || null,
-                title,
-                lang,
-                published_at: isoUtc(time),
-                fetched_at: nowIso,
-                feed_summary: htmlToText(str(e.summary)).slice(0, 2000),
-                content_html: html,
-                content_text: text,
-                extract_method: method,
-                minhash: toHex(f.sig),
-                duplicate_of: duplicateOf,
-              })
-              .returning('id')
-              .executeTakeFirstOrThrow();
-            return { storyId, articleId: Number(ins.id) };
-          });
-          // Only once the rows are committed does the in-memory index learn of them.
-          if (!matched) created++;
-          state.clusterer.assign(stored.storyId, f);
-          state.recent.push({ id: stored.articleId, sig: f.sig, storyId: stored.storyId, time });
-          touched.add(stored.storyId);
-          return duplicateOf !== null ? 'near-dup' : 'new';
-        });
-        if (result === 'dup') continue;
-        outcome.newArticles++;
-        if (result === 'near-dup') outcome.duplicates++;
-      }
-      await db
-        .updateTable('bulletin_source')
-        .set({
-          last_fetch_at: nowIso,
-          last_ok_at: nowIso,
-          last_status: 'ok',
-          last_error: null,
-          fail_count: 0,
-          etag: res.etag,
-          last_modified: res.lastModified,
-          article_count: await db
-            .selectFrom('bulletin_article')
-            .select((eb) => eb.fn.countAll().as('n'))
-            .where('source_id', '=', src.id)
-            .executeTakeFirstOrThrow()
-            .then((r) => Number(r.n)),
-        })
-        .where('id', '=', src.id)
-        .execute();
-    } catch (err) {
-      outcome.status = 'error';
-      outcome.error = err instanceof Error ? err.message : String(err);
-      outcome.code = isMamoriError(err) ? err.code : ((err as { code?: string }).code ?? 'E_INPUT');
-      await db
-        .updateTable('bulletin_source')
-        .set((eb) => ({
-          last_fetch_at: nowIso,
-          last_status: 'error',
-          last_error: outcome.error!.slice(0, 500),
-          fail_count: eb('fail_count', '+', 1),
-        }))
-        .where('id', '=', src.id)
-        .execute();
-    } finally {
-      opts.progress?.tick(1, src.name);
-    }
-    return outcome;
-  };
-
-  const outcomes: SourceOutcome[] = new Array(sources.length);
+  const fetched: Fetched[] = new Array(sources.length);
   let next = 0;
   const workers = Array.from(
     { length: Math.max(1, Math.min(opts.concurrency ?? 4, sources.length)) },
     async () => {
       while (next < sources.length) {
         const i = next++;
-        outcomes[i] = await runSource(sources[i]!);
+        const src = sources[i]!;
+        try {
+          fetched[i] = await fetchSource(cx, src);
+        } catch (err) {
+          const outcome: SourceOutcome = {
+            id: Number(src.id),
+            name: src.name,
+            url: src.url,
+            status: 'error',
+            newArticles: 0,
+            duplicates: 0,
+            refused: 0,
+            refusals: [],
+            error: err instanceof Error ? err.message : String(err),
+            code: isMamoriError(err) ? err.code : ((err as { code?: string }).code ?? 'E_INPUT'),
+          };
+          fetched[i] = { outcome, candidates: [] };
+          await db
+            .updateTable('bulletin_source')
+            .set((eb) => ({
+              last_fetch_at: nowIso,
+              last_status: 'error',
+              last_error: outcome.error!.slice(0, 500),
+              fail_count: eb('fail_count', '+', 1),
+            }))
+            .where('id', '=', src.id)
+            .execute();
+        } finally {
+          opts.progress?.tick(1, src.name);
+        }
       }
     },
   );
   await Promise.all(workers);
-  await writeChain;
-  await refreshStories(db, [...touched], ja, opts.now);
+
+  const state = await loadClusterer(db, isoUtc(opts.now() - 2 * windowMs), ja, windowMs);
+  const all = fetched.flatMap((f) => f.candidates).sort(candidateOrder);
+  const outcomeOf = new Map(fetched.map((f) => [f.outcome.id, f.outcome]));
+  const touched = new Set<number>();
+  let created = 0;
+  for (const c of all) {
+    const r = await storeCandidate(db, state, c, ja, windowMs, nowIso);
+    if (r.result === 'dup') continue;
+    if (r.created) created++;
+    touched.add(r.storyId);
+    const o = outcomeOf.get(c.sourceId)!;
+    o.newArticles++;
+    if (r.result === 'near-dup') o.duplicates++;
+  }
+  for (let i = 0; i < sources.length; i++) {
+    const f = fetched[i]!;
+    if (!f.ok) continue;
+    const src = sources[i]!;
+    await db
+      .updateTable('bulletin_source')
+      .set({
+        last_fetch_at: nowIso,
+        last_ok_at: nowIso,
+        last_status: f.ok.notModified ? 'not-modified' : 'ok',
+        last_error: null,
+        fail_count: 0,
+        ...(f.ok.notModified ? {} : { etag: f.ok.etag, last_modified: f.ok.lastModified }),
+        article_count: await db
+          .selectFrom('bulletin_article')
+          .select((eb) => eb.fn.countAll().as('n'))
+          .where('source_id', '=', src.id)
+          .executeTakeFirstOrThrow()
+          .then((r) => Number(r.n)),
+      })
+      .where('id', '=', src.id)
+      .execute();
+  }
+  await refreshStories(
+    db,
+    [...touched].sort((a, b) => a - b),
+    ja,
+    opts.now,
+  );
   opts.progress?.done();
+  const outcomes = fetched.map((f) => f.outcome);
   return {
     sources: outcomes,
     newArticles: outcomes.reduce((a, o) => a + o.newArticles, 0),
     storiesTouched: touched.size,
     storiesCreated: created,
+  };
+}
+
+/** Store one article in its story (a near-duplicate's, the best match, or a new one). */
+async function storeCandidate(
+  db: Db,
+  state: ClusterState,
+  c: Candidate,
+  ja: JaTokenizer,
+  windowMs: number,
+  nowIso: string,
+): Promise<{ result: 'dup' | 'near-dup' | 'new'; storyId: number; created: boolean }> {
+  const dup = await db
+    .selectFrom('bulletin_article')
+    .select('id')
+    .where('canonical_url', '=', c.canonKey)
+    .executeTakeFirst();
+  if (dup) return { result: 'dup', storyId: 0, created: false };
+  const f = features(
+    { key: c.canonKey, title: c.title, text: c.text, lang: c.lang, time: c.time, outlet: c.outlet },
+    ja,
+  );
+  let duplicateOf: number | null = null;
+  let dupStory: number | undefined;
+  for (const r of state.recent) {
+    if (Math.abs(r.time - f.time) <= windowMs && minhashSimilarity(r.sig, f.sig) >= 0.9) {
+      duplicateOf = r.id;
+      dupStory = r.storyId;
+      break;
+    }
+  }
+  const matched = dupStory !== undefined ? { storyId: dupStory } : state.clusterer.match(f);
+  const stored = await db.transaction().execute(async (trx) => {
+    let storyId: number;
+    if (matched) storyId = matched.storyId;
+    else {
+      const row = await trx
+        .insertInto('bulletin_story')
+        .values({
+          title: c.title,
+          lang: c.lang,
+          first_seen: isoUtc(c.time),
+          last_seen: isoUtc(c.time),
+          summarized_at: null,
+        })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      storyId = Number(row.id);
+    }
+    const ins = await trx
+      .insertInto('bulletin_article')
+      .values({
+        source_id: c.sourceId,
+        story_id: storyId,
+        url: c.link,
+        canonical_url: c.canonKey,
+        guid: c.guid,
+        title: c.title,
+        lang: c.lang,
+        published_at: isoUtc(c.time),
+        fetched_at: nowIso,
+        feed_summary: c.feedSummary,
+        content_html: c.html,
+        content_text: c.text,
+        extract_method: c.method,
+        minhash: toHex(f.sig),
+        duplicate_of: duplicateOf,
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    return { storyId, articleId: Number(ins.id) };
+  });
+  // Only once the rows are committed does the in-memory index learn of them.
+  state.clusterer.assign(stored.storyId, f);
+  state.recent.push({ id: stored.articleId, sig: f.sig, storyId: stored.storyId, time: c.time });
+  return {
+    result: duplicateOf !== null ? 'near-dup' : 'new',
+    storyId: stored.storyId,
+    created: !matched,
   };
 }
 

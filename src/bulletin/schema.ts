@@ -21,6 +21,8 @@ export interface BulletinSourceTable {
   last_error: string | null;
   fail_count: Generated<number>;
   article_count: Generated<number>;
+  /** Beyond global unicast: NULL none, `*` all private addresses, or comma-separated CIDRs. */
+  allow_private: string | null;
 }
 
 export interface BulletinStoryTable {

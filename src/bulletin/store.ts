@@ -6,6 +6,7 @@
 import type { Kysely } from 'kysely';
 import { MamoriError } from '../shared/errors.js';
 import type { Database } from '../storage/index.js';
+import { formatAllowPrivate, parseAllowPrivate } from './core/addresses.js';
 import { type OpmlFeed, parseOpml, writeOpml } from './core/opml.js';
 
 export type Db = Kysely<Database>;
@@ -20,6 +21,8 @@ export interface Source {
   lastError: string | null;
   failCount: number;
   articleCount: number;
+  /** Private addresses this source may reach: null none, `*` all, or comma-separated CIDRs. */
+  allowPrivate: string | null;
 }
 
 function toSource(r: {
@@ -32,6 +35,7 @@ function toSource(r: {
   last_error: string | null;
   fail_count: number;
   article_count: number;
+  allow_private: string | null;
 }): Source {
   return {
     id: Number(r.id),
@@ -43,6 +47,7 @@ function toSource(r: {
     lastError: r.last_error,
     failCount: Number(r.fail_count),
     articleCount: Number(r.article_count),
+    allowPrivate: r.allow_private ?? null,
   };
 }
 
@@ -71,18 +76,39 @@ function validateLang(lang: string | undefined): string | null {
   return lang;
 }
 
+/** The stored form of an allowance: true (all), false (none), `*`, or CIDRs. */
+function allowanceOf(
+  allow: boolean | string | readonly string[] | undefined,
+): string | null | undefined {
+  if (allow === undefined) return undefined;
+  if (allow === true) return '*';
+  if (allow === false) return null;
+  try {
+    return formatAllowPrivate(
+      parseAllowPrivate(typeof allow === 'string' ? allow : allow.join(',')),
+    );
+  } catch (e) {
+    throw new MamoriError('E_INPUT', `--allow-private: ${(e as Error).message}`, {
+      hint: 'give no value (all private addresses) or CIDRs such as 10.1.0.0/16',
+    });
+  }
+}
+
 /**
- * Add a feed source (upsert on the URL).
+ * Add a feed source (upsert on the URL). `allowPrivate` lets this source's fetches (feed, pages,
+ * redirects) reach private addresses: `true` all, or a list of CIDRs; by default only global
+ * unicast addresses are reached.
  * @example await addSource(db, 'https://example.com/feed.xml', { name: 'Example', lang: 'en' }, now)
  */
 export async function addSource(
   db: Db,
   url: string,
-  opts: { name?: string; lang?: string },
+  opts: { name?: string; lang?: string; allowPrivate?: boolean | string | readonly string[] },
   nowIso: string,
 ): Promise<{ source: Source; created: boolean }> {
   const u = validateFeedUrl(url);
   const lang = validateLang(opts.lang);
+  const allow = allowanceOf(opts.allowPrivate);
   return db.transaction().execute(async (trx) => {
     const existing = await trx
       .selectFrom('bulletin_source')
@@ -90,12 +116,13 @@ export async function addSource(
       .where('url', '=', u)
       .executeTakeFirst();
     if (existing) {
-      if (opts.name !== undefined || lang !== null) {
+      if (opts.name !== undefined || lang !== null || allow !== undefined) {
         await trx
           .updateTable('bulletin_source')
           .set({
             ...(opts.name !== undefined ? { name: opts.name } : {}),
             ...(lang !== null ? { lang } : {}),
+            ...(allow !== undefined ? { allow_private: allow } : {}),
           })
           .where('id', '=', existing.id)
           .execute();
@@ -130,6 +157,7 @@ export async function addSource(
         last_ok_at: null,
         last_status: null,
         last_error: null,
+        allow_private: allow ?? null,
       })
       .returningAll()
       .executeTakeFirstOrThrow();

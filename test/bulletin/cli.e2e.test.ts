@@ -48,6 +48,7 @@ for (const backend of testBackends().filter((b) => b === 'sqlite')) {
         'サイバー時報',
         '--lang',
         'ja',
+        '--allow-private',
         '--json',
       ]);
       expect(a.code).toBe(0);
@@ -55,11 +56,25 @@ for (const backend of testBackends().filter((b) => b === 'sqlite')) {
         created: true,
         source: { name: 'サイバー時報', lang: 'ja' },
       });
-      expect((await m(['source', 'add', srv.feedUrl('ledger')])).code).toBe(0);
-      expect((await m(['source', 'add', srv.feedUrl('secwire')])).code).toBe(0);
-      expect((await m(['source', 'add', `${srv.base}/bad/loop-a`, '--name', 'looping'])).code).toBe(
-        0,
-      );
+      expect((await m(['source', 'add', srv.feedUrl('ledger'), '--allow-private'])).code).toBe(0);
+      expect(
+        (await m(['source', 'add', srv.feedUrl('secwire'), '--allow-net', '127.0.0.0/8'])).code,
+      ).toBe(0);
+      expect(
+        (
+          await m([
+            'source',
+            'add',
+            `${srv.base}/bad/loop-a`,
+            '--name',
+            'looping',
+            '--allow-private',
+          ])
+        ).code,
+      ).toBe(0);
+      expect(
+        (await m(['source', 'add', srv.feedUrl('patch'), '--allow-net', '10.0.0.0/33'])).code,
+      ).toBe(2);
       const bad = await m(['source', 'add', 'gopher://x/', '--json']);
       expect(bad.code).toBe(2);
       expect(JSON.parse(bad.stderr).error.code).toBe('E_INPUT');
@@ -83,6 +98,25 @@ for (const backend of testBackends().filter((b) => b === 'sqlite')) {
       });
       const text = await m(['source', 'list']);
       expect(text.stdout).toMatch(/looping.*error.*redirect loop/);
+    });
+
+    it('fetch: a loopback feed added without --allow-private is refused (exit 4)', async () => {
+      const add = await m([
+        'source',
+        'add',
+        srv.feedUrl('tokyo'),
+        '--name',
+        'no-private',
+        '--json',
+      ]);
+      expect(JSON.parse(add.stdout).source.allowPrivate).toBeNull();
+      const id = String(JSON.parse(add.stdout).source.id);
+      const r = await m(['fetch', '--source', id, '--host-delay', '0', '--json']);
+      expect(r.code).toBe(4);
+      const rep = JSON.parse(r.stdout);
+      expect(rep.sources[0]).toMatchObject({ status: 'error', code: 'E_SCOPE', newArticles: 0 });
+      expect(rep.sources[0].error).toMatch(/127\.0\.0\.1 is a loopback address/);
+      await m(['source', 'remove', id]);
     });
 
     it('draft --json has exactly the public shape', async () => {

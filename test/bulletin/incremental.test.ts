@@ -17,7 +17,12 @@ for (const backend of testBackends()) {
       t = await freshStore(backend);
       srv = await startCorpusServer();
       for (const id of ['jiho', 'ledger', 'secwire', 'shinpo'])
-        await addSource(t.store.db, srv.feedUrl(id), { name: id }, new Date(NOW).toISOString());
+        await addSource(
+          t.store.db,
+          srv.feedUrl(id),
+          { name: id, allowPrivate: true },
+          new Date(NOW).toISOString(),
+        );
     });
     afterAll(async () => {
       await srv?.close();

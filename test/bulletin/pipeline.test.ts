@@ -42,7 +42,12 @@ for (const backend of testBackends()) {
       srv = await startCorpusServer();
       const iso = new Date(NOW).toISOString();
       for (const o of srv.corpus.outlets)
-        await addSource(t.store.db, srv.feedUrl(o.id), { name: o.name, lang: o.lang }, iso);
+        await addSource(
+          t.store.db,
+          srv.feedUrl(o.id),
+          { name: o.name, lang: o.lang, allowPrivate: true },
+          iso,
+        );
       for (const [k, path] of Object.entries({
         html: '/bad/html',
         truncated: '/bad/truncated',
@@ -53,10 +58,10 @@ for (const backend of testBackends()) {
         undeclared: '/bad/undeclared',
       })) {
         bad[k] = `${srv.base}${path}`;
-        await addSource(t.store.db, bad[k]!, { name: `bad-${k}` }, iso);
+        await addSource(t.store.db, bad[k]!, { name: `bad-${k}`, allowPrivate: true }, iso);
       }
       bad.dead = `http://127.0.0.1:${await deadPort()}/feed.xml`;
-      await addSource(t.store.db, bad.dead, { name: 'bad-dead' }, iso);
+      await addSource(t.store.db, bad.dead, { name: 'bad-dead', allowPrivate: true }, iso);
       first = await fetchAll(t.store.db, {
         now: () => NOW,
         feedLimits: { hostDelayMs: 5, timeoutMs: 5000 },

@@ -12,9 +12,13 @@ import {
   eventDates,
   extractIds,
   type JaTokenizer,
+  keyFigures,
   type Lang,
+  mentions,
   numbers,
   shingles,
+  splitSentences,
+  subjectNames,
 } from './text.js';
 
 const NUM_HASHES = 64;
@@ -93,6 +97,13 @@ export interface ArticleFeatures {
   key: string;
   time: number;
   outlet: string;
+  lang: Lang;
+  /** Title and body, NFKC and lower case: where another article's names are looked for. */
+  haystack: string;
+  /** The names the article is about (see subjectNames). */
+  subject: Set<string>;
+  /** Amounts by unit (yen, usd, btc, eth) and counts, normalized values. */
+  amounts: Map<string, number[]>;
   sig: Uint32Array;
   titleWords: Set<string>;
   ents: Set<string>;
@@ -104,10 +115,21 @@ export interface ArticleFeatures {
 export function features(a: ClusterInput, ja?: JaTokenizer): ArticleFeatures {
   const body = a.text.slice(0, 3000);
   const all = `${a.title}\n${body}`;
+  let subject = subjectNames(a.title, body, ja);
+  if (!subject.size) subject = subjectNames(splitSentences(body)[0] ?? '', body, ja);
+  const amounts = new Map<string, number[]>();
+  for (const f of keyFigures(all)) {
+    if (f.unit === 'date' || f.unit === 'percent' || f.unit === 'other') continue;
+    amounts.set(f.unit, [...(amounts.get(f.unit) ?? []), f.value]);
+  }
   return {
     key: a.key,
     time: a.time,
     outlet: a.outlet,
+    lang: a.lang,
+    haystack: all.normalize('NFKC').toLowerCase(),
+    subject,
+    amounts,
     // The body alone signs the article, so a reprint under a new headline is still a near-duplicate.
     sig: minhash(shingles(body.length >= 200 ? body : all, 4)),
     titleWords: new Set(contentWords(a.title, a.lang, ja)),
@@ -129,6 +151,49 @@ export interface StoryState {
   id: number;
   members: ArticleFeatures[];
   lastTime: number;
+}
+
+const close = (x: number, y: number) =>
+  Math.abs(x - y) <= 0.01 * Math.max(Math.abs(x), Math.abs(y));
+
+function sharesAmount(a: ArticleFeatures, b: ArticleFeatures): boolean {
+  for (const [unit, xs] of a.amounts) {
+    const ys = b.amounts.get(unit);
+    if (ys?.some((y) => xs.some((x) => close(x, y)))) return true;
+  }
+  for (const n of a.figures) if (Number(n) >= 1000 && b.figures.has(n)) return true;
+  return false;
+}
+
+/**
+ * Why two articles cannot be one story, or undefined. Evidence that they are about different
+ * incidents vetoes any similarity of kind, wording or week:
+ * - ids: both name vulnerability identifiers and share none;
+ * - names: each is about a name (organisation, product, exchange) the other never mentions,
+ *   and their subjects share none (across languages, only names in Latin script compare);
+ * - amounts: both give an amount in the same unit, the amounts differ, and no figure is shared;
+ * - counts: as amounts, for counts of people, records or devices, when no subject name of
+ *   either is mentioned by the other either.
+ * @example conflict(kumoTheft, hoshiTheft) === 'names'
+ */
+export function conflict(a: ArticleFeatures, b: ArticleFeatures): string | undefined {
+  if (a.ids.size && b.ids.size && ![...a.ids].some((id) => b.ids.has(id))) return 'ids';
+  const comparable = (s: Set<string>) =>
+    a.lang === b.lang ? [...s] : [...s].filter((n) => /[a-z]/.test(n));
+  const sa = comparable(a.subject);
+  const sb = comparable(b.subject);
+  const aInB = sa.filter((n) => mentions(b.haystack, n));
+  const bInA = sb.filter((n) => mentions(a.haystack, n));
+  if (sa.length && sb.length && !sa.some((n) => sb.includes(n))) {
+    if (aInB.length < sa.length && bInA.length < sb.length) return 'names';
+  }
+  if (sharesAmount(a, b)) return undefined;
+  for (const unit of ['yen', 'usd', 'btc', 'eth']) {
+    if (a.amounts.has(unit) && b.amounts.has(unit)) return 'amounts';
+  }
+  if (a.amounts.has('count') && b.amounts.has('count') && !aInB.length && !bInA.length)
+    return 'counts';
+  return undefined;
 }
 
 /** Pairwise score of two articles, 0..1+. */
@@ -184,14 +249,23 @@ export class StoryClusterer {
     for (const t of this.tokens(f)) for (const s of this.byToken.get(t) ?? []) cands.add(s);
     let best = -1;
     let bestScore = 0;
-    for (const sid of cands) {
+    // Stories in id order, so a tie goes to the older story whatever the index's order.
+    for (const sid of [...cands].sort((x, y) => x - y)) {
       const st = this.stories.get(sid)!;
       if (Math.abs(f.time - st.lastTime) > this.windowMs) continue;
       let s = 0;
+      let vetoed = false;
       for (const m of st.members) {
         if (Math.abs(f.time - m.time) > this.windowMs) continue;
+        // Complete link for conflicts: one member about another incident bars the story, so
+        // a chain of look-alikes cannot pull distinct incidents into one.
+        if (minhashSimilarity(f.sig, m.sig) < 0.6 && conflict(f, m)) {
+          vetoed = true;
+          break;
+        }
         s = Math.max(s, pairScore(f, m));
       }
+      if (vetoed) continue;
       if (s > bestScore) {
         bestScore = s;
         best = sid;

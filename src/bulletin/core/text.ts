@@ -322,3 +322,97 @@ export function eventDates(text: string): Set<string> {
   for (const d of [...out]) if (d.length === 10) out.add(d.slice(0, 7));
   return out;
 }
+
+/**
+ * Names that never tell two incidents apart: authorities, governments, countries, nationalities,
+ * big cities, currency tickers and job titles. They appear in reports of many different
+ * incidents (the FBI attributes thefts at many exchanges), so they are not a story's subject.
+ */
+const NOT_A_SUBJECT = new Set(
+  `fbi cisa nsa doj dhs sec ftc fcc nist ncsc jpcert jpcert/cc ipa nisc nisc europol interpol police
+agency agencies department ministry government treasury justice court congress parliament
+north south east west korea korean koreans china chinese russia russian iran iranian japan japanese
+us usa u.s uk eu europe european america american americans asia asian tokyo osaka beijing moscow
+washington london dubai singapore israel israeli taiwan taiwanese india indian germany german
+btc eth usdc usdt xem usd jpy eur ceo cto ciso cve jvn ghsa`.split(/\s+/),
+);
+const JA_NOT_A_SUBJECT = new Set(
+  '日本 国内 米国 米 中国 北朝鮮 ロシア 韓国 東京 大阪 政府 警察 警察庁 金融庁 総務省 経済産業省 同社 同機構 同センター'.split(
+    ' ',
+  ),
+);
+const JA_ORG =
+  /[\p{Script=Han}\p{Script=Katakana}ー]{1,10}?(?:食品|工業|製作所|電機|電気|銀行|証券|保険|病院|大学|機構|協会|運輸|物流|ロジスティクス|ホールディングス|商事|産業|建設|電力|鉄道|航空|新聞|放送|製薬|化学|自動車)/gu;
+
+/**
+ * The names an article is about, lower-cased: Latin words written as names (mixed case, all
+ * capitals, with digits, or capitalized and never written in lower case in the same text),
+ * 「」-quoted product and service names, and Japanese organisation names (a proper-noun run from
+ * the analyser, or a word ending in an organisation suffix such as 食品, 工業, 機構). Taken
+ * from `head` (the title; the lead sentence when the title names nothing), checked against
+ * `context` (the whole article) for how the words are written there.
+ * @example subjectNames('Kumo Exchange loses 1,250 BTC', 'The exchange said…') has 'kumo', not 'exchange'
+ */
+export function subjectNames(head: string, context: string, ja?: JaTokenizer): Set<string> {
+  const h = head.normalize('NFKC');
+  const ctx = `${h}\n${context.normalize('NFKC')}`;
+  const out = new Set<string>();
+  for (const m of h.matchAll(/[A-Za-z][A-Za-z0-9]*(?:[-.][A-Za-z0-9]+)*/g)) {
+    const w = m[0];
+    const lower = w.toLowerCase();
+    if (w.length < 3 || EN_STOP.has(lower) || NOT_A_SUBJECT.has(lower)) continue;
+    // Identifiers have a rule of their own (conflict on ids).
+    if (/^(cve|jvndb|jvn|ghsa)-/.test(lower)) continue;
+    if (MONTHS_WEEKDAYS.has(lower)) continue;
+    const shaped = /[A-Z].*[A-Z]|[0-9]|^[a-z]+[A-Z]/.test(w); // DMM, NetHub, Cl0p, iPhone
+    if (!shaped) {
+      if (!/^[A-Z]/.test(w)) continue;
+      // A name is written the same way in the text too ("Years-long" opening a headline is not).
+      if (!new RegExp(`(?<![A-Za-z0-9])${escapeRe(w)}(?![A-Za-z0-9])`).test(context)) continue;
+      // A capitalized word that the text also writes in lower case is an ordinary word.
+      if (new RegExp(`(?<![A-Za-z0-9])${escapeRe(lower)}(?![A-Za-z0-9])`).test(ctx)) continue;
+    }
+    out.add(lower);
+  }
+  for (const m of h.matchAll(/「([^「」。]{2,20})」/g)) out.add(m[1]!.toLowerCase());
+  for (const m of h.matchAll(JA_ORG)) if (!JA_NOT_A_SUBJECT.has(m[0])) out.add(m[0]);
+  if (ja && /[\p{Script=Han}\p{Script=Katakana}]/u.test(h)) {
+    let run: Morph[] = [];
+    const flush = () => {
+      // 米CrowdStrike, 北朝鮮の…: a country in front is not part of the name.
+      while (run.length && JA_NOT_A_SUBJECT.has(run[0]!.surface)) run.shift();
+      if (run.some((x) => x.pos === '名詞,固有名詞')) {
+        const s = run.map((x) => x.surface).join('');
+        if (!JA_NOT_A_SUBJECT.has(s) && [...s].length >= 2) out.add(s);
+      }
+      run = [];
+    };
+    for (const mo of ja(h)) {
+      const cjk = /^[\p{Script=Han}\p{Script=Katakana}ー]+$/u.test(mo.surface);
+      if (cjk && (mo.pos === '名詞,固有名詞' || mo.pos === '名詞,一般')) run.push(mo);
+      else flush();
+    }
+    flush();
+  }
+  return out;
+}
+
+const MONTHS_WEEKDAYS = new Set(
+  'january february march april may june july august september october november december monday tuesday wednesday thursday friday saturday sunday'.split(
+    ' ',
+  ),
+);
+
+function escapeRe(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/**
+ * Does a text (lower-cased, NFKC) mention a name? Latin names match as whole words, others as
+ * substrings (Japanese has no spaces).
+ */
+export function mentions(textLower: string, name: string): boolean {
+  if (!/^[a-z0-9]/.test(name)) return textLower.includes(name);
+  // Only Latin letters and digits bound a Latin name: in 「Log4jの脆弱性」 it is still a word.
+  return new RegExp(`(?<![a-z0-9])${escapeRe(name)}(?![a-z0-9])`).test(textLower);
+}

@@ -32,9 +32,10 @@ export const area: AreaSpec = {
     source: {
       summary: 'manage feed sources: add, list, remove, import, export (OPML)',
       usage:
-        'mamori bulletin source add <feed-url> [--name <name>] [--lang ja|en] | list | remove <id|url> | import <opml> | export <opml>',
+        'mamori bulletin source add <feed-url> [--name <name>] [--lang ja|en] [--allow-private | --allow-net <cidr>…] | list | remove <id|url> | import <opml> | export <opml>',
       examples: [
         'mamori bulletin source add https://www.jpcert.or.jp/rss/jpcert.rdf --lang ja --name JPCERT',
+        'mamori bulletin source add http://intranet.example/feed.xml --allow-net 10.20.0.0/16',
         'mamori bulletin source list --json',
         'mamori bulletin source import feeds.opml',
       ],
@@ -45,6 +46,17 @@ export const area: AreaSpec = {
           value: 'ja|en',
           description: 'language of the feed (add; default: detected)',
         },
+        'allow-private': {
+          type: 'boolean',
+          description:
+            'let this source (feed, pages, redirects) reach loopback and private addresses (add; intranet feeds)',
+        },
+        'allow-net': {
+          type: 'string',
+          multiple: true,
+          value: '<cidr>',
+          description: 'let this source reach only this private network (add; repeatable)',
+        },
       },
       positionals: { min: 1, max: 2, name: 'add|list|remove|import|export [arg]' },
       async run(ctx, { values, positionals }) {
@@ -54,9 +66,12 @@ export const area: AreaSpec = {
         switch (sub) {
           case 'add': {
             if (!arg) throw new MamoriError('E_USAGE', 'source add needs a feed URL');
-            const opts: { name?: string; lang?: string } = {};
+            const opts: { name?: string; lang?: string; allowPrivate?: boolean | string[] } = {};
             if (typeof values.name === 'string') opts.name = values.name;
             if (typeof values.lang === 'string') opts.lang = values.lang;
+            const nets = values['allow-net'] as string[] | undefined;
+            if (values['allow-private'] === true) opts.allowPrivate = true;
+            else if (nets?.length) opts.allowPrivate = nets;
             const r = await b.addSource(await db(ctx), arg, opts, now);
             ctx.print(
               { created: r.created, source: r.source },
@@ -70,11 +85,12 @@ export const area: AreaSpec = {
             ctx.print({ sources }, () =>
               sources.length
                 ? formatTable(
-                    ['id', 'name', 'lang', 'articles', 'last fetch', 'status', 'error'],
+                    ['id', 'name', 'lang', 'private', 'articles', 'last fetch', 'status', 'error'],
                     sources.map((s) => [
                       s.id,
                       s.name,
                       s.lang ?? '-',
+                      s.allowPrivate === '*' ? 'all' : (s.allowPrivate ?? 'no'),
                       s.articleCount,
                       s.lastFetchAt ?? '-',
                       s.lastStatus ?? '-',
@@ -134,7 +150,7 @@ export const area: AreaSpec = {
         'mamori bulletin fetch [--source <id>]… [--no-pages] [--host-delay <ms>] [--timeout <ms>] [--json]',
       examples: ['mamori bulletin fetch', 'mamori bulletin fetch --source 3 --json'],
       description:
-        'A failing source is recorded (see `source list`) and shown; the others still run.\nExit 3 only when every source failed.',
+        'A failing source is recorded (see `source list`) and shown; the others still run.\nExit 3 only when every source failed. Fetches reach only global unicast addresses (after DNS,\non every redirect) unless the source was added with --allow-private or --allow-net; a link\nthat leads elsewhere is dropped and counted as refused.',
       options: {
         source: {
           type: 'string',
@@ -181,22 +197,25 @@ export const area: AreaSpec = {
         ctx.print(report, () =>
           [
             formatTable(
-              ['id', 'source', 'status', 'new', 'near-dup', 'error'],
+              ['id', 'source', 'status', 'new', 'near-dup', 'refused', 'error'],
               report.sources.map((s) => [
                 s.id,
                 s.name,
                 s.status,
                 s.newArticles,
                 s.duplicates,
-                s.error ?? '',
+                s.refused,
+                s.error ?? s.refusals[0] ?? '',
               ]),
             ),
             '',
             `${report.newArticles} new article(s); ${report.storiesTouched} stor(ies) updated, ${report.storiesCreated} new`,
           ].join('\n'),
         );
-        const failed = report.sources.filter((s) => s.status === 'error').length;
-        return report.sources.length > 0 && failed === report.sources.length ? 3 : 0;
+        const failed = report.sources.filter((s) => s.status === 'error');
+        if (!report.sources.length || failed.length < report.sources.length) return 0;
+        // Every source failed: refused by the address policy (4) or unavailable (3).
+        return failed.every((s) => s.code === 'E_SCOPE') ? 4 : 3;
       },
     },
     draft: {

@@ -94,4 +94,10 @@ export const bulletinMigrations: MigrationSet = {
         .execute();
     },
   },
+  '20261203_01_bulletin_source_allow_private': {
+    // What a source may reach beyond global unicast: NULL none, '*' all, or comma-separated CIDRs.
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('bulletin_source').addColumn('allow_private', 'text').execute();
+    },
+  },
 };
