@@ -56,4 +56,14 @@ export const AREAS: AreaEntry[] = [
     summary: 'show the effective configuration and where each value came from',
     load: async () => (await import('./commands/config.js')).area,
   },
+  {
+    name: 'user',
+    summary: 'console users: add, list, disable, enable, passwd',
+    load: async () => (await import('./commands/user.js')).area,
+  },
+  {
+    name: 'token',
+    summary: 'bearer tokens for scripts: create, list, revoke',
+    load: async () => (await import('./commands/token.js')).area,
+  },
 ];

@@ -2,7 +2,7 @@
  * The one migration list: every area's migrations, run in name order. Each area edits only its
  * own file beside this one.
  */
-
+import { accessMigrations } from './access.js';
 import { bulletinMigrations } from './bulletin.js';
 import { coreMigrations } from './core.js';
 import { custodyMigrations } from './custody.js';
@@ -21,6 +21,7 @@ export function allMigrations(): MigrationSet {
     exposureMigrations,
     honeypotMigrations,
     bulletinMigrations,
+    accessMigrations,
   ];
   const all: MigrationSet = {};
   for (const set of sets) {
