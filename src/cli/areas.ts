@@ -66,4 +66,14 @@ export const AREAS: AreaEntry[] = [
     summary: 'recurring jobs (vuln-sync, bulletin-fetch): add, list, remove, runs',
     load: async () => (await import('./commands/schedule.js')).area,
   },
+  {
+    name: 'user',
+    summary: 'console users: add, list, disable, enable, passwd',
+    load: async () => (await import('./commands/user.js')).area,
+  },
+  {
+    name: 'token',
+    summary: 'bearer tokens for scripts: create, list, revoke',
+    load: async () => (await import('./commands/token.js')).area,
+  },
 ];

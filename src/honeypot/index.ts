@@ -2,6 +2,8 @@
  * The honeypot area's public surface: start the camera honeypot, read its report, and the
  * summary the bulletin and exposure areas use. Other areas import only this file.
  */
+
+export { eventsPerHour, eventTail, sourceTable, type TailEvent } from './console.js';
 export { SOURCE_CLASSES, type SourceClass, SourceClassifier } from './core/classify.js';
 export {
   AUTH_MODES,

@@ -2,6 +2,7 @@
  * The join point of every area's table types. Each area declares its rows in its own
  * `src/<area>/schema.ts` (types only), so areas are built in parallel without touching this file.
  */
+import type { AccessTables } from '../access/schema.js';
 import type { BulletinTables } from '../bulletin/schema.js';
 import type { CustodyTables } from '../custody/schema.js';
 import type { CustodyWatchTables } from '../custody/watch-schema.js';
@@ -18,4 +19,5 @@ export type AreaTables = VulnTables &
   HoneypotTables &
   BulletinTables &
   JobsTables &
-  CustodyWatchTables;
+  CustodyWatchTables &
+  AccessTables;

@@ -144,3 +144,4 @@ export async function vulnOverview(store: Store): Promise<{
     })),
   };
 }
+export { type FindingRow, lastCheckTable } from './findings.js';

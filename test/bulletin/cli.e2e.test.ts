@@ -8,9 +8,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseFeed, unsafeReasons } from '../../src/bulletin/index.js';
 import { openDb } from '../../src/storage/index.js';
-import { createApp } from '../../src/web/app.js';
 import { runMamori } from '../helpers/cli.js';
 import { freshSpec, testBackends } from '../helpers/db.js';
+import { testApp } from '../helpers/web.js';
 import { type CorpusServer, startCorpusServer } from './corpus-server.js';
 
 // The CLI on SQLite; the same store code runs on PostgreSQL in pipeline.test.ts (spawning the
@@ -182,7 +182,7 @@ writeFileSync(f, t);`,
     it('the read API and the dashboard show the issue and stories', async () => {
       const store = await openDb(spec);
       try {
-        const app = createApp({ store, version: 'test' });
+        const app = await testApp(store, 'test');
         const res = await app.request('/api/v1/bulletin/issues');
         expect(res.status).toBe(200);
         const body = (await res.json()) as {

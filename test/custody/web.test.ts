@@ -4,8 +4,8 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import * as custody from '../../src/custody/index.js';
-import { createApp } from '../../src/web/index.js';
 import { freshStore, type TestStore, testBackends } from '../helpers/db.js';
+import { testApp } from '../helpers/web.js';
 
 const XPUBS = [
   "[73c5da0a/48'/1'/0'/2']tpubDFH9dgzveyD8zTbPUFuLrGmCydNvxehyNdUXKJAQN8x4aZ4j6UZqGfnqFrD4NqyaTVGKbvEW54tsvPTK2UoSbCC1PJY8iCNiwTL3RWZEheQ",
@@ -21,7 +21,7 @@ for (const backend of testBackends()) {
       await t.cleanup();
     });
     it('empty state, then tiers, withdrawals and audit', async () => {
-      const app = createApp({ store: t.store, version: 'test' });
+      const app = await testApp(t.store, 'test');
       let page = await (await app.request('/custody')).text();
       expect(page).toContain('No wallets yet.');
       const ctx = { store: t.store };

@@ -2,16 +2,17 @@
  * The Hono app in process (createApp + app.request): JSON API shapes, error mapping, headers.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AREA_WEBS, createApp } from '../../src/web/index.js';
+import { AREA_WEBS } from '../../src/web/index.js';
 import { freshStore, type TestStore, testBackends } from '../helpers/db.js';
+import { type TestApp, testApp } from '../helpers/web.js';
 
 for (const backend of testBackends()) {
   describe(`service app on ${backend}`, () => {
     let t: TestStore;
-    let app: ReturnType<typeof createApp>;
+    let app: TestApp;
     beforeAll(async () => {
       t = await freshStore(backend);
-      app = createApp({ store: t.store, version: '1.2.3' });
+      app = await testApp(t.store, '1.2.3');
     });
     afterAll(async () => {
       await t.cleanup();
@@ -44,7 +45,7 @@ for (const backend of testBackends()) {
         expect(csp).toContain("default-src 'self'");
         expect(csp).toContain("object-src 'none'");
         expect(csp).not.toContain('unsafe-inline');
-        expect(r.headers.get('referrer-policy')).toBe('no-referrer');
+        expect(r.headers.get('referrer-policy')).toBe('same-origin');
         const html = await r.text();
         expect(html).not.toMatch(/<script(?![^>]*src=)/);
         expect(html).not.toMatch(/ style=/);

@@ -6,6 +6,7 @@
 import { existsSync } from 'node:fs';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { addUser } from '../../src/access/index.js';
 import { type RunningServer, startServer } from '../../src/web/index.js';
 import { freshStore, type TestStore } from '../helpers/db.js';
 
@@ -20,6 +21,11 @@ describe('dashboard in Chromium', () => {
     if (!existsSync(CHROMIUM))
       throw new Error(`Chromium not found at ${CHROMIUM} (apt-get install chromium)`);
     t = await freshStore('sqlite');
+    await addUser(t.store, {
+      name: 'vera',
+      role: 'viewer',
+      password: 'correct horse battery staple',
+    });
     server = await startServer({
       store: t.store,
       host: '127.0.0.1',
@@ -52,8 +58,13 @@ describe('dashboard in Chromium', () => {
       if (m.type() === 'error') problems.push(m.text());
     });
     page.on('pageerror', (e) => problems.push(e.message));
-    const res = await page.goto(server.url);
-    expect(res?.status()).toBe(200);
+    await page.goto(server.url);
+    // every page needs a session: the console sends us to sign in first, then back
+    expect(new URL(page.url()).pathname).toBe('/login');
+    await page.getByLabel('User name').fill('vera');
+    await page.getByLabel('Password').fill('correct horse battery staple');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(server.url);
     expect(await page.title()).toBe('Overview · Mamori');
     const navTexts = await page.locator('nav a').allTextContents();
     expect(navTexts).toEqual([

@@ -7,7 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BIN } from '../helpers/cli.js';
+import { BIN, runMamori } from '../helpers/cli.js';
 import { freshSpec, testBackends } from '../helpers/db.js';
 
 const home = mkdtempSync(join(tmpdir(), 'mamori-serve-'));
@@ -16,6 +16,18 @@ interface Served {
   child: ChildProcess;
   url: string;
   exited: Promise<number | null>;
+  stderr(): string;
+}
+
+const env = { HOME: home, XDG_DATA_HOME: join(home, 'data') };
+
+async function tokenFor(spec: string, role = 'viewer'): Promise<string> {
+  const r = await runMamori(
+    ['token', 'create', '--role', role, '--expires', '1h', '--json', '--db', spec],
+    { env },
+  );
+  expect(r.code, r.stderr).toBe(0);
+  return JSON.parse(r.stdout).token;
 }
 
 async function startServe(spec: string, extra: string[] = []): Promise<Served> {
@@ -47,7 +59,7 @@ async function startServe(spec: string, extra: string[] = []): Promise<Served> {
     });
     child.on('exit', (code) => reject(new Error(`serve exited ${code}: ${err}`)));
   });
-  return { child, url, exited };
+  return { child, url, exited, stderr: () => err };
 }
 
 for (const backend of testBackends()) {
@@ -62,6 +74,7 @@ for (const backend of testBackends()) {
     it('binds 127.0.0.1 by default and answers /healthz and /api/v1/status', async () => {
       const f = await freshSpec(backend);
       cleanup = f.cleanup;
+      const token = await tokenFor(f.spec);
       served = await startServe(f.spec);
       expect(new URL(served.url).hostname).toBe('127.0.0.1');
       const health = await fetch(new URL('/healthz', served.url));
@@ -69,11 +82,16 @@ for (const backend of testBackends()) {
       expect(await health.json()).toEqual({ status: 'ok' });
       expect(health.headers.get('x-content-type-options')).toBe('nosniff');
       expect(health.headers.get('x-frame-options')).toBe('SAMEORIGIN');
-      const status = await (await fetch(new URL('/api/v1/status', served.url))).json();
+      expect((await fetch(new URL('/api/v1/status', served.url))).status).toBe(401);
+      const status = await (
+        await fetch(new URL('/api/v1/status', served.url), {
+          headers: { authorization: `Bearer ${token}` },
+        })
+      ).json();
       expect(status.store.backend).toBe(backend);
       expect(status.store.schemaVersion).toBe(status.store.latestVersion);
       expect(status.version).toMatch(/^\d+\.\d+\.\d+$/);
-      const page = await fetch(served.url);
+      const page = await fetch(new URL('/login', served.url));
       expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
       served.child.kill('SIGTERM');
       expect(await served.exited).toBe(0);
@@ -92,6 +110,64 @@ for (const backend of testBackends()) {
     });
   });
 }
+
+describe('mamori serve access', () => {
+  let served: Served | undefined;
+  let cleanup: (() => Promise<void>) | undefined;
+  afterEach(async () => {
+    if (served && served.child.exitCode === null) served.child.kill('SIGKILL');
+    await cleanup?.();
+  });
+
+  it('on a fresh store makes a first admin with a one-time password, and refuses a forged Host', async () => {
+    const f = await freshSpec('sqlite');
+    cleanup = f.cleanup;
+    served = await startServe(f.spec);
+    await expect.poll(() => served!.stderr()).toMatch(/user 'admin', one-time password \S{20,}/);
+    const list = await runMamori(['user', 'list', '--json', '--db', f.spec], { env });
+    expect(JSON.parse(list.stdout)).toMatchObject([
+      { name: 'admin', role: 'admin', mustChange: true },
+    ]);
+    const login = await fetch(new URL('/login', served.url));
+    expect(login.status).toBe(200);
+    const token = await tokenFor(f.spec);
+    const { request } = await import('node:http');
+    const u = new URL(served.url);
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = request(
+        {
+          host: u.hostname,
+          port: u.port,
+          path: '/api/v1/custody/wallets',
+          headers: { host: 'attacker.example', authorization: `Bearer ${token}` },
+        },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      );
+      req.on('error', reject);
+      req.end();
+    });
+    expect(status).toBe(421);
+    served.child.kill('SIGTERM');
+    expect(await served.exited).toBe(0);
+  });
+
+  it('refuses plain HTTP on a non-loopback address unless told --insecure-http', async () => {
+    const r = await runMamori(['serve', '--host', '0.0.0.0', '--port', '0', '--db', ':memory:'], {
+      env,
+    });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/plain HTTP/);
+    const half = await runMamori(
+      ['serve', '--port', '0', '--tls-cert', 'x.pem', '--db', ':memory:'],
+      { env },
+    );
+    expect(half.code).toBe(2);
+    expect(half.stderr).toMatch(/go together/);
+  });
+});
 
 describe('mamori serve bad input', () => {
   it('refuses a bad port with exit 2', async () => {

@@ -8,8 +8,8 @@ import {
   parseNmapXml,
 } from '../../src/exposure/index.js';
 import { addScope } from '../../src/exposure/scope-store.js';
-import { createApp } from '../../src/web/app.js';
 import { freshStore, type TestStore, testBackends } from '../helpers/db.js';
+import { testApp } from '../helpers/web.js';
 
 const NMAP = `<?xml version="1.0" encoding="UTF-8"?>
 <nmaprun scanner="nmap" args="nmap -sV -oX - 192.0.2.0/30" start="1764000000" version="7.94" xmloutputversion="1.05">
@@ -78,7 +78,7 @@ for (const backend of testBackends()) {
       expect(csv).toContain('"a,b"');
       expect(() => formatExport(rows, 'xls')).toThrow(expect.objectContaining({ code: 'E_USAGE' }));
 
-      const app = createApp({ store: t.store, version: 'test' });
+      const app = await testApp(t.store, 'test');
       const api = await app.request('/api/v1/exposure/search?q=port:554&facet=port');
       expect(api.status).toBe(200);
       const body = (await api.json()) as {

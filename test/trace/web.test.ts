@@ -1,17 +1,17 @@
 /** The trace dashboard page and /api/v1/trace routes in process (createApp + app.request). */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ingestFiles, tagFunds, taintFromStore } from '../../src/trace/index.js';
-import { createApp } from '../../src/web/index.js';
 import { freshStore, type TestStore, testBackends } from '../helpers/db.js';
+import { type TestApp, testApp } from '../helpers/web.js';
 import { BLK, chainGraph, names } from './fixtures.js';
 
 for (const backend of testBackends()) {
   describe(`trace web (${backend})`, () => {
     let t: TestStore;
-    let app: ReturnType<typeof createApp>;
+    let app: TestApp;
     beforeAll(async () => {
       t = await freshStore(backend);
-      app = createApp({ store: t.store, version: '0.0.0-test' });
+      app = await testApp(t.store, '0.0.0-test');
     });
     afterAll(async () => {
       await t.cleanup();

@@ -18,10 +18,10 @@ import {
   recordCheckRun,
   syncFrom,
 } from '../../src/vuln/index.js';
-import { createApp } from '../../src/web/app.js';
 import { runMamori } from '../helpers/cli.js';
 import { freshStore, type TestStore, testBackends } from '../helpers/db.js';
 import { vector } from '../helpers/vectors.js';
+import { testApp } from '../helpers/web.js';
 
 async function checkAndRecord(store: TestStore['store'], name: string, text: string) {
   const inv = parseInventory(name, text, parseToml);
@@ -125,7 +125,7 @@ for (const backend of testBackends()) {
     });
 
     it('POST /api/v1/vuln/check records a run; ?record=false does not', async () => {
-      const app = createApp({ store: t.store, version: 'test' });
+      const app = await testApp(t.store, 'test');
       const post = (q: string) =>
         app.request(`/api/v1/vuln/check?name=requirements.txt${q}`, {
           method: 'POST',

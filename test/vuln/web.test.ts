@@ -7,9 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { syncFrom } from '../../src/vuln/index.js';
-import { createApp } from '../../src/web/app.js';
 import { freshStore, type TestStore, testBackends } from '../helpers/db.js';
 import { vector } from '../helpers/vectors.js';
+import { testApp } from '../helpers/web.js';
 
 for (const backend of testBackends()) {
   describe(`vuln web (${backend})`, () => {
@@ -25,7 +25,7 @@ for (const backend of testBackends()) {
     });
 
     it('empty store: honest empty state and 404 for an id', async () => {
-      const app = createApp({ store: t.store, version: 'test' });
+      const app = await testApp(t.store, 'test');
       const page = await app.request('/vuln');
       expect(page.status).toBe(200);
       expect(await page.text()).toContain('No vulnerability data yet.');
@@ -45,7 +45,7 @@ for (const backend of testBackends()) {
         readFileSync(vector('vuln/osv/pypa/aiohttp/PYSEC-2024-24.yaml')),
       );
       await syncFrom(t.store, { source: 'osv', from: join(dir, 'a.yaml') });
-      const app = createApp({ store: t.store, version: 'test' });
+      const app = await testApp(t.store, 'test');
 
       const stats = await app.request(
         '/api/v1/vuln/stats?by=quarter&from=2025-01-01&to=2025-03-31',

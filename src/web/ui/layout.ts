@@ -4,6 +4,7 @@
  */
 import { html } from 'hono/html';
 import type { Html } from '../types.js';
+import { type Lang, t } from './i18n.js';
 
 export interface NavItem {
   name: string;
@@ -16,23 +17,42 @@ export function layout(opts: {
   nav: NavItem[];
   version: string;
   body: Html;
+  lang?: Lang;
+  user?: { name: string; role: string } | undefined;
+  csrf?: string | undefined;
+  path?: string;
 }) {
+  const lang = opts.lang ?? 'en';
+  const here = opts.path ?? '/';
+  const other: Lang = lang === 'ja' ? 'en' : 'ja';
   return html`<!doctype html>
-<html lang="en">
+<html lang="${lang}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${opts.title} · Mamori</title>
+<title>${t(lang, opts.title)} · Mamori</title>
 <link rel="stylesheet" href="/static/mamori.css">
 <link rel="icon" href="/static/favicon.svg" type="image/svg+xml">
+<script src="/static/console.js" defer></script>
 </head>
 <body>
-<header class="top"><a class="brand" href="/">守り Mamori</a><span class="version">v${opts.version}</span></header>
+<a class="skip" href="#main">${t(lang, 'Skip to content')}</a>
+<header class="top"><a class="brand" href="/">守り Mamori</a><span class="version">v${opts.version}</span>
+<span class="spacer"></span>
+<a class="lang" href="${here}?lang=${other}" hreflang="${other}" lang="${other}">${other === 'ja' ? '日本語' : 'English'}</a>
+${
+  opts.user
+    ? html`<span class="who">${t(lang, 'Signed in as')} <strong>${opts.user.name}</strong> (${opts.user.role})</span>
+<a href="/account/password">${t(lang, 'Change password')}</a>
+<form method="post" action="/logout" class="inline"><input type="hidden" name="_csrf" value="${opts.csrf ?? ''}"><button type="submit">${t(lang, 'Sign out')}</button></form>`
+    : ''
+}
+</header>
 <nav aria-label="Areas"><ul>
-<li><a href="/" ${opts.active === 'overview' ? html`aria-current="page"` : ''}>Overview</a></li>
-${opts.nav.map((n) => html`<li><a href="/${n.name}" ${opts.active === n.name ? html`aria-current="page"` : ''}>${n.title}</a></li>`)}
+<li><a href="/" ${opts.active === 'overview' ? html`aria-current="page"` : ''}>${t(lang, 'Overview')}</a></li>
+${opts.nav.map((n) => html`<li><a href="/${n.name}" ${opts.active === n.name ? html`aria-current="page"` : ''}>${t(lang, n.title)}</a></li>`)}
 </ul></nav>
-<main id="main">
+<main id="main" tabindex="-1">
 ${opts.body}
 </main>
 <footer>Mamori v${opts.version} · bound to this machine only unless you chose otherwise</footer>
@@ -65,7 +85,41 @@ footer { grid-column: 1 / 3; padding:.5rem 1.25rem; color:var(--muted); font-siz
 .empty { border:1px dashed var(--line); border-radius:6px; padding:1rem; color:var(--muted); }
 table { border-collapse: collapse; width:100%; }
 th, td { text-align:left; padding:.3rem .5rem; border-bottom:1px solid var(--line); }
-code { font-family: ui-monospace, monospace; }
+code { font-family: ui-monospace, monospace; word-break: break-all; }
+.spacer { flex:1; }
+.skip { position:absolute; left:-999px; top:0; background:var(--card); padding:.5rem; }
+.skip:focus { left:.5rem; z-index:10; }
+header.top { flex-wrap: wrap; }
+header.top a { color:var(--fg); }
+header.top a.brand { color:var(--accent); }
+form.inline { display:inline; margin:0; }
+button, input, select, textarea { font:inherit; }
+button { border:1px solid var(--line); background:var(--card); color:var(--fg); border-radius:4px; padding:.25rem .6rem; cursor:pointer; }
+button.primary { background:var(--accent); color:#fff; border-color:var(--accent); }
+a:focus-visible, button:focus-visible, input:focus-visible, select:focus-visible, textarea:focus-visible { outline:3px solid #1a73e8; outline-offset:2px; }
+input, select, textarea { border:1px solid var(--muted); border-radius:4px; padding:.3rem .4rem; background:var(--card); color:var(--fg); max-width:100%; }
+label { display:block; margin:.5rem 0 .2rem; }
+.alert { border-left:4px solid var(--accent); padding:.5rem 1rem; background:var(--card); }
+.banner-frozen { background:var(--accent); color:#fff; padding:.6rem 1rem; border-radius:6px; }
+.muted { color:var(--muted); }
+.table-wrap { overflow-x:auto; }
+.sev-critical, .sev-high { color:var(--accent); font-weight:700; }
+svg.chart { max-width:100%; height:auto; }
+svg.chart text { fill: var(--fg); font-size:11px; }
+svg.chart rect.bar { fill: var(--accent); }
+.login { max-width: 24rem; }
+.facets { display:flex; flex-wrap:wrap; gap:1rem; }
+.facets ul { margin:0; padding-left:1rem; }
+@media (max-width: 700px) {
+  body { grid-template-columns: 1fr; }
+  header.top { grid-column: 1; }
+  footer { grid-column: 1; }
+  nav { border-right:none; border-bottom:1px solid var(--line); padding:.5rem; overflow-x:auto; }
+  nav ul { display:flex; gap:.25rem; }
+  nav a { white-space:nowrap; }
+  main { padding:1rem; min-width:0; }
+  table { font-size:.85rem; display:block; overflow-x:auto; }
+}
 `;
 
 /** A shield in the project's red: the favicon. */

@@ -1,0 +1,82 @@
+/**
+ * The console's words in English and Japanese, chosen by a `lang` cookie (the switch) or else
+ * Accept-Language. Only the console's own text: stored data (titles, summaries) is shown as is.
+ */
+
+export type Lang = 'en' | 'ja';
+
+const JA: Record<string, string> = {
+  Overview: '概要',
+  Vulnerabilities: '脆弱性',
+  Custody: 'カストディ',
+  Tracing: '追跡',
+  Exposure: '露出',
+  Honeypot: 'ハニーポット',
+  Bulletin: 'ニュース',
+  'Sign in': 'サインイン',
+  'Sign out': 'サインアウト',
+  'User name': 'ユーザー名',
+  Password: 'パスワード',
+  'Signed in as': 'サインイン中',
+  Alerts: 'アラート',
+  Acknowledge: '確認済みにする',
+  Assign: '担当を割り当て',
+  Acknowledged: '確認済み',
+  'Assigned to': '担当',
+  'No alerts.': 'アラートはありません。',
+  'Last sync per source': 'ソースごとの最終同期',
+  'What needs you now': '今対応が必要なこと',
+  Search: '検索',
+  Findings: '検出結果',
+  'Upload an SBOM or inventory': 'SBOM・インベントリをアップロード',
+  Upload: 'アップロード',
+  'Change password': 'パスワード変更',
+  'Current password': '現在のパスワード',
+  'New password': '新しいパスワード',
+  Save: '保存',
+  Language: '言語',
+  'Skip to content': '本文へ移動',
+  'Events per hour': '時間あたりのイベント数',
+  'Live events': 'ライブイベント',
+  'Registrations per quarter': '四半期ごとの登録数',
+  'Registrations per CWE': 'CWEごとの登録数',
+  'Approvals queue': '承認待ち',
+  Severity: '深刻度',
+  Package: 'パッケージ',
+  Version: 'バージョン',
+  'Fixed in': '修正版',
+  Vulnerability: '脆弱性',
+  Facets: 'ファセット',
+  Host: 'ホスト',
+  Services: 'サービス',
+  'Screening log': 'スクリーニング履歴',
+  Publish: '公開',
+  Commentary: 'コメント',
+  Status: '状態',
+  'Watcher heartbeat': 'ウォッチャーの稼働状況',
+  Freeze: '凍結',
+};
+
+/** Pick the language: the cookie if set, else the first of Accept-Language we have. */
+export function pickLang(cookie: string | undefined, acceptLanguage: string | undefined): Lang {
+  if (cookie === 'ja' || cookie === 'en') return cookie;
+  const prefs = (acceptLanguage ?? '')
+    .split(',')
+    .map((part) => {
+      const [tag, ...params] = part.trim().split(';');
+      const q = params.find((p) => p.trim().startsWith('q='));
+      return { tag: (tag ?? '').toLowerCase(), q: q ? Number(q.trim().slice(2)) || 0 : 1 };
+    })
+    .filter((p) => p.tag)
+    .sort((a, b) => b.q - a.q);
+  for (const p of prefs) {
+    if (p.tag === 'ja' || p.tag.startsWith('ja-')) return 'ja';
+    if (p.tag === 'en' || p.tag.startsWith('en-')) return 'en';
+  }
+  return 'en';
+}
+
+/** Translate one of the console's phrases; unknown phrases stay in English. */
+export function t(lang: Lang, text: string): string {
+  return lang === 'ja' ? (JA[text] ?? text) : text;
+}
