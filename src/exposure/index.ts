@@ -35,7 +35,14 @@ export {
   parseNmapXml,
 } from './exchange.js';
 export { loadEngine, loadRecogDir, mamoriDatabases } from './fingerprints.js';
-export { probe, runScan, SCAN_DEFAULTS, type ScanRequest, type ScanSummary } from './scan.js';
+export {
+  planShards,
+  probe,
+  runScan,
+  SCAN_DEFAULTS,
+  type ScanRequest,
+  type ScanSummary,
+} from './scan.js';
 export { addScope, gateTargets, listScope, removeScope, type ScopeRow } from './scope-store.js';
 export { type SearchMatch, type SearchOptions, type SearchResult, search } from './search.js';
 export {

@@ -51,6 +51,11 @@ export interface ScanRequest {
   /** Grab banners from open ports (default true); false is discovery only. */
   grab?: boolean;
   fingerprintsDir?: string;
+  /**
+   * Only probes [start, end) of the scan's order (a shard of a distributed scan): the order is
+   * the one a whole scan of the same targets and ports uses, so shards cover it exactly once.
+   */
+  probeRange?: { start: number; end: number };
 }
 
 export interface ScanSummary {
@@ -127,6 +132,8 @@ export async function runScan(
   let targetsText = req.targets;
   let ports = req.ports;
   let startIndex = 0;
+  /** A resumed scan keeps its own end (a shard's end, or the whole order). */
+  let resumeTotal: number | undefined;
   if (resumeId !== undefined) {
     const prev = await getScan(store, resumeId);
     if (prev.status === 'done') {
@@ -138,6 +145,7 @@ export async function runScan(
     ports = prev.ports;
     options = prev.options;
     startIndex = prev.nextIndex;
+    resumeTotal = prev.total;
   }
   for (const [k, v] of Object.entries({
     rate: options.rate,
@@ -164,7 +172,21 @@ export async function runScan(
   }
   const addrs: Addr[] = [...expandTargets(targets, gate.broadcasts)];
   const addrText = addrs.map(formatAddr);
-  const total = addrs.length * ports.length;
+  const allProbes = addrs.length * ports.length;
+  if (req.probeRange && resumeId === undefined) {
+    const { start, end } = req.probeRange;
+    if (!(Number.isInteger(start) && Number.isInteger(end) && 0 <= start && start < end))
+      throw new MamoriError('E_USAGE', `--probe-range ${start}:${end} is not a range`);
+    if (start >= allProbes)
+      throw new MamoriError('E_USAGE', `--probe-range starts past the scan's ${allProbes} probes`);
+    startIndex = start;
+  }
+  const total =
+    resumeTotal !== undefined
+      ? Math.min(resumeTotal, allProbes)
+      : req.probeRange
+        ? Math.min(req.probeRange.end, allProbes)
+        : allProbes;
   const scanId =
     resumeId ??
     (await createScan(store, {
@@ -174,7 +196,8 @@ export async function runScan(
       total,
       now: now().toISOString(),
     }));
-  if (resumeId !== undefined) await checkpointScan(store, scanId, startIndex, 'running');
+  if (resumeId !== undefined || startIndex > 0)
+    await checkpointScan(store, scanId, startIndex, 'running');
   const progress = deps.progress ?? noProgress;
   progress.setTotal(total);
   if (startIndex > 0) progress.tick(startIndex, 'resumed');
@@ -373,4 +396,33 @@ export async function runScan(
     open: openFound,
     seconds: (performance.now() - started) / 1000,
   };
+}
+
+/**
+ * Split a scan into shards of consecutive probes in the order a whole scan uses, after the
+ * scope gate (so a distributed scan is refused before anything is queued). A shard holds
+ * `shardAddresses` addresses' worth of probes.
+ * @example await planShards(store, ['192.0.2.0/24'], [80, 554], 64) // 8 shards of 64 probes
+ */
+export async function planShards(
+  store: Store,
+  targets: string[],
+  ports: number[],
+  shardAddresses: number,
+): Promise<{ probes: number; addresses: number; shards: { start: number; end: number }[] }> {
+  if (ports.length === 0) throw new MamoriError('E_USAGE', 'no ports to scan');
+  if (!Number.isInteger(shardAddresses) || shardAddresses < 1)
+    throw new MamoriError('E_USAGE', '--shard-size must be a positive integer');
+  const gate = await gateTargets(store, targets);
+  const nAddr = countTargets(gate.targets);
+  if (nAddr > MAX_ADDRESSES)
+    throw new MamoriError('E_USAGE', `${nAddr} addresses is more than one scan handles`);
+  let addresses = 0;
+  for (const _ of expandTargets(gate.targets, gate.broadcasts)) addresses++;
+  const probes = addresses * ports.length;
+  const size = shardAddresses * ports.length;
+  const shards: { start: number; end: number }[] = [];
+  for (let start = 0; start < probes; start += size)
+    shards.push({ start, end: Math.min(start + size, probes) });
+  return { probes, addresses, shards };
 }

@@ -30,6 +30,15 @@ export interface JobOutcome {
   /** The verb's exit code. */
   exitCode: number;
   output?: string;
+  /** The verb's JSON result, kept as the job's output for whoever queued it. */
+  result?: unknown;
+}
+
+export interface JobState {
+  /** pg-boss's state: created, retry, active, completed, cancelled, failed. */
+  state: string;
+  retryCount: number;
+  output: unknown;
 }
 
 export type JobHandler = (payload: JobPayload, job: { id: string }) => Promise<JobOutcome>;
@@ -52,6 +61,8 @@ export interface JobQueue {
   ): Promise<void>;
   /** Jobs waiting or running, per queue. */
   depth(): Promise<Record<string, { queued: number; total: number }>>;
+  /** A job's state and output, or undefined when it is unknown (or archived and purged). */
+  state(kind: JobPayload['kind'], id: string): Promise<JobState | undefined>;
   deadLetters(limit?: number): Promise<DeadLetter[]>;
   stop(): Promise<void>;
 }
@@ -76,7 +87,8 @@ export async function openQueue(url: string): Promise<JobQueue> {
     // Scheduling is Mamori's (schedule.ts): pg-boss's cron needs whole minutes.
     schedule: false,
     supervise: true,
-    maintenanceIntervalSeconds: 30,
+    // Expired leases (a worker killed mid-job) are found by maintenance: look often.
+    maintenanceIntervalSeconds: 5,
   });
   boss.on('error', () => {
     // Connection errors surface through the calls that hit them; maintenance errors are retried.
@@ -168,7 +180,7 @@ export async function openQueue(url: string): Promise<JobQueue> {
                 throw new Error(`exit ${outcome.exitCode}: ${lastLine(outcome.output)}`);
               }
               events?.done?.(true);
-              return { exitCode: outcome.exitCode };
+              return { exitCode: outcome.exitCode, result: outcome.result ?? null };
             },
           );
           workers.push(id);
@@ -185,6 +197,13 @@ export async function openQueue(url: string): Promise<JobQueue> {
         };
       }
       return out;
+    },
+    async state(kind, id) {
+      const job = await boss.getJobById<unknown>(PREFIX + JOB_KINDS[kind].queue, id, {
+        includeArchive: true,
+      });
+      if (!job) return undefined;
+      return { state: job.state, retryCount: job.retryCount, output: job.output ?? null };
     },
     async deadLetters(limit = 50) {
       const r = await boss.getDb().executeSql(

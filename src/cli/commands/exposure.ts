@@ -114,9 +114,32 @@ const scan: VerbSpec = {
     },
     'discovery-only': { type: 'boolean', description: 'find open ports only, no banner grabs' },
     resume: { type: 'string', value: '<scan>', description: 'resume an interrupted scan' },
+    distribute: {
+      type: 'boolean',
+      description: 'queue the scan as shards for mamori worker processes (PostgreSQL store)',
+    },
+    'shard-size': {
+      type: 'string',
+      value: '<n>',
+      description: 'addresses per shard with --distribute (default 256)',
+    },
+    lease: {
+      type: 'string',
+      value: '<s>',
+      description: 'seconds a worker holds a shard before another may retry it (default 600)',
+    },
+    'probe-range': {
+      type: 'string',
+      value: '<a:b>',
+      description: "only probes a…b-1 of the scan's order (one shard; set by --distribute)",
+    },
   },
   positionals: { min: 0, name: 'targets…' },
   async run(ctx, { values, positionals }) {
+    if (values.distribute === true) {
+      const { distributeScan } = await import('./exposure-distribute.js');
+      return distributeScan(ctx, positionals, values);
+    }
     const ex = await import('../../exposure/index.js');
     const store = await ctx.store();
     const resume = values.resume === undefined ? undefined : num(values.resume, 'resume');
@@ -144,6 +167,11 @@ const scan: VerbSpec = {
     opt('timeoutMs', 'timeout');
     opt('retries', 'retries');
     if (fp) req.fingerprintsDir = fp;
+    if (typeof values['probe-range'] === 'string') {
+      const m = /^(\d{1,12}):(\d{1,12})$/.exec(values['probe-range']);
+      if (!m) throw new MamoriError('E_USAGE', '--probe-range must be <start>:<end>');
+      req.probeRange = { start: Number(m[1]), end: Number(m[2]) };
+    }
     const progress = ctx.progress('scan');
     const summary = await ex.runScan(req, { store, engine, progress, signal: ctx.signal }, resume);
     ctx.print(summary, () =>

@@ -32,9 +32,11 @@ function parseConcurrency(text: string | undefined): number {
 async function runJobVerb(ctx: CommandContext, argv: string[], signal: AbortSignal) {
   const { runCli } = await import('../main.js');
   let output = '';
+  let stdout = '';
   const io: Io = {
     stdout: (s) => {
       output += s;
+      stdout += s;
     },
     stderr: (s) => {
       output += s;
@@ -47,7 +49,13 @@ async function runJobVerb(ctx: CommandContext, argv: string[], signal: AbortSign
     io,
     signal,
   });
-  return { exitCode, output };
+  let result: unknown;
+  try {
+    result = stdout.trim() ? JSON.parse(stdout) : undefined;
+  } catch {
+    result = undefined;
+  }
+  return { exitCode, output, result };
 }
 
 export const area: AreaSpec = {

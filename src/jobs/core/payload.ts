@@ -10,11 +10,12 @@ import { MamoriError } from '../../shared/errors.js';
 export const JOB_KINDS = {
   'vuln-sync': { queue: 'sync', argv: ['vuln', 'sync'] },
   'bulletin-fetch': { queue: 'fetch', argv: ['bulletin', 'fetch'] },
+  'exposure-scan': { queue: 'scan', argv: ['exposure', 'scan'] },
 } as const;
 
 export type JobKind = keyof typeof JOB_KINDS;
 
-/** The queues a worker can serve. `scan` and `audit` are reserved for exposure jobs. */
+/** The queues a worker can serve. `audit` is reserved for exposure's credential audits. */
 export const QUEUES = ['sync', 'fetch', 'scan', 'audit'] as const;
 export type QueueName = (typeof QUEUES)[number];
 
@@ -27,6 +28,10 @@ export interface JobPayload {
 
 /** Flags a job may not set: the worker chooses its own store, config and output. */
 const FORBIDDEN = new Set(['--db', '--config', '--json', '--help', '-h', '--quiet', '-q']);
+/** Flags that would make a job start more jobs, or reach outside its own work. */
+const FORBIDDEN_BY_KIND: Partial<Record<string, ReadonlySet<string>>> = {
+  'exposure-scan': new Set(['--distribute', '--shard-size', '--resume', '--lease']),
+};
 
 export function isJobKind(kind: unknown): kind is JobKind {
   return typeof kind === 'string' && Object.hasOwn(JOB_KINDS, kind);
@@ -53,6 +58,8 @@ export function validatePayload(data: unknown): JobPayload {
     const flag = a.split('=')[0]!;
     if (FORBIDDEN.has(flag))
       throw new MamoriError('E_INPUT', `${kind}: ${flag} is set by the worker, not by a job`);
+    if (FORBIDDEN_BY_KIND[kind]?.has(flag))
+      throw new MamoriError('E_INPUT', `${kind}: ${flag} is not allowed in a job`);
   }
   if (schedule !== undefined && typeof schedule !== 'string')
     throw new MamoriError('E_INPUT', `${kind}: schedule must be a string`);
