@@ -377,6 +377,9 @@ export async function signIn(
       .execute();
     return { ok: false, reason: 'invalid' };
   }
+  // Housekeeping on the rare path: forget ended sessions and failures past any lockout.
+  await store.db.deleteFrom('access_session').where('expires_at', '<=', iso(now)).execute();
+  await store.db.deleteFrom('access_login_failure').where('time', '<=', since).execute();
   const sessionId = b64url(randomBytes(32));
   const csrf = b64url(randomBytes(32));
   const expires = iso(now + SESSION_TTL_MS);

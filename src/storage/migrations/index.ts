@@ -2,6 +2,7 @@
  * The one migration list: every area's migrations, run in name order. Each area edits only its
  * own file beside this one.
  */
+
 import { accessMigrations } from './access.js';
 import { bulletinMigrations } from './bulletin.js';
 import { coreMigrations } from './core.js';
