@@ -1,5 +1,5 @@
 /** `mamori exposure …` verbs. Owned by the exposure area. They parse, call the area, and print. */
-import { MamoriError } from '../../shared/errors.js';
+import { MamoriError, notImplemented } from '../../shared/errors.js';
 import { formatTable } from '../../shared/text.js';
 import type { AreaSpec, CommandContext, VerbSpec } from '../types.js';
 
@@ -114,9 +114,12 @@ const scan: VerbSpec = {
     },
     'discovery-only': { type: 'boolean', description: 'find open ports only, no banner grabs' },
     resume: { type: 'string', value: '<scan>', description: 'resume an interrupted scan' },
+    syn: { type: 'boolean', description: 'raw-socket SYN scan (not implemented yet)' },
   },
   positionals: { min: 0, name: 'targets…' },
   async run(ctx, { values, positionals }) {
+    // no silent fall-back to connect mode: a SYN scan is asked for, and it is not built
+    if (values.syn === true) throw notImplemented('exposure scan --syn (raw-socket SYN scan)');
     const ex = await import('../../exposure/index.js');
     const store = await ctx.store();
     const resume = values.resume === undefined ? undefined : num(values.resume, 'resume');
