@@ -259,7 +259,7 @@ const audit: VerbSpec = {
     'mamori exposure audit-credentials --json',
   ],
   description:
-    'For services found by earlier scans, inside ranges added with --allow-credentials: is auth\nrequired at all (no-auth), then a deliberately wrong password as a control\n(weak-auth-control-failed), then only the documented factory defaults of the fingerprinted\nvendor (default-credentials), stopping at the first success. HTTP and RTSP DESCRIBE only:\nno video frame is ever fetched. Passwords are never stored or printed.',
+    "For services found by earlier scans, inside ranges added with --allow-credentials: is auth\nrequired at all (no-auth: only a 200 with content; a login redirect, form, 401 or 403 is not),\nthe documented unauthenticated camera paths and the Hikvision CVE-2017-7921 bypass by status\nonly (unauthenticated-path, auth-bypass), then a deliberately wrong printable password as a\ncontrol (weak-auth-control-failed; an unclear answer makes the verdict unknown), then only the\ndocumented factory defaults of the fingerprinted vendor plus nmap's http-default-accounts\nentries when nmap is installed (default-credentials), stopping at the first success. HTTP and\nRTSP DESCRIBE only: no video frame is ever fetched. Passwords are never stored or printed.",
   options: {
     'max-attempts': { type: 'string', value: '<n>', description: 'attempts per host (default 4)' },
     backoff: {
