@@ -212,6 +212,8 @@ export async function runScan(
   let launched = 0;
   let lastCheckpoint = performance.now();
   let failure: unknown;
+  let silent = 0;
+  let lost = 0;
   const grab = req.grab ?? true;
   // open ports are written in batches, one transaction each; a checkpoint flushes first, so the
   // resume point never passes an observation that is not stored
@@ -240,6 +242,8 @@ export async function runScan(
         outcome = await probe(host, port, options.timeoutMs);
         if (outcome !== 'timeout') break;
       }
+      if (outcome === 'timeout') silent++;
+      else if (outcome === 'error') lost++;
       if (outcome === 'open') {
         deps.onOpen?.(host, port);
         liveHosts.add(host);
@@ -277,7 +281,12 @@ export async function runScan(
     } finally {
       inflight.delete(index);
       release(host);
-      progress.tick(1);
+      // the line shows the rate (the bar's /s) and the loss: probes no answer came back for
+      // after the retries, and probes the local stack failed to send (EMFILE, EADDRNOTAVAIL…)
+      progress.tick(
+        1,
+        `${openFound.length} open, ${silent} no answer, ${lost} lost to local errors`,
+      );
     }
   };
 

@@ -99,6 +99,10 @@ describe('mamori exposure (built CLI, loopback)', () => {
       (await cli(['exposure', 'scope', 'add', '::ffff:0.0.0.0/96', '--owner', 'x'])).code,
     ).toBe(4);
     expect((await cli(['exposure', 'scope', 'add', '::/1', '--owner', 'x'])).code).toBe(4);
+    // no SYN mode yet: said so, never a silent connect scan
+    const syn = await cli(['exposure', 'scan', '127.0.20.1', '--ports', String(port), '--syn']);
+    expect(syn.code).toBe(2);
+    expect(syn.stderr).toContain('not implemented');
     const xml = join(dir, 'bad.xml');
     writeFileSync(xml, '<nmaprun><host><address addr="192.0.2.1" addrtype="ipv4"/><ports>');
     const imp = await cli(['exposure', 'import', xml]);

@@ -42,6 +42,29 @@ for (const backend of testBackends()) {
       expect((await search(t.store, 'protocol:ftp')).matches[0]?.product).toBe('vsFTPd');
     });
 
+    it('the progress line carries the open count and the loss', async () => {
+      const notes: string[] = [];
+      let total = 0;
+      await runScan(
+        { targets: [host], ports: [ssh.port, 1], timeoutMs: 800, retries: 0, grab: false },
+        {
+          store: t.store,
+          engine: loadEngine(),
+          progress: {
+            setTotal: (n) => {
+              total = n ?? 0;
+            },
+            tick: (_n, note) => void (note && notes.push(note)),
+            done: () => {},
+          },
+        },
+      );
+      expect(total).toBe(2);
+      expect(notes).toHaveLength(2);
+      // port 1 is refused: closed, neither silent nor lost
+      expect(notes.at(-1)).toBe('1 open, 0 no answer, 0 lost to local errors');
+    });
+
     it('diff does not report as gone a port the second scan never probed', async () => {
       const first = await scan([ssh.port, ftp.port]);
       const second = await scan([ssh.port]);

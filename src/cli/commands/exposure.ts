@@ -1,5 +1,5 @@
 /** `mamori exposure …` verbs. Owned by the exposure area. They parse, call the area, and print. */
-import { MamoriError } from '../../shared/errors.js';
+import { MamoriError, notImplemented } from '../../shared/errors.js';
 import { formatTable } from '../../shared/text.js';
 import type { AreaSpec, CommandContext, VerbSpec } from '../types.js';
 
@@ -114,6 +114,7 @@ const scan: VerbSpec = {
     },
     'discovery-only': { type: 'boolean', description: 'find open ports only, no banner grabs' },
     resume: { type: 'string', value: '<scan>', description: 'resume an interrupted scan' },
+    syn: { type: 'boolean', description: 'raw-socket SYN scan (not implemented yet)' },
     distribute: {
       type: 'boolean',
       description: 'queue the scan as shards for mamori worker processes (PostgreSQL store)',
@@ -136,6 +137,8 @@ const scan: VerbSpec = {
   },
   positionals: { min: 0, name: 'targets…' },
   async run(ctx, { values, positionals }) {
+    // no silent fall-back to connect mode: a SYN scan is asked for, and it is not built
+    if (values.syn === true) throw notImplemented('exposure scan --syn (raw-socket SYN scan)');
     if (values.distribute === true) {
       const { distributeScan } = await import('./exposure-distribute.js');
       return distributeScan(ctx, positionals, values);
@@ -284,7 +287,7 @@ const audit: VerbSpec = {
     'mamori exposure audit-credentials --json',
   ],
   description:
-    'For services found by earlier scans, inside ranges added with --allow-credentials: is auth\nrequired at all (no-auth), then a deliberately wrong password as a control\n(weak-auth-control-failed), then only the documented factory defaults of the fingerprinted\nvendor (default-credentials), stopping at the first success. HTTP and RTSP DESCRIBE only:\nno video frame is ever fetched. Passwords are never stored or printed.',
+    "For services found by earlier scans, inside ranges added with --allow-credentials: is auth\nrequired at all (no-auth: only a 200 with content; a login redirect, form, 401 or 403 is not),\nthe documented unauthenticated camera paths and the Hikvision CVE-2017-7921 bypass by status\nonly (unauthenticated-path, auth-bypass), then a deliberately wrong printable password as a\ncontrol (weak-auth-control-failed; an unclear answer makes the verdict unknown), then only the\ndocumented factory defaults of the fingerprinted vendor plus nmap's http-default-accounts\nentries when nmap is installed (default-credentials), stopping at the first success. HTTP and\nRTSP DESCRIBE only: no video frame is ever fetched. Passwords are never stored or printed.",
   options: {
     'max-attempts': { type: 'string', value: '<n>', description: 'attempts per host (default 4)' },
     backoff: {
