@@ -121,6 +121,8 @@ export const run: BenchFn = async (ctx) => {
         `${rounds} unapproved spends, each signed by two of the three cosigner keys and sent straight to the node's sendrawtransaction; the watcher polls the mempool every 100 ms over JSON-RPC.`,
         'Freeze = the freeze state committed to the store (the alert row and JSON line follow); between rounds two approvers lift it.',
         'Node, watcher and attacker share one Node.js process here; the ratio column is how many times faster than 8 h 28 min (p50).',
+        'Since issue 14 the watcher judges spends from its own cursor (custody_watch) after the shared sync; an idle poll is three node calls (tip, tip hash, mempool) and no store work.',
+        'The machine has 2 cores and other sessions run concurrently: these figures are noisy.',
       ],
     };
   } finally {
