@@ -99,7 +99,13 @@ export const run: BenchFn = async (ctx) => {
     // alternate (base, recorded, base, recorded), keeping the best of each: the machine is
     // shared, and alternating spreads its noise over both sides.
     const base = await startHoneypot({ store, ports, sink: nullSink, maxSessionsPerSource: 64 });
-    const hp = await startHoneypot({ store, ports, maxSessionsPerSource: 64 });
+    // Recording as in production: the store and the JSON-lines log.
+    const hp = await startHoneypot({
+      store,
+      ports,
+      maxSessionsPerSource: 64,
+      logPath: join(dir, 'events.jsonl'),
+    });
     const rounds = 2;
     const baseRuns: CannonResult[] = [];
     const recRuns: CannonResult[] = [];
@@ -121,6 +127,7 @@ export const run: BenchFn = async (ctx) => {
       recTelnet.push(await telnetLoad(hp.ports.telnet, sessions));
     }
     await base.stop();
+    const rs = hp.recorder!.stats;
     await hp.stop();
     const best = (runs: CannonResult[]) => ({
       rps: Math.max(...runs.map((r) => r.requests.average)),
@@ -157,8 +164,8 @@ export const run: BenchFn = async (ctx) => {
         base: 'same server, no recording',
         baseValue: baseHttp.rps,
         ratio: recHttp.requests.average / baseHttp.rps,
-        goal: '≥ 0.3',
-        met: recHttp.requests.average / baseHttp.rps >= 0.3,
+        goal: '≥ 0.9',
+        met: recHttp.requests.average / baseHttp.rps >= 0.9,
       },
       {
         name: 'HTTP p99 latency, recorded',
@@ -167,6 +174,8 @@ export const run: BenchFn = async (ctx) => {
         base: 'same server, no recording',
         baseValue: baseHttp.p99,
         ratio: recHttp.latency.p99 / Math.max(baseHttp.p99, 1),
+        goal: '≤ 2',
+        met: recHttp.latency.p99 / Math.max(baseHttp.p99, 1) <= 2,
       },
       {
         name: `${sessions} concurrent telnet sessions (login, probe, exit)`,
@@ -202,7 +211,8 @@ export const run: BenchFn = async (ctx) => {
       notes: [
         `HTTP: autocannon, ${connections} keep-alive connections for ${duration}s per run, GET / (the camera's login page), ${rounds} alternating rounds, best run of each side; the base is the same node:http server with a sink that records nothing. The machine is shared with other jobs: ratios move between runs.`,
         `Telnet: ${sessions} sessions opened at once from 100 loopback addresses (10 each, under the per-source cap), each logging in with root/xc3511, sending /bin/busybox MAMORI and exit; 5 events per session; best of ${rounds} rounds; the event ratio counts every session of every round.`,
-        `Store: embedded SQLite (WAL) in a temp dir; each event is acknowledged (the answer sent) only after its group-commit transaction and JSON-lines append.`,
+        `Store: embedded SQLite (WAL) in a temp dir plus the JSON-lines log; each event is acknowledged (the answer sent) only after its group-commit transaction and log append.`,
+        `Where recording time went (whole run, ${rs.batches} batches, ${rs.committed} events, ${(rs.committed / Math.max(rs.batches, 1)).toFixed(1)} per batch): serialising ${rs.serialiseMs.toFixed(0)} ms, store transactions ${rs.storeMs.toFixed(0)} ms, log appends ${rs.logMs.toFixed(0)} ms (side by side; joint wall time ${rs.writeMs.toFixed(0)} ms).`,
         `events by protocol:id ${JSON.stringify(counts)}; HTTP connects all closed: ${httpBalanced}; autocannon errors ${recHttp.errors}, timeouts ${recHttp.timeouts}.`,
       ],
     };

@@ -113,7 +113,8 @@ for (const backend of testBackends()) {
               const tag = `t${k}x${i}`;
               const mark = c.text().length;
               c.send(`echo ${tag}\r\n`);
-              await c.waitFor(new RegExp(`${tag}\\r\\n`), 5000, mark);
+              // The output line, not the echo of the typed command (which is not an answer).
+              await c.waitFor(new RegExp(`\\r\\n${tag}\\r\\n`), 5000, mark);
               ackedTelnet.add(`echo ${tag}`);
             }
           } catch {

@@ -120,7 +120,7 @@ export function createRtsp(opts: ServiceOptions): Server {
           if (++requests > MAX_REQUESTS) return await garbage('too many requests', head);
           await answer(req);
         }
-        if (ended && !closed && buf.length === 0 && !stream) socket.end();
+        if (ended && !closed && buf.length === 0) socket.end();
       } finally {
         busy = false;
       }
@@ -161,7 +161,7 @@ export function createRtsp(opts: ServiceOptions): Server {
       const reply = await replyTo(req, cseq, authed, pending);
       await Promise.all(pending);
       if (socket.writable) socket.write(reply);
-      if (req.method === 'PLAY' && reply.startsWith('RTSP/1.0 200')) stream?.start();
+      if (req.method === 'PLAY' && reply.startsWith('RTSP/1.0 200') && !ended) stream?.start();
     };
 
     const replyTo = async (
@@ -224,9 +224,7 @@ export function createRtsp(opts: ServiceOptions): Server {
             };
             transport = `RTP/AVP;unicast;client_port=${ask.rtp}-${ask.rtcp};server_port=${pair.rtp.address().port}-${pair.rtcp.address().port}`;
           }
-          stream = new RtpStream(setup, maxMs, () => {
-            if (ended && socket.writable) socket.end();
-          });
+          stream = new RtpStream(setup, maxMs, () => {});
           return rtspResponse(200, 'OK', cseq, {
             Transport: `${transport};ssrc=${stream.ssrc.toString(16).toUpperCase().padStart(8, '0')}`,
             Session: `${rtspSession};timeout=60`,
@@ -260,7 +258,9 @@ export function createRtsp(opts: ServiceOptions): Server {
       drain().catch(() => socket.destroy());
     });
     socket.on('end', () => {
+      // The viewer hung up its side: what it asked is answered, no more video is sent.
       ended = true;
+      stream?.stop();
       drain().catch(() => socket.destroy());
     });
   });
