@@ -5,7 +5,7 @@
  * alone) measured in the same run.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { parse as parseYaml } from 'yaml';
@@ -53,6 +53,8 @@ export const run: BenchFn = async (ctx) => {
   const keys = [...new Set(components.map((c) => c.name.toLowerCase().replace(/[-_.]+/g, '-')))];
   const figures: Figure[] = [];
   const notes: string[] = [];
+  // The machine is shared: its load beside the figures says how much they can be trusted.
+  const loadAtStart = loadavg()[0]!;
   const dir = mkdtempSync(join(tmpdir(), 'mamori-bench-check-'));
   const pgBase = await ctx.postgresUrl();
   const pgName = `mamori_bench_${process.pid}`;
@@ -139,6 +141,9 @@ export const run: BenchFn = async (ctx) => {
         await store.close();
       }
     }
+    notes.push(
+      `load average (1 min) ${loadAtStart.toFixed(1)} at the start and ${loadavg()[0]!.toFixed(1)} at the end, on ${availableParallelism()} cores: other sessions share this machine, so absolute times are noisy; the ratio to the bare lookups of the same run is the steadier figure`,
+    );
     notes.push(
       `store: ${advisories.toLocaleString('en')} advisories replicated from the 2,661 real pypa records (package names suffixed per replica); SBOM: 800 components named like replicated packages at version 0.0.1, 200 unknown`,
     );
