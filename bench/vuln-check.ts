@@ -1,10 +1,11 @@
 /**
  * vuln-check: `checkComponents` for a 1,000-component SBOM against a store of replicated real
- * pypa advisories, on SQLite and PostgreSQL: p50/p95 latency, and the ratio to the bare indexed
- * lookups (the same (ecosystem, name) queries alone) measured in the same run.
+ * pypa advisories, on SQLite and PostgreSQL: p50/p95 latency (coverage and the severity fill-in
+ * included), and the ratio to the bare indexed lookups (the same (ecosystem, name) queries
+ * alone) measured in the same run.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { parse as parseYaml } from 'yaml';
@@ -17,6 +18,9 @@ import { upsertBatch } from '../src/vuln/store.js';
 import { type BenchFn, type Figure, percentile } from './lib.js';
 
 const PYPA = join(import.meta.dirname, '..', '..', 'shared', 'vectors', 'vuln', 'osv', 'pypa');
+
+/** Issue 16: a check with coverage and the severity fill-in stays within 250 ms at p95. */
+const LIMIT_MS = 250;
 
 export const run: BenchFn = async (ctx) => {
   const advisories = Math.round(250_000 * ctx.scale);
@@ -49,6 +53,8 @@ export const run: BenchFn = async (ctx) => {
   const keys = [...new Set(components.map((c) => c.name.toLowerCase().replace(/[-_.]+/g, '-')))];
   const figures: Figure[] = [];
   const notes: string[] = [];
+  // The machine is shared: its load beside the figures says how much they can be trusted.
+  const loadAtStart = loadavg()[0]!;
   const dir = mkdtempSync(join(tmpdir(), 'mamori-bench-check-'));
   const pgBase = await ctx.postgresUrl();
   const pgName = `mamori_bench_${process.pid}`;
@@ -78,6 +84,8 @@ export const run: BenchFn = async (ctx) => {
         const bare: number[] = [];
         const full: number[] = [];
         let findings = 0;
+        let unknown = 0;
+        let coverage = '';
         for (let r = 0; r < rounds + 2; r++) {
           const b0 = performance.now();
           for (let i = 0; i < keys.length; i += 500) {
@@ -97,6 +105,13 @@ export const run: BenchFn = async (ctx) => {
             full.push(f);
           }
           findings = res.findings.length;
+          unknown = res.findings.filter((x) => x.vulnerability.severity === null).length;
+          coverage = res.coverage
+            .map(
+              (c) =>
+                `${c.ecosystem} ${c.covered ? `covered by ${c.sources.map((x) => x.source).join('+')}` : 'NOT covered'}`,
+            )
+            .join(', ');
         }
         const p50 = percentile(full, 50);
         const p95 = percentile(full, 95);
@@ -109,23 +124,26 @@ export const run: BenchFn = async (ctx) => {
           baseValue: b50,
           ratio: p50 / b50,
         });
+        // Issue 16's goal is on SQLite; PostgreSQL is shown against the same limit.
         figures.push({
           name: `check 1,000 components, ${backend}, p95`,
           value: p95,
           unit: 'ms',
           base: 'limit',
-          baseValue: 1000,
-          ratio: p95 / 1000,
-          goal: 'p95 ≤ 1 s',
-          met: p95 <= 1000,
+          baseValue: LIMIT_MS,
+          ratio: p95 / LIMIT_MS,
+          ...(backend === 'SQLite' ? { goal: 'p95 ≤ 250 ms', met: p95 <= LIMIT_MS } : {}),
         });
         notes.push(
-          `${backend}: ${findings} findings per run, ${rounds} timed runs after 2 warm-up runs`,
+          `${backend}: ${findings} findings per run (${unknown} of unknown severity), coverage ${coverage}, ${rounds} timed runs after 2 warm-up runs`,
         );
       } finally {
         await store.close();
       }
     }
+    notes.push(
+      `load average (1 min) ${loadAtStart.toFixed(1)} at the start and ${loadavg()[0]!.toFixed(1)} at the end, on ${availableParallelism()} cores: other sessions share this machine, so absolute times are noisy; the ratio to the bare lookups of the same run is the steadier figure`,
+    );
     notes.push(
       `store: ${advisories.toLocaleString('en')} advisories replicated from the 2,661 real pypa records (package names suffixed per replica); SBOM: 800 components named like replicated packages at version 0.0.1, 200 unknown`,
     );

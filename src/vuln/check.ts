@@ -6,8 +6,16 @@
  * JVN vendor/product entries (low confidence).
  */
 import type { Store } from '../storage/index.js';
+import {
+  COVERAGE_CPE,
+  COVERAGE_ECO,
+  type CoverageMark,
+  coverageOf,
+  type EcosystemCoverage,
+  uncoveredCount,
+} from './core/coverage.js';
 import { cpeMatches, parseCpe } from './core/cpe.js';
-import { severityRank } from './core/cvss.js';
+import { severityOfRecord, severityRank } from './core/cvss.js';
 import type { Component } from './core/inventory.js';
 import { affectedBy, evaluatePlatform, type PlatformFacts, platformFacts } from './core/match.js';
 import { ecoKey, nameKey } from './core/names.js';
@@ -21,8 +29,11 @@ export interface Finding {
   vulnerability: {
     id: string;
     aliases: string[];
+    /** null = no record of any alias gives a severity or a vector to score: unknown. */
     severity: string | null;
     cvss: { score: number | null; vector: string | null };
+    /** Which record (source and id) the severity came from, and the vector when scored here. */
+    severityFrom: string | null;
   };
   fixed: string[];
   /**
@@ -46,6 +57,54 @@ export interface CheckResult {
   findings: Finding[];
   /** One line per component that could not be checked. */
   unsupported: string[];
+  /**
+   * Per ecosystem of the inventory: whether the store has synced advisories for it, from which
+   * sources and when. No findings in an ecosystem that is not covered means nothing.
+   */
+  coverage: EcosystemCoverage[];
+  /** Components whose ecosystem is not covered (unsupported ecosystems included). */
+  notCovered: number;
+}
+
+/**
+ * The coverage marks syncs left (`vuln_sync_state`, `coverage:…`). A store synced before syncs
+ * kept them gets them once from its rows, with an unknown sync time.
+ */
+export async function coverageMarks(store: Store): Promise<CoverageMark[]> {
+  const read = () =>
+    store.db
+      .selectFrom('vuln_sync_state')
+      .select(['source', 'key', 'value'])
+      .where('key', 'like', 'coverage:%')
+      .execute();
+  const marks = await read();
+  if (marks.length > 0) return marks;
+  const any = await store.db.selectFrom('vuln_record').select('id').limit(1).execute();
+  if (any.length === 0) return [];
+  const ecos = await store.db
+    .selectFrom('vuln_affected')
+    .innerJoin('vuln_record', 'vuln_record.id', 'vuln_affected.record_id')
+    .select(['vuln_record.source', 'vuln_affected.ecosystem'])
+    .distinct()
+    .execute();
+  const rows = ecos.map((e) => ({ source: e.source, key: `${COVERAGE_ECO}${e.ecosystem}` }));
+  for (const source of ['nvd', 'jvn', 'osv']) {
+    const p = await store.db
+      .selectFrom('vuln_product')
+      .innerJoin('vuln_record', 'vuln_record.id', 'vuln_product.record_id')
+      .select('vuln_product.id')
+      .where('vuln_record.source', '=', source)
+      .limit(1)
+      .execute();
+    if (p.length) rows.push({ source, key: COVERAGE_CPE });
+  }
+  for (const r of rows)
+    await store.db
+      .insertInto('vuln_sync_state')
+      .values({ ...r, value: '' })
+      .onConflict((oc) => oc.columns(['source', 'key']).doNothing())
+      .execute();
+  return read();
 }
 
 interface AdvisoryInfo {
@@ -54,6 +113,8 @@ interface AdvisoryInfo {
   severity: string | null;
   score10: number | null;
   vector: string | null;
+  /** The record the severity came from: `nvd CVE-2023-30861`, with the vector when computed. */
+  severityFrom: string | null;
   withdrawn: boolean;
 }
 
@@ -86,6 +147,8 @@ export async function advisoryInfo(
         .selectFrom('vuln_record')
         .select([
           'advisory_id',
+          'source',
+          'external_id',
           'severity',
           'cvss_score10',
           'cvss_v2',
@@ -103,6 +166,7 @@ export async function advisoryInfo(
         severity: null,
         score10: null,
         vector: null,
+        severityFrom: null,
         withdrawn: true,
       });
     for (const n of names) {
@@ -113,9 +177,21 @@ export async function advisoryInfo(
       const a = out.get(Number(r.advisory_id));
       if (!a) continue;
       if (!r.withdrawn) a.withdrawn = false;
-      if (severityRank(r.severity) > severityRank(a.severity)) a.severity = r.severity;
-      if (r.cvss_score10 !== null && (a.score10 === null || r.cvss_score10 > a.score10)) {
-        a.score10 = r.cvss_score10;
+      // Every source's record of the vulnerability counts (NVD, GHSA, JVN, OSV …); a record
+      // without a severity of its own is scored from the vectors it keeps.
+      const own = severityOfRecord({
+        severity: r.severity,
+        score10: r.cvss_score10,
+        v2: r.cvss_v2,
+        v3: r.cvss_v3,
+        v4: r.cvss_v4,
+      });
+      if (severityRank(own.severity) > severityRank(a.severity)) {
+        a.severity = own.severity;
+        a.severityFrom = `${r.source} ${r.external_id}${own.basis === 'source' ? '' : ` (${own.basis})`}`;
+      }
+      if (own.score10 !== null && (a.score10 === null || own.score10 > a.score10)) {
+        a.score10 = own.score10;
         a.vector = r.cvss_v3 ?? r.cvss_v4 ?? r.cvss_v2;
       } else if (a.vector === null) a.vector = r.cvss_v3 ?? r.cvss_v4 ?? r.cvss_v2;
     }
@@ -144,6 +220,7 @@ function toFinding(
       aliases: a.aliases,
       severity: a.severity,
       cvss: { score: a.score10 === null ? null : a.score10 / 10, vector: a.vector },
+      severityFrom: a.severityFrom,
     },
     fixed,
     confidence,
@@ -343,11 +420,24 @@ export async function checkComponents(store: Store, components: Component[]): Pr
       x.package.version.localeCompare(y.package.version) ||
       x.vulnerability.id.localeCompare(y.vulnerability.id),
   );
-  return { findings, unsupported };
+  const coverage = coverageOf(components, await coverageMarks(store));
+  return { findings, unsupported, coverage, notCovered: uncoveredCount(coverage) };
 }
 
-/** The worst severity reached by any finding, for --fail-on. */
-export function reachesFailOn(findings: Finding[], failOn: string): boolean {
+/**
+ * Does any finding reach `--fail-on`? A finding of unknown severity does, unless
+ * `unknownSeverity` is 'ignore': not knowing is not a pass.
+ * @example reachesFailOn(findings, 'high', 'fail')
+ */
+export function reachesFailOn(
+  findings: Finding[],
+  failOn: string,
+  unknownSeverity: 'fail' | 'ignore' = 'fail',
+): boolean {
   const min = severityRank(failOn);
-  return findings.some((f) => severityRank(f.vulnerability.severity) >= min);
+  return findings.some((f) =>
+    f.vulnerability.severity === null
+      ? unknownSeverity === 'fail'
+      : severityRank(f.vulnerability.severity) >= min,
+  );
 }

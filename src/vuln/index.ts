@@ -8,11 +8,25 @@ export {
   type CheckResult,
   type Confidence,
   checkComponents,
+  coverageMarks,
   type Finding,
   reachesFailOn,
 } from './check.js';
+export {
+  type CoverageSource,
+  coverageOf,
+  type EcosystemCoverage,
+  uncoveredCount,
+} from './core/coverage.js';
 export { type Cpe, cpeMatches, cpeNameMatch, parseCpe } from './core/cpe.js';
-export { cvss2Score10, cvss3Score10, type Severity, severityRank } from './core/cvss.js';
+export {
+  cvss2Score10,
+  cvss3Score10,
+  cvss4Score10,
+  type Severity,
+  severityOfRecord,
+  severityRank,
+} from './core/cvss.js';
 export {
   type Component,
   type Inventory,

@@ -6,6 +6,7 @@
  */
 import type { Store } from '../storage/index.js';
 import type { CheckResult, Confidence, Finding } from './check.js';
+import { type EcosystemCoverage, uncoveredCount } from './core/coverage.js';
 
 export interface CheckRun {
   id: number;
@@ -15,6 +16,13 @@ export interface CheckRun {
   components: number;
   findings: number;
   unsupported: number;
+  /**
+   * Per ecosystem, whether synced advisories covered it: a package of an ecosystem that was
+   * not covered is "not checked", never "not affected". null for runs recorded before it was kept.
+   */
+  coverage: EcosystemCoverage[] | null;
+  /** Components of ecosystems that were not covered; null when coverage is unknown. */
+  notCovered: number | null;
 }
 
 /** One inventory package the last check found affected by a vulnerability. */
@@ -66,6 +74,7 @@ export async function recordCheckRun(
         components: run.components,
         findings: findings.length,
         unsupported,
+        coverage: JSON.stringify(run.result.coverage),
       })
       .returning('id')
       .executeTakeFirstOrThrow();
@@ -84,6 +93,8 @@ export async function recordCheckRun(
       components: run.components,
       findings: findings.length,
       unsupported,
+      coverage: run.result.coverage,
+      notCovered: run.result.notCovered,
     };
   });
 }
@@ -113,7 +124,9 @@ function toRun(r: {
   components: number | string;
   findings: number | string;
   unsupported: number | string;
+  coverage: string | null;
 }): CheckRun {
+  const coverage = r.coverage === null ? null : (JSON.parse(r.coverage) as EcosystemCoverage[]);
   return {
     id: Number(r.id),
     time: r.time,
@@ -122,6 +135,8 @@ function toRun(r: {
     components: Number(r.components),
     findings: Number(r.findings),
     unsupported: Number(r.unsupported),
+    coverage,
+    notCovered: coverage === null ? null : uncoveredCount(coverage),
   };
 }
 

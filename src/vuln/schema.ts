@@ -111,6 +111,11 @@ export interface VulnCheckRunTable {
   components: number;
   findings: number;
   unsupported: number;
+  /**
+   * JSON array of the run's coverage per ecosystem (`EcosystemCoverage`); null for runs
+   * recorded before migration `20261204_01_vuln_check_coverage`.
+   */
+  coverage: string | null;
 }
 
 /** One finding of a run: a package of the inventory affected by a vulnerability. */

@@ -15,11 +15,29 @@ export interface StatsOptions {
   top?: number;
 }
 
+export interface StatsResult {
+  by: StatsBy;
+  /** The source counted: the one asked for, else JVN when synced, else the largest synced. */
+  source: string;
+  /** Every source the store holds records of, largest first. */
+  available: { source: string; records: number }[];
+  rows: StatsRow[];
+}
+
+/** Sources with records in the store, largest first. */
+async function syncedSources(store: Store): Promise<{ source: string; records: number }[]> {
+  const rows = await store.db
+    .selectFrom('vuln_record')
+    .select(['source', (e) => e.fn.countAll().as('n')])
+    .groupBy('source')
+    .execute();
+  return rows
+    .map((r) => ({ source: r.source, records: Number(r.n) }))
+    .sort((a, b) => b.records - a.records || a.source.localeCompare(b.source));
+}
+
 /** @example await registrationStats(store, { by: 'quarter', from: '2017-10-01', to: '2017-12-31' }) */
-export async function registrationStats(
-  store: Store,
-  o: StatsOptions,
-): Promise<{ by: StatsBy; rows: StatsRow[] }> {
+export async function registrationStats(store: Store, o: StatsOptions): Promise<StatsResult> {
   let fromUtc: string | undefined;
   let toUtc: string | undefined;
   try {
@@ -30,7 +48,11 @@ export async function registrationStats(
       hint: 'dates are YYYY-MM-DD in JST',
     });
   }
-  const source = o.source ?? 'jvn';
+  const available = await syncedSources(store);
+  // Unasked, the source IPA counts (JVN) when it is synced, else the one with the most records.
+  const source =
+    o.source ??
+    (available.some((a) => a.source === 'jvn') ? 'jvn' : (available[0]?.source ?? 'jvn'));
   const date = source === 'jvn' ? 'registered' : 'published';
   let q = store.db
     .selectFrom('vuln_record')
@@ -43,6 +65,8 @@ export async function registrationStats(
   const rows = await q.execute();
   return {
     by: o.by,
+    source,
+    available,
     rows: countRegistrations(
       rows.map((r) => ({
         registered: (r as Record<string, string>)[date]!,

@@ -6,6 +6,7 @@
 import { CompiledQuery, type Kysely, sql, type Transaction } from 'kysely';
 import type { Progress } from '../shared/progress.js';
 import type { Database, Store } from '../storage/index.js';
+import { COVERAGE_CPE, COVERAGE_ECO } from './core/coverage.js';
 import type { VulnRecord } from './core/types.js';
 import { type Param, type PreparedRecord, prepareRecord } from './prepare.js';
 
@@ -228,6 +229,33 @@ const PRODUCT_COLS = [
 ] as const;
 
 /**
+ * Mark the ecosystems (as the source spells them) and the CPE matches this batch stored, with
+ * the batch's time, for `check`'s coverage: unchanged records count, they were synced too.
+ */
+async function markCoverage(
+  db: Db,
+  pg: boolean,
+  source: string,
+  records: PreparedRecord[],
+  now: string,
+): Promise<void> {
+  const keys = new Set<string>();
+  for (const r of records) {
+    for (const a of r.affected) keys.add(`${COVERAGE_ECO}${String(a[0])}`);
+    if (r.products.length > 0) keys.add(COVERAGE_CPE);
+  }
+  if (keys.size === 0) return;
+  await insertRows(
+    db,
+    pg,
+    'vuln_sync_state',
+    ['source', 'key', 'value'],
+    [...keys].sort().map((k) => [source, k, now]),
+    'on conflict ("source", "key") do update set "value" = excluded."value"',
+  );
+}
+
+/**
  * Upsert a batch in one transaction: all of it lands or none of it. Set-based (a handful of
  * statements per batch, not per record or per alias group) so PostgreSQL round trips and
  * SQLite statement preparation do not dominate.
@@ -314,6 +342,7 @@ async function upsertSourceBatch(
       if (rec.withdrawn !== undefined && !ex?.withdrawn) summary.withdrawn++;
     }
   }
+  await markCoverage(db, pg, source, records, now);
   if (changed.length === 0) return;
 
   // Which advisory each name already belongs to.

@@ -140,7 +140,7 @@ for (const backend of testBackends()) {
         'json',
       ]);
       expect(r.code, r.stderr).toBe(0);
-      expect(r.stderr).toContain('line 5: not pinned with ==: numpy>=1.0');
+      expect(r.stderr).toContain('line 5: unpinned (not ==), not checked: numpy>=1.0');
       const { findings } = JSON.parse(r.stdout) as { findings: F[] };
       expect(findings.map(brief).sort()).toEqual(
         [
@@ -200,6 +200,8 @@ for (const backend of testBackends()) {
       ).toBe(7.5);
       // CVE-2022-33124 (aiohttp, all versions) was withdrawn upstream: never a finding.
       expect(findings.some((f) => f.vulnerability.id === 'CVE-2022-33124')).toBe(false);
+      // Nothing is critical, but two findings have no severity in any record: that fails
+      // closed; ignoring unknown severity still leaves left-pad (pkg:generic) unchecked: exit 3.
       const crit = await runMamori([
         'vuln',
         'check',
@@ -210,7 +212,47 @@ for (const backend of testBackends()) {
         '--fail-on',
         'critical',
       ]);
-      expect(crit.code).toBe(0);
+      expect(crit.code, crit.stderr).toBe(1);
+      const out = JSON.parse(crit.stdout);
+      expect(out.unknownSeverity).toBe(2);
+      expect(out.covered).toBe(false);
+      expect(out.notCovered).toBe(0);
+      expect(out.coverage).toHaveLength(1);
+      expect(out.coverage[0]).toMatchObject({
+        ecosystem: 'PyPI',
+        components: 3,
+        covered: true,
+        sources: [{ source: 'osv', ecosystems: ['PyPI'] }],
+      });
+      expect(out.coverage[0].sources[0].synced).toMatch(/^\d{4}-\d\d-\d\dT/);
+      expect(out.unsupported).toEqual([
+        expect.stringContaining('left-pad@1.0.0: unsupported ecosystem pkg:generic'),
+      ]);
+      const ignored = await runMamori([
+        'vuln',
+        'check',
+        bom,
+        '--db',
+        spec,
+        '--fail-on',
+        'critical',
+        '--unknown-severity',
+        'ignore',
+      ]);
+      expect(ignored.code, ignored.stderr).toBe(3);
+      const allowed = await runMamori([
+        'vuln',
+        'check',
+        bom,
+        '--db',
+        spec,
+        '--fail-on',
+        'critical',
+        '--unknown-severity',
+        'ignore',
+        '--allow-uncovered',
+      ]);
+      expect(allowed.code, allowed.stderr).toBe(0);
       const sarif = JSON.parse(
         (await runMamori(['vuln', 'check', bom, '--db', spec, '--format', 'sarif'])).stdout,
       );

@@ -54,6 +54,27 @@ for (const backend of testBackends()) {
       rmSync(dir, { recursive: true, force: true });
     });
 
+    it('records each run coverage: an ecosystem nothing synced covers reads back as not covered', async () => {
+      // A run over an ecosystem nothing synced covers is recorded as not covered, and read back so.
+      await checkAndRecord(
+        t.store,
+        'status',
+        'Package: zlib1g\nStatus: install ok installed\nSource: zlib\nVersion: 1:1.2.13.dfsg-1\n',
+      );
+      expect(await lastCheckRun(t.store)).toMatchObject({
+        notCovered: 1,
+        coverage: [
+          {
+            ecosystem: 'Debian',
+            components: 1,
+            covered: false,
+            reason: 'no Debian advisories synced',
+          },
+        ],
+      });
+      expect((await listCheckRuns(t.store)).map((r) => r.notCovered)).toEqual([1]);
+    });
+
     it('keeps every run; the newest is the last and answers for any alias', async () => {
       expect(await lastCheckRun(t.store)).toBeUndefined();
       expect(await lastCheckFindings(t.store, ['CVE-2023-46136'])).toEqual([]);
@@ -67,6 +88,8 @@ for (const backend of testBackends()) {
         inventories: ['requirements.txt'],
         components: 1,
         findings: first.result.findings.length,
+        notCovered: 0,
+        coverage: [{ ecosystem: 'PyPI', components: 1, covered: true }],
       });
       for (const id of [
         'CVE-2023-46136',

@@ -166,6 +166,8 @@ for (const backend of testBackends()) {
       expect(r.code, r.stderr).toBe(0);
       expect(JSON.parse(r.stdout)).toEqual({
         by: 'quarter',
+        source: 'jvn',
+        available: [{ source: 'jvn', records: 13 }],
         rows: [
           { key: '2025-Q1', count: 3 },
           { key: '2025-Q2', count: 6 },

@@ -50,7 +50,15 @@ for (const backend of testBackends()) {
       const stats = await app.request(
         '/api/v1/vuln/stats?by=quarter&from=2025-01-01&to=2025-03-31',
       );
-      expect(await stats.json()).toEqual({ by: 'quarter', rows: [{ key: '2025-Q1', count: 3 }] });
+      expect(await stats.json()).toEqual({
+        by: 'quarter',
+        source: 'jvn',
+        available: [
+          { source: 'jvn', records: 7 },
+          { source: 'osv', records: 1 },
+        ],
+        rows: [{ key: '2025-Q1', count: 3 }],
+      });
       expect((await app.request('/api/v1/vuln/stats?by=week')).status).toBe(400);
 
       const show = await (await app.request('/api/v1/vuln/JVNDB-2017-009608')).json();

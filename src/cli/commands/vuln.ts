@@ -42,6 +42,25 @@ function readInput(path: string, ctx: CommandContext): string {
   }
 }
 
+/**
+ * An OSV range's events as the versions they take in: `< 2.2.5; >= 2.3.0, < 2.3.2`.
+ * @example rangeSpan([{ introduced: '0' }, { fixed: '1.2' }]) === '< 1.2'
+ */
+function rangeSpan(events: { introduced?: string; fixed?: string; last_affected?: string }[]) {
+  const spans: string[] = [];
+  let from: string | undefined;
+  for (const e of events) {
+    if (e.introduced !== undefined) from = e.introduced;
+    else if (from !== undefined && (e.fixed !== undefined || e.last_affected !== undefined)) {
+      const to = e.fixed !== undefined ? `< ${e.fixed}` : `<= ${e.last_affected}`;
+      spans.push(from === '0' ? to : `>= ${from}, ${to}`);
+      from = undefined;
+    }
+  }
+  if (from !== undefined) spans.push(from === '0' ? 'all versions' : `>= ${from}`);
+  return spans.join('; ') || 'none';
+}
+
 export const area: AreaSpec = {
   name: 'vuln',
   summary: 'vulnerability database (JVN iPedia, NVD, OSV), IPA-style stats, inventory checks',
@@ -266,30 +285,25 @@ export const area: AreaSpec = {
               lines.push(`  ref ${ref.type}: ${ref.url}`);
           }
           if (d.affected.length) {
-            lines.push(
-              '',
-              formatTable(
-                ['ecosystem', 'package', 'ranges', 'fixed'],
-                d.affected.map((a) => [
-                  a.ecosystem,
-                  a.name,
-                  a.ranges
-                    .map(
-                      (r) =>
-                        `${r.type}: ${r.events
-                          .map((e) =>
-                            Object.entries(e)
-                              .map(([k, v]) => `${k} ${v}`)
-                              .join(''),
-                          )
-                          .join(', ')}`,
-                    )
-                    .join('; ')
-                    .slice(0, 100),
-                  a.fixed.join(', ') || 'no fix yet',
-                ]),
-              ),
-            );
+            // One block per package, one line per range, nothing cut: a GIT range's commits
+            // can run to hundreds of characters, and the ecosystem range must stay in view.
+            lines.push('', 'affected:');
+            for (const a of d.affected) {
+              lines.push(`  ${a.ecosystem} ${a.name}${a.purl ? ` (${a.purl})` : ''}`);
+              for (const r of a.ranges) {
+                const events = r.events
+                  .map((e) =>
+                    Object.entries(e)
+                      .map(([k, val]) => `${k} ${val}`)
+                      .join(''),
+                  )
+                  .join(', ');
+                const span = r.type === 'GIT' ? '' : ` = ${rangeSpan(r.events)}`;
+                lines.push(`    ${r.type}${r.repo ? ` ${r.repo}` : ''}: ${events}${span}`);
+              }
+              if (a.versions.length) lines.push(`    versions: ${a.versions.length} listed`);
+              lines.push(`    fixed: ${a.fixed.join(', ') || 'no fix yet'}`);
+            }
           }
           if (d.cpes.length)
             lines.push(
@@ -324,8 +338,8 @@ export const area: AreaSpec = {
         source: {
           type: 'string',
           value: '<jvn|nvd|osv>',
-          description: 'which source (osv/nvd by published date)',
-          default: 'jvn',
+          description:
+            'which source (osv/nvd by published date; default jvn when synced, else the largest synced)',
         },
         from: { type: 'string', value: '<YYYY-MM-DD>', description: 'first JST day (inclusive)' },
         to: { type: 'string', value: '<YYYY-MM-DD>', description: 'last JST day (inclusive)' },
@@ -336,8 +350,8 @@ export const area: AreaSpec = {
         const by = str(values.by) ?? 'year';
         if (!['year', 'quarter', 'cwe'].includes(by))
           throw new MamoriError('E_USAGE', '--by must be year, quarter or cwe');
-        const source = str(values.source) ?? 'jvn';
-        if (!['jvn', 'nvd', 'osv'].includes(source))
+        const asked = str(values.source);
+        if (asked !== undefined && !['jvn', 'nvd', 'osv'].includes(asked))
           throw new MamoriError('E_USAGE', '--source must be jvn, nvd or osv');
         let top: number | undefined;
         if (values.top !== undefined) {
@@ -348,11 +362,12 @@ export const area: AreaSpec = {
         const v = await import('../../vuln/index.js');
         const result = await v.registrationStats(await ctx.store(), {
           by: by as 'year' | 'quarter' | 'cwe',
-          source,
+          ...(asked ? { source: asked } : {}),
           ...(str(values.from) ? { from: str(values.from)! } : {}),
           ...(str(values.to) ? { to: str(values.to)! } : {}),
           ...(top ? { top } : {}),
         });
+        const source = result.source;
         const svgPath = str(values.svg);
         if (svgPath) {
           const { writeFileSync } = await import('node:fs');
@@ -362,15 +377,22 @@ export const area: AreaSpec = {
             v.statsSvg(result.rows, `${source.toUpperCase()} registrations by ${by}, ${range}`),
           );
         }
+        const held = result.available.map((a) => `${a.source} (${a.records} records)`).join(', ');
+        const empty =
+          result.available.length === 0
+            ? 'no records: sync a source first (mamori vuln sync --source jvn, nvd or osv)'
+            : result.available.some((a) => a.source === source)
+              ? `no ${source} records in this range`
+              : `no ${source} records: the store holds ${held}; use --source ${result.available[0]!.source}, or mamori vuln sync --source ${source}`;
         ctx.print(result, () =>
           result.rows.length
-            ? formatTable(
+            ? `${source} records by ${by}${asked ? '' : ` (the store holds ${held})`}\n${formatTable(
                 by === 'cwe' ? ['CWE', 'count', 'name'] : [by, 'count'],
                 result.rows.map((r) =>
                   by === 'cwe' ? [r.key, r.count, r.name ?? ''] : [r.key, r.count],
                 ),
-              )
-            : 'no records in this range (run mamori vuln sync --source jvn first?)',
+              )}`
+            : empty,
         );
         return 0;
       },
@@ -378,9 +400,9 @@ export const area: AreaSpec = {
     check: {
       summary: 'match an inventory (SBOM, lockfile, dpkg status, CPE list) against the store',
       usage:
-        'mamori vuln check <inventory...> [--fail-on low|medium|high|critical] [--format table|json|sarif|cyclonedx-vex] [--no-record] | --host',
+        'mamori vuln check <inventory...> [--fail-on low|medium|high|critical] [--unknown-severity fail|ignore] [--allow-uncovered] [--format table|json|sarif|cyclonedx-vex] [--no-record] | --host',
       description:
-        'Inventories: CycloneDX JSON 1.4–1.6, SPDX JSON 2.3, package-lock.json v2/v3, pinned\nrequirements.txt, poetry.lock, /var/lib/dpkg/status, a list of CPE 2.3 names.\nExit 1 when a finding reaches --fail-on. Each run and its findings are recorded (the newest is\nthe "last check" the bulletin reads); --no-record leaves the store untouched.',
+        'Inventories: CycloneDX JSON 1.4–1.6, SPDX JSON 2.3, package-lock.json v2/v3, pinned\nrequirements.txt, poetry.lock, /var/lib/dpkg/status, a list of CPE 2.3 names.\nEvery result says which ecosystems synced advisories cover (source, sync time); a component\nwhose ecosystem has none is NOT COVERED. With --fail-on: exit 1 when a finding reaches it or\nhas unknown severity (unless --unknown-severity ignore), else exit 3 when any component or line\nwas not checked (unless --allow-uncovered). Each run and its findings are recorded (the newest is\nthe "last check" the bulletin reads); --no-record leaves the store untouched.',
       examples: [
         'mamori vuln check requirements.txt --fail-on high',
         'mamori vuln check --host --format sarif',
@@ -405,6 +427,17 @@ export const area: AreaSpec = {
           type: 'boolean',
           description: 'read-only: do not record this run as the last check',
         },
+        'allow-uncovered': {
+          type: 'boolean',
+          description:
+            '--fail-on passes an inventory with components no synced advisories cover (default: exit 3)',
+        },
+        'unknown-severity': {
+          type: 'string',
+          value: '<fail|ignore>',
+          description:
+            'a finding of unknown severity fails --fail-on (default) or is ignored by it',
+        },
       },
       async run(ctx, { values, positionals }) {
         const failOn = str(values['fail-on']);
@@ -413,6 +446,9 @@ export const area: AreaSpec = {
         const format = str(values.format) ?? (ctx.json ? 'json' : 'table');
         if (!FORMATS.includes(format))
           throw new MamoriError('E_USAGE', `--format must be one of ${FORMATS.join('|')}`);
+        const unknownSeverity = str(values['unknown-severity']) ?? 'fail';
+        if (unknownSeverity !== 'fail' && unknownSeverity !== 'ignore')
+          throw new MamoriError('E_USAGE', '--unknown-severity must be fail or ignore');
         if (!values.host && positionals.length === 0)
           throw new MamoriError('E_USAGE', 'give an inventory file or --host', {
             hint: 'mamori vuln check requirements.txt',
@@ -468,17 +504,40 @@ export const area: AreaSpec = {
           });
         if (!ctx.quiet) for (const u of unsupported) ctx.io.stderr(`unsupported: ${u}\n`);
         const findings = result.findings;
-        if (format === 'json') ctx.io.stdout(`${JSON.stringify({ findings }, null, 2)}\n`);
+        const coverage = result.coverage;
+        // Not checked: components in ecosystems no synced advisory covers, and inventory lines
+        // that named no checkable component (unpinned, no version, no purl).
+        const notChecked = result.notCovered + parseUnsupported;
+        const unknown = findings.filter((f) => f.vulnerability.severity === null).length;
+        if (format === 'json')
+          ctx.io.stdout(
+            `${JSON.stringify(
+              {
+                findings,
+                covered: notChecked === 0,
+                notCovered: result.notCovered,
+                unknownSeverity: unknown,
+                coverage,
+                unsupported,
+              },
+              null,
+              2,
+            )}\n`,
+          );
         else if (format === 'sarif')
           ctx.io.stdout(
-            `${JSON.stringify(v.toSarif(findings, ctx.version, inputs[0]?.name ?? 'inventory'), null, 2)}\n`,
+            `${JSON.stringify(v.toSarif(findings, ctx.version, inputs[0]?.name ?? 'inventory', coverage), null, 2)}\n`,
           );
         else if (format === 'cyclonedx-vex') {
           const { randomUUID } = await import('node:crypto');
           ctx.io.stdout(
-            `${JSON.stringify(v.toCycloneDxVex(findings, `urn:uuid:${randomUUID()}`, new Date().toISOString()), null, 2)}\n`,
+            `${JSON.stringify(v.toCycloneDxVex(findings, `urn:uuid:${randomUUID()}`, new Date().toISOString(), coverage), null, 2)}\n`,
           );
         } else {
+          const coveredNames = coverage.filter((c) => c.covered).map((c) => c.ecosystem);
+          const none = coveredNames.length
+            ? `no known vulnerabilities in the covered ecosystems (${coveredNames.join(', ')})`
+            : 'NOT CHECKED: no synced advisories cover any ecosystem of this inventory';
           ctx.io.stdout(
             `${
               findings.length
@@ -502,8 +561,19 @@ export const area: AreaSpec = {
                       f.source,
                     ]),
                   )
-                : 'no known vulnerabilities'
-            }\n${findings
+                : none
+            }\n${coverage
+              .map((c) =>
+                c.covered
+                  ? `coverage: ${c.ecosystem} (${c.components} components) covered by ${c.sources
+                      .map(
+                        (x) =>
+                          `${x.source} ${x.ecosystems.join(', ')}, synced ${x.synced ?? 'before coverage was recorded'}`,
+                      )
+                      .join('; ')}\n`
+                  : `NOT COVERED: ${c.ecosystem} (${c.components} components): ${c.reason}${c.hint ? `; run ${c.hint}` : ''}\n`,
+              )
+              .join('')}${findings
               .filter((f) => f.conditions)
               .map(
                 (f) =>
@@ -511,10 +581,17 @@ export const area: AreaSpec = {
               )
               .join(
                 '',
-              )}${components.length} components checked, ${findings.length} findings, ${unsupported.length} unsupported\n`,
+              )}${components.length - result.notCovered} of ${components.length} components checked, ${findings.length} findings (${unknown} of unknown severity), ${result.notCovered} not covered, ${unsupported.length} unsupported\n`,
           );
         }
-        if (failOn && v.reachesFailOn(findings, failOn)) return 1;
+        if (failOn && v.reachesFailOn(findings, failOn, unknownSeverity)) return 1;
+        if (failOn && notChecked > 0 && !values['allow-uncovered']) {
+          if (!ctx.quiet)
+            ctx.io.stderr(
+              `mamori: --fail-on: ${notChecked} components or lines were not checked (not covered or unsupported); --allow-uncovered to pass anyway\n`,
+            );
+          return 3;
+        }
         return 0;
       },
     },

@@ -216,4 +216,11 @@ export const vulnMigrations: MigrationSet = {
         .execute();
     },
   },
+  '20261204_01_vuln_check_coverage': {
+    // A recorded run's coverage per ecosystem (JSON, as `check` reported it), so a reader of
+    // "the last check" can tell "not affected" from "not covered"; null for earlier runs.
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('vuln_check_run').addColumn('coverage', 'text').execute();
+    },
+  },
 };

@@ -1,8 +1,9 @@
 /**
- * CVSS base scores from vector strings (v2 and v3.0/3.1, by the FIRST specifications) and the
- * qualitative severity. v4 vectors are kept but not scored here (their score needs the
- * published macro-vector table): a v4-only record takes its severity from the source.
+ * CVSS base scores from vector strings (v2 and v3.0/3.1 by the FIRST specifications' formulas;
+ * v4.0 through metaeffekt's `ae-cvss-calculator`, which carries the specification's
+ * macro-vector table) and the qualitative severity. Not a validator of environmental metrics.
  */
+import cvssCalculator from 'ae-cvss-calculator';
 
 export type Severity = 'none' | 'low' | 'medium' | 'high' | 'critical';
 export const SEVERITY_ORDER: Severity[] = ['none', 'low', 'medium', 'high', 'critical'];
@@ -122,4 +123,75 @@ export function parseSeverityWord(word: string | undefined | null): Severity | u
   if (w === 'low' || w === '注意' || w === 'l') return 'low';
   if (w === 'none') return 'none';
   return undefined;
+}
+
+const V4_BASE: Record<string, string> = {
+  AV: 'NALP',
+  AC: 'LH',
+  AT: 'NP',
+  PR: 'NLH',
+  UI: 'NPA',
+  VC: 'HLN',
+  VI: 'HLN',
+  VA: 'HLN',
+  SC: 'HLN',
+  SI: 'HLN',
+  SA: 'HLN',
+};
+
+/**
+ * Score ×10 of a CVSS v4.0 vector (CVSS-B, or CVSS-BT/BE/BTE when the vector carries threat or
+ * environmental metrics, as the specification names them), or undefined when a base metric is
+ * missing or has a value the specification does not define.
+ * @example cvss4Score10('CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N') === 93
+ */
+export function cvss4Score10(vector: string): number | undefined {
+  if (!vector.startsWith('CVSS:4.0/')) return undefined;
+  const m = metrics(vector.slice('CVSS:4.0/'.length));
+  for (const [k, values] of Object.entries(V4_BASE)) {
+    const v = m.get(k);
+    if (v === undefined || v.length !== 1 || !values.includes(v)) return undefined;
+  }
+  try {
+    const score = new cvssCalculator.Cvss4P0(vector).calculateScores().base;
+    return typeof score === 'number' && Number.isFinite(score) ? Math.round(score * 10) : undefined;
+  } catch {
+    return undefined; // the library refuses a metric it does not know
+  }
+}
+
+/** The CVSS fields a stored record keeps, for {@link severityOfRecord}. */
+export interface RecordCvss {
+  severity: string | null;
+  score10: number | null;
+  v2: string | null;
+  v3: string | null;
+  v4: string | null;
+}
+
+/**
+ * A record's severity and score: the source's own when it gave one, else computed from the
+ * vectors it keeps (v3, then v4, then v2), so a record stored without a severity (a v4-only
+ * OSV record, or one stored before v4 was scored) is not "unknown" while a vector says more.
+ * `basis` names what the severity came from.
+ * @example severityOfRecord({ severity: null, score10: null, v2: null, v3: 'CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:N/A:N', v4: null }).severity === 'high'
+ */
+export function severityOfRecord(r: RecordCvss): {
+  severity: Severity | null;
+  score10: number | null;
+  basis: string | null;
+} {
+  const own = parseSeverityWord(r.severity);
+  if (own) return { severity: own, score10: r.score10, basis: 'source' };
+  const tries: [string | null, (v: string) => number | undefined, (n: number) => Severity][] = [
+    [r.v3, cvss3Score10, severityOf3],
+    [r.v4, cvss4Score10, severityOf3],
+    [r.v2, cvss2Score10, severityOf2],
+  ];
+  for (const [vector, score, band] of tries) {
+    if (!vector) continue;
+    const s = score(vector);
+    if (s !== undefined) return { severity: band(s), score10: s, basis: vector };
+  }
+  return { severity: null, score10: r.score10, basis: null };
 }

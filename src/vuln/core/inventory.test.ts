@@ -32,8 +32,8 @@ describe('inventory formats', () => {
     ]);
     expect(r.unsupported).toEqual([
       'line 4: option not followed: -r',
-      'line 5: not pinned with ==: numpy>=1.0',
-      'line 6: not pinned with ==: flask',
+      'line 5: unpinned (not ==), not checked: numpy>=1.0',
+      'line 6: unpinned (not ==), not checked: flask',
     ]);
   });
 
@@ -190,6 +190,6 @@ describe('inventory formats', () => {
     const r = parseRequirements(lines.join('\n'));
     expect(r.components).toHaveLength(50_000);
     expect(r.unsupported).toHaveLength(50_000);
-    expect(r.unsupported[0]).toBe('line 1: not pinned with ==: pkg0>=1');
+    expect(r.unsupported[0]).toBe('line 1: unpinned (not ==), not checked: pkg0>=1');
   });
 });

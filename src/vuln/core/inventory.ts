@@ -145,7 +145,35 @@ export function parsePoetryLock(doc: Obj): Inventory {
   return out;
 }
 
-/** A pinned requirements.txt: `name[extras]==version`; anything else is one unsupported line. */
+/**
+ * One PEP 508 requirement as pip reads it: a name, extras, any version specifiers, a direct
+ * URL (`name @ url`) or environment markers. Pinned or not.
+ */
+const REQUIREMENT =
+  /^[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?\s*(?:\[[^\]]*\])?\s*(?:@\s*\S+|(?:(?:===?|~=|!=|<=?|>=?)\s*[A-Za-z0-9*.!+_-]+\s*,?\s*)*)\s*(?:;.*)?$/;
+
+/** A requirement with a version specifier, or a pip option: what makes a text a requirements file. */
+const REQUIREMENT_WITH_SPEC =
+  /^[A-Za-z0-9][A-Za-z0-9._-]*\s*(?:\[[^\]]*\])?\s*(?:===?|~=|!=|<=?|>=?|@)/;
+
+/** Is this text a requirements file: every line a requirement or pip option, one with a specifier? */
+function looksLikeRequirements(text: string): boolean {
+  let specified = false;
+  for (const raw of text.replace(/\\\r?\n/g, ' ').split(/\r?\n/)) {
+    const line = raw.replace(/(^|\s)#.*$/, '').trim();
+    if (!line) continue;
+    if (line.startsWith('-')) continue;
+    const spec = line.split(/\s--hash/)[0]!.trim();
+    if (!REQUIREMENT.test(spec)) return false;
+    if (REQUIREMENT_WITH_SPEC.test(spec)) specified = true;
+  }
+  return specified;
+}
+
+/**
+ * A requirements.txt: `name[extras]==version` lines are components; every other line (unpinned
+ * `>=`, a bare name, a URL, a pip option) is one unsupported line saying why it was not checked.
+ */
 export function parseRequirements(text: string): Inventory {
   const out: Inventory = { format: 'requirements.txt', components: [], unsupported: [] };
   const lines = text.replace(/\\\r?\n/g, ' ').split(/\r?\n/);
@@ -165,7 +193,11 @@ export function parseRequirements(text: string): Inventory {
         spec,
       );
     if (!m) {
-      out.unsupported.push(`line ${i + 1}: not pinned with ==: ${spec}`);
+      out.unsupported.push(
+        REQUIREMENT.test(spec)
+          ? `line ${i + 1}: unpinned (not ==), not checked: ${spec}`
+          : `line ${i + 1}: not a requirement, not checked: ${spec}`,
+      );
       return;
     }
     out.components.push({ name: m[1]!, version: m[2]!, ecosystem: 'PyPI' });
@@ -279,7 +311,8 @@ export function parseInventory(
   if (/^\s*cpe:(2\.3:|\/)/i.test(trimmed)) return parseCpeList(text);
   if (
     /requirements.*\.txt$/i.test(base) ||
-    /^[A-Za-z0-9][A-Za-z0-9._-]*\s*(\[[^\]]*\])?\s*==/m.test(text)
+    /^[A-Za-z0-9][A-Za-z0-9._-]*\s*(\[[^\]]*\])?\s*==/m.test(text) ||
+    looksLikeRequirements(text)
   )
     return parseRequirements(text);
   if (trimmed.startsWith('<'))

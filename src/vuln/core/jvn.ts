@@ -10,6 +10,7 @@ import { formatCpe, parseCpe } from './cpe.js';
 import {
   cvss2Score10,
   cvss3Score10,
+  cvss4Score10,
   parseSeverityWord,
   type Severity,
   severityOf2,
@@ -85,7 +86,11 @@ class Builder {
   ) {
     if (!vector) return;
     const v2 = version?.startsWith('2') || !vector.startsWith('CVSS:');
-    let score10 = v2 ? cvss2Score10(vector) : cvss3Score10(vector);
+    let score10 = v2
+      ? cvss2Score10(vector)
+      : vector.startsWith('CVSS:4')
+        ? cvss4Score10(vector)
+        : cvss3Score10(vector);
     if (score10 === undefined && base && !Number.isNaN(Number(base)))
       score10 = Math.round(Number(base) * 10);
     if (v2) this.rec.cvssV2 = vector;

@@ -9,6 +9,7 @@
 import {
   cvss2Score10,
   cvss3Score10,
+  cvss4Score10,
   parseSeverityWord,
   type Severity,
   severityOf2,
@@ -75,8 +76,12 @@ export function fromNvdCve(item: unknown): VulnRecord {
   }
   if (v4 && isObj(v4.cvssData) && s(v4.cvssData.vectorString)) {
     rec.cvssV4 = s(v4.cvssData.vectorString)!;
-    const score = Number(v4.cvssData.baseScore);
-    const sev = parseSeverityWord(s(v4.cvssData.baseSeverity));
+    const computed = cvss4Score10(rec.cvssV4);
+    const score = computed === undefined ? Number(v4.cvssData.baseScore) : computed / 10;
+    const sev =
+      computed === undefined
+        ? parseSeverityWord(s(v4.cvssData.baseSeverity))
+        : severityOf3(computed);
     if (sev)
       best = Number.isFinite(score)
         ? { severity: sev, score10: Math.round(score * 10) }

@@ -6,6 +6,7 @@
 import {
   cvss2Score10,
   cvss3Score10,
+  cvss4Score10,
   parseSeverityWord,
   type Severity,
   severityOf2,
@@ -129,7 +130,11 @@ export function normalizeOsv(input: unknown): VulnRecord {
       rec.cvssV2 = s.score;
       const sc = cvss2Score10(s.score);
       if (sc !== undefined) consider(severityOf2(sc), sc);
-    } else if (type === 'CVSS_V4') rec.cvssV4 = s.score;
+    } else if (type === 'CVSS_V4') {
+      rec.cvssV4 = s.score;
+      const sc = cvss4Score10(s.score);
+      if (sc !== undefined) consider(severityOf3(sc), sc);
+    }
   }
   const dbs = input.database_specific;
   if (isObj(dbs)) {

@@ -25,11 +25,21 @@ const SARIF_LEVEL: Record<string, string> = {
   low: 'note',
 };
 
+/** What a report says of coverage: per ecosystem, covered or not and by which sources. */
+export interface ReportCoverage {
+  ecosystem: string;
+  components: number;
+  covered: boolean;
+  sources: { source: string; ecosystems: string[]; synced: string | null }[];
+  reason?: string;
+}
+
 /** @example toSarif(findings, '0.1.0', 'requirements.txt').version === '2.1.0' */
 export function toSarif(
   findings: ReportFinding[],
   toolVersion: string,
   artifact: string,
+  coverage?: ReportCoverage[],
 ): Record<string, unknown> {
   const rules = new Map<string, Record<string, unknown>>();
   for (const f of findings) {
@@ -59,6 +69,8 @@ export function toSarif(
             rules: [...rules.values()],
           },
         },
+        // A run with no results is no all-clear for ecosystems it did not cover.
+        ...(coverage ? { properties: { coverage } } : {}),
         results: findings.map((f) => ({
           ruleId: f.vulnerability.id,
           level: SARIF_LEVEL[f.vulnerability.severity ?? ''] ?? 'warning',
@@ -84,6 +96,7 @@ export function toCycloneDxVex(
   findings: ReportFinding[],
   serial: string,
   timestamp: string,
+  coverage?: ReportCoverage[],
 ): Record<string, unknown> {
   const byId = new Map<string, ReportFinding[]>();
   for (const f of findings)
@@ -93,7 +106,20 @@ export function toCycloneDxVex(
     specVersion: '1.5',
     serialNumber: serial,
     version: 1,
-    metadata: { timestamp, tools: { components: [{ type: 'application', name: 'mamori' }] } },
+    metadata: {
+      timestamp,
+      tools: { components: [{ type: 'application', name: 'mamori' }] },
+      ...(coverage
+        ? {
+            properties: coverage.map((c) => ({
+              name: `mamori:coverage:${c.ecosystem}`,
+              value: c.covered
+                ? `covered by ${c.sources.map((s) => `${s.source} (synced ${s.synced ?? 'unknown'})`).join(', ')}`
+                : `NOT COVERED: ${c.reason ?? 'no advisories synced'} (${c.components} components)`,
+            })),
+          }
+        : {}),
+    },
     vulnerabilities: [...byId].map(([id, fs]) => {
       const f = fs[0]!;
       return {

@@ -87,6 +87,9 @@ export const vulnWeb: AreaWeb = {
       return c.json({
         findings: result.findings,
         unsupported: [...unsupported, ...result.unsupported],
+        covered: result.notCovered + unsupported.length === 0,
+        notCovered: result.notCovered,
+        coverage: result.coverage,
       });
     });
     app.get('/:id', async (c) => {
