@@ -4,13 +4,13 @@
  * sentences only (never cut mid-word: 「…方針を示」), and the story's key figure kept.
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { summarize, terse } from '../../src/bulletin/core/summarize.js';
-import { type JaTokenizer, type Lang, splitSentences } from '../../src/bulletin/core/text.js';
+import { type Lang, splitSentences } from '../../src/bulletin/core/text.js';
 import { extractArticle } from '../../src/bulletin/extract.js';
-import { japaneseTokenizer } from '../../src/bulletin/nlp.js';
 import { vector } from '../helpers/vectors.js';
 import { type CorpusStory, loadCorpus } from './corpus-server.js';
 
@@ -39,12 +39,13 @@ const JA_DROPPABLE =
   /^(。|と(いう|いいます)。|だという。|のだという。|ことが(明らかになった|分かった|わかった|判明した)。|しました。|しています。|している。|した。|します。|する。)$/;
 
 describe('bullets', () => {
-  let ja: JaTokenizer;
   let stories: CorpusStory[];
-  beforeAll(async () => {
-    ja = await japaneseTokenizer();
+  beforeAll(() => {
     const look = parse(
-      readFileSync(join(import.meta.dirname, 'corpus', 'lookalike.yaml'), 'utf8'),
+      readFileSync(
+        join(dirname(fileURLToPath(import.meta.url)), 'corpus', 'lookalike.yaml'),
+        'utf8',
+      ),
     ) as { stories: CorpusStory[] };
     stories = [...loadCorpus().stories, ...look.stories];
   });
