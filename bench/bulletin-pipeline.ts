@@ -8,7 +8,7 @@
  * its own story), and key-fact recall of the three bullets against Lead-3.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bcubed } from '../src/bulletin/core/cluster.js';
 import { addSource, fetchAll } from '../src/bulletin/index.js';
@@ -108,6 +108,7 @@ export const run: BenchFn = async (ctx) => {
         `${report.newArticles} articles (the ${srv.articles.length / copies}-article corpus × ${copies} separate months), 6 outlets (RSS 2.0, Atom, JSON Feed, RSS 1.0 Shift_JIS, RSS 2.0 EUC-JP, Atom ISO-2022-JP), pages fetched and extracted, SQLite store, host politeness delay 0 (one local host).`,
         `B-cubed precision ${ev.bcubed.precision.toFixed(3)}, recall ${ev.bcubed.recall.toFixed(3)}; ${ev.stories} stories for ${srv.corpus.stories.length * copies} gold stories + ${srv.corpus.distractors.length * copies} distractors.`,
         'The corpus is small and the cluster threshold was chosen on it: F1 here is an upper bound for real feeds, not a promise.',
+        `Noisy: 2 cores shared with other sessions; load average at the end of the run ${loadavg()[0]!.toFixed(1)}.`,
       ],
     };
   } finally {

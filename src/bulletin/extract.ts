@@ -7,6 +7,7 @@
 import { Readability } from '@mozilla/readability';
 import { parseHTML } from 'linkedom';
 import { sanitizeHtml } from './core/sanitize.js';
+import { stripBoilerplate } from './core/text.js';
 
 export interface Extracted {
   title: string;
@@ -66,6 +67,45 @@ export function htmlToText(html: string): string {
     .trim();
 }
 
+const META_CLASS =
+  /(?:^|[\s_-])(?:byline|author|authors|dateline|timestamp|pubdate|published|posted-on|entry-date|article-date|post-date|date|time)(?:$|[\s_-])/i;
+
+/**
+ * The article's own HTML without what surrounds its prose: `<time>` stamps and byline/date
+ * blocks (by class, id, itemprop or rel) whose text is short. A `<time>` inside a running
+ * sentence ("on <time>December 2</time>, the firm…") stays.
+ */
+function dropMeta(html: string): string {
+  const { document } = parseHTML(`<!DOCTYPE html><html><body>${html}</body></html>`);
+  type El = {
+    tagName: string;
+    textContent: string | null;
+    getAttribute(n: string): string | null;
+    remove(): void;
+    parentElement: El | null;
+    previousSibling: { textContent: string | null } | null;
+  };
+  const all = Array.from(document.querySelectorAll('*') as unknown as ArrayLike<El>);
+  for (const el of all) {
+    const text = (el.textContent ?? '').trim();
+    const marks = ['class', 'id', 'itemprop', 'rel'].map((a) => el.getAttribute(a) ?? '').join(' ');
+    if (el.tagName === 'TIME') {
+      const before = (el.previousSibling?.textContent ?? '').trim();
+      const parentText = (el.parentElement?.textContent ?? '').trim();
+      // A stamp stands first in its block or alone; a date in a sentence has words before it.
+      if (!before || parentText === text || /\d:\d\d|T\d/.test(text)) el.remove();
+      continue;
+    }
+    if (META_CLASS.test(marks) && text.length < 120 && !/[。.!?]\s*\S/.test(text)) el.remove();
+  }
+  return document.body?.innerHTML ?? html;
+}
+
+/** Plain article text: block breaks kept, stamps, bylines and datelines left out. */
+function articleText(clean: string): string {
+  return stripBoilerplate(htmlToText(clean));
+}
+
 /**
  * Extract the article from a page.
  * @example const a = extractArticle(html, 'https://example.com/news/1'); a.text
@@ -100,8 +140,8 @@ export function extractArticle(html: string, url: string): Extracted {
   if (rule) {
     const el = doc.querySelector(rule.selector) as unknown as { innerHTML: string } | null;
     if (el) {
-      const clean = sanitizeHtml(el.innerHTML, url);
-      const text = htmlToText(clean);
+      const clean = sanitizeHtml(dropMeta(el.innerHTML), url);
+      const text = articleText(clean);
       if ([...text].length > 40) {
         return {
           title: (doc.querySelector('title')?.textContent ?? '').trim(),
@@ -125,11 +165,11 @@ export function extractArticle(html: string, url: string): Extracted {
     article = null;
   }
   if (article?.content) {
-    const clean = sanitizeHtml(article.content, url);
+    const clean = sanitizeHtml(dropMeta(article.content), url);
     return {
       title: (article.title ?? '').trim(),
       html: clean,
-      text: htmlToText(clean),
+      text: articleText(clean),
       canonicalUrl,
       lang: article.lang || lang || undefined,
       byline: article.byline ?? undefined,
@@ -141,11 +181,11 @@ export function extractArticle(html: string, url: string): Extracted {
   const paras = Array.from(doc.querySelectorAll('p') as unknown as ArrayLike<{ outerHTML: string }>)
     .map((p) => p.outerHTML)
     .join('');
-  const clean = sanitizeHtml(paras || (doc.body?.innerHTML ?? ''), url);
+  const clean = sanitizeHtml(dropMeta(paras || (doc.body?.innerHTML ?? '')), url);
   return {
     title: (doc.querySelector('title')?.textContent ?? '').trim(),
     html: clean,
-    text: htmlToText(clean),
+    text: articleText(clean),
     canonicalUrl,
     lang: lang || undefined,
     byline: undefined,

@@ -12,6 +12,7 @@ import {
   type JaTokenizer,
   keyFigures,
   type Lang,
+  numbers,
   splitSentences,
 } from './text.js';
 
@@ -68,7 +69,8 @@ export function summarize(docs: SummaryDoc[], lang: Lang, ja?: JaTokenizer, coun
           pos,
           words,
           vec: new Map(),
-          figures: keyFigures(s).length + extractIds(s).length,
+          // Amounts and counts of any unit ("148 sources"), and identifiers.
+          figures: Math.max(keyFigures(s).length, numbers(s).size) + extractIds(s).length,
         });
       });
   });
@@ -121,9 +123,44 @@ export function summarize(docs: SummaryDoc[], lang: Lang, ja?: JaTokenizer, coun
     if (best < 0) break;
     chosen.push(best);
   }
+  keepKeyFigure(cands, chosen, score, storyFigure(use));
   // Keep story order: earlier documents and earlier positions first.
   chosen.sort((a, b) => cands[a]!.doc - cands[b]!.doc || cands[a]!.pos - cands[b]!.pos);
   return chosen.map((i) => terse(cands[i]!.sentence, lang));
+}
+
+/**
+ * The story's key figure: the number most of its reports give (normalized, so 148件 and "148
+ * sources" are one); with a single report, the first amount or count it gives.
+ */
+function storyFigure(docs: SummaryDoc[]): string | undefined {
+  const inDocs = new Map<string, number>();
+  for (const d of docs) for (const n of numbers(d.text)) inDocs.set(n, (inDocs.get(n) ?? 0) + 1);
+  let best: string | undefined;
+  let bestCount = 1;
+  for (const [n, c] of inDocs)
+    if (c > bestCount || (c === bestCount && best !== undefined && Number(n) > Number(best))) {
+      best = n;
+      bestCount = c;
+    }
+  if (best) return best;
+  const first = docs[0] && keyFigures(docs[0].text).find((f) => f.unit !== 'date');
+  return first ? [...numbers(first.text)][0] : undefined;
+}
+
+/** If no chosen sentence carries the key figure, the best one that does replaces the weakest. */
+function keepKeyFigure(cands: Cand[], chosen: number[], score: number[], figure?: string) {
+  if (!figure || !chosen.length) return;
+  const has = (i: number) => numbers(cands[i]!.sentence).has(figure);
+  if (chosen.some(has)) return;
+  let best = -1;
+  for (let i = 0; i < cands.length; i++)
+    if (!chosen.includes(i) && has(i) && (best < 0 || score[i]! > score[best]!)) best = i;
+  if (best < 0) return;
+  let weakest = 0;
+  for (let k = 1; k < chosen.length; k++)
+    if (score[chosen[k]!]! < score[chosen[weakest]!]!) weakest = k;
+  chosen[weakest] = best;
 }
 
 /** Lead-3: the first three sentences of the earliest article (the benchmark's baseline). */
@@ -134,10 +171,23 @@ export function lead3(docs: SummaryDoc[], lang: Lang): string[] {
   return splitSentences(first.text).slice(0, 3);
 }
 
+/** Japanese sentence endings that can go without leaving a verb cut in half. */
+const JA_ENDINGS: [RegExp, string][] = [
+  // …を示したという。 → …を示した
+  [/(?:のだ|だ)?と(?:いう|いいます)。$/, ''],
+  // …していたことが分かった。 → …していた
+  [/ことが(?:明らかになった|分かった|わかった|判明した)。$/, ''],
+  // 発表した / 公開している: a noun of two or more kanji carries the meaning on its own.
+  [/(\p{Script=Han}{2,})(?:しました|しています|している|した|します|する)。$/u, '$1'],
+  [/。$/, ''],
+];
+
 /**
- * Trim a sentence to the bulletin's terse style: no leading connective, no trailing politeness
- * or attribution padding, asides without figures dropped, length capped at a clause boundary —
- * never cutting a key figure.
+ * Trim a sentence to the bulletin's terse style: no leading connective, asides without figures
+ * dropped, polite or attributive endings dropped only where no word is cut (「方針を示した」 keeps
+ * its verb; 「公開した」 becomes 「公開」). A bullet is always a whole sentence: nothing is cut at a
+ * comma or a length.
+ * @example terse('なお、被害額は約3億円（推計）に上るという。', 'ja') === '被害額は約3億円に上る'
  */
 export function terse(sentence: string, lang: Lang): string {
   let s = sentence.trim();
@@ -147,16 +197,13 @@ export function terse(sentence: string, lang: Lang): string {
       '',
     );
     s = s.replace(/（[^（）]*）/g, (m) => (/\d/.test(m) ? m : ''));
-    s = s.replace(/だ?とい(う|います)。$/, '');
-    s = s.replace(
-      /(ことが|と)?(明らかになった|分かった|わかった|いう|している|した|する|です|ます|ました)。$/,
-      (_m, p1: string | undefined, p2: string) => {
-        if (p2 === 'した' || p2 === 'ました') return p1 === 'と' ? 'と' : '';
-        return '';
-      },
-    );
-    s = s.replace(/。$/, '');
-    if ([...s].length > 90) s = capAtClause(s, 90, '、');
+    for (const [re, to] of JA_ENDINGS) {
+      const next = s.replace(re, to);
+      if (next !== s) {
+        s = next;
+        break;
+      }
+    }
   } else {
     s = s.replace(
       /^(However|Meanwhile|Additionally|Moreover|Also|In addition|According to [^,]+|Separately),\s*/i,
@@ -168,22 +215,9 @@ export function terse(sentence: string, lang: Lang): string {
       '.',
     );
     s = s.replace(/\.$/, '');
-    if (s.length > 200) s = capAtClause(s, 200, ',');
     s = s.charAt(0).toUpperCase() + s.slice(1);
   }
   return s.trim();
-}
-
-function capAtClause(s: string, max: number, sep: string): string {
-  const figs = keyFigures(s).map((f) => f.text);
-  const chars = [...s];
-  let cut = -1;
-  for (let i = 0; i < chars.length && i < max; i++) if (chars[i] === sep) cut = i;
-  if (cut < max / 3) return s;
-  const head = chars.slice(0, cut).join('');
-  // Never drop a figure that only the tail carries: keep it whole then.
-  if (figs.some((f) => !head.includes(f))) return s;
-  return head;
 }
 
 const TAG_RULES: { tag: string; re: RegExp }[] = [

@@ -416,3 +416,53 @@ export function mentions(textLower: string, name: string): boolean {
   // Only Latin letters and digits bound a Latin name: in 「Log4jの脆弱性」 it is still a word.
   return new RegExp(`(?<![a-z0-9])${escapeRe(name)}(?![a-z0-9])`).test(textLower);
 }
+
+const TIMESTAMP =
+  /^\s*(?:\d{4}[-/.年]\d{1,2}[-/.月]\d{1,2}日?(?:[T\s]*\(?[月火水木金土日]?\)?\s*\d{1,2}:\d{2}(?::\d{2})?(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?)?|(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.? \d{1,2},? \d{4}(?:,? \d{1,2}:\d{2}\s*(?:[AaPp]\.?[Mm]\.?)?(?: [A-Z]{2,4})?)?|\d{1,2}:\d{2}(?:\s*(?:JST|UTC|GMT|ET|PT))?)/;
+
+/**
+ * Article text without what is not the article's prose: a timestamp glued to the front of a
+ * paragraph (`<time>` text, 「2026-12-02T15:35:39…」), a paragraph that is only a date or a
+ * byline ("By Jane Doe", 「文：山田太郎」「（記者 山田）」), and a wire dateline opening one of the
+ * first paragraphs ("TOKYO, Dec 2 (Reuters) -", 【ワシントン＝共同】).
+ * @example stripBoilerplate('2026-12-02T15:35:39+09:00取引所が…') === '取引所が…'
+ */
+export function stripBoilerplate(text: string): string {
+  const out: string[] = [];
+  for (const raw of text.split(/\n\s*\n/)) {
+    let p = raw.trim();
+    // A timestamp (and the 更新/公開 label next to it) in front of the prose.
+    for (let i = 0; i < 3; i++) {
+      const m = TIMESTAMP.exec(p);
+      const label =
+        /^\s*(?:更新|公開|配信|掲載|投稿|Updated|Published|Posted)(?:\s*[:：]\s*|\s*(?=\d))/i.exec(
+          p,
+        );
+      // A date alone opening a sentence is prose (「2024年5月31日、同社は…」); one with a time of
+      // day, or a paragraph that is nothing else, is a stamp.
+      const stamp = m?.[0].trim() && (/\d:\d\d/.test(m[0]) || !p.slice(m[0].length).trim());
+      if (label) p = p.slice(label[0].length);
+      else if (stamp) p = p.slice(m![0].length).replace(/^\s*[|｜/／·・,、]?\s*/, '');
+      else break;
+    }
+    if (!p) continue;
+    if (
+      /^(?:By|Written by|Reporting by|Text by)\s+[A-Z][\p{L}.'-]+(?:\s+(?:and\s+)?[A-Z][\p{L}.'-]+){0,5}$/u.test(
+        p,
+      )
+    )
+      continue;
+    if (/^[（(]?(?:文|記者|取材・文|執筆|写真)[:：\s]\s*[^。]{1,30}[）)]?$/.test(p)) continue;
+    // The headline may come first, so a dateline may open any of the first paragraphs.
+    if (out.length < 3) {
+      p = p
+        .replace(/^【[^】]{1,20}】\s*/, '')
+        .replace(
+          /^[A-Z][A-Z .'-]{1,30}(?:,\s*[A-Z][a-z]{2}[a-z]*\.?\s+\d{1,2})?\s*(?:\([^)]{1,30}\))?\s+[-–—]{1,2}\s+/,
+          '',
+        );
+    }
+    if (p) out.push(p);
+  }
+  return out.join('\n\n');
+}
