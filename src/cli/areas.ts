@@ -56,4 +56,9 @@ export const AREAS: AreaEntry[] = [
     summary: 'show the effective configuration and where each value came from',
     load: async () => (await import('./commands/config.js')).area,
   },
+  {
+    name: 'guard',
+    summary: 'an IPS/WAF: SecLang engine running the OWASP Core Rule Set, regression tests, proxy',
+    load: async () => (await import('./commands/guard.js')).area,
+  },
 ];
