@@ -32,15 +32,70 @@ function toInt(s: string): number {
   return m ? Number.parseInt(m[1] as string, 10) : 0;
 }
 
+interface AcNode {
+  next: Map<number, number>;
+  fail: number;
+  /** Length of the longest phrase ending here (0: none). */
+  out: number;
+}
+
+const lowerByte = (c: number) => (c >= 65 && c <= 90 ? c + 32 : c);
+
+/**
+ * Case-insensitive phrase matching with Aho-Corasick, as ModSecurity's @pm: one pass over the
+ * input whatever the number of phrases (a regex alternation of thousands is far slower in V8).
+ */
 function phraseMatcher(phrases: string[]): Matcher {
-  const list = [...new Set(phrases.filter((p) => p !== '').map((p) => p.toLowerCase()))].sort(
-    (a, b) => b.length - a.length,
-  );
-  if (list.length === 0) return () => NO;
-  const re = new RegExp(list.map((p) => p.replace(/[\\^$.*+?()[\]{}|/-]/g, '\\$&')).join('|'), 'i');
+  const nodes: AcNode[] = [{ next: new Map(), fail: 0, out: 0 }];
+  for (const p of new Set(phrases.filter((x) => x !== ''))) {
+    let cur = 0;
+    for (let i = 0; i < p.length; i++) {
+      const c = lowerByte(p.charCodeAt(i) & 0xff);
+      let nxt = (nodes[cur] as AcNode).next.get(c);
+      if (nxt === undefined) {
+        nxt = nodes.length;
+        nodes.push({ next: new Map(), fail: 0, out: 0 });
+        (nodes[cur] as AcNode).next.set(c, nxt);
+      }
+      cur = nxt;
+    }
+    const n = nodes[cur] as AcNode;
+    n.out = Math.max(n.out, p.length);
+  }
+  if (nodes.length === 1) return () => NO;
+  const queue: number[] = [];
+  for (const child of (nodes[0] as AcNode).next.values()) queue.push(child);
+  for (let qi = 0; qi < queue.length; qi++) {
+    const id = queue[qi] as number;
+    const node = nodes[id] as AcNode;
+    for (const [c, child] of node.next) {
+      let f = node.fail;
+      while (f !== 0 && !(nodes[f] as AcNode).next.has(c)) f = (nodes[f] as AcNode).fail;
+      const target = (nodes[f] as AcNode).next.get(c);
+      const childNode = nodes[child] as AcNode;
+      childNode.fail = target !== undefined && target !== child ? target : 0;
+      if (childNode.out === 0) childNode.out = (nodes[childNode.fail] as AcNode).out;
+      queue.push(child);
+    }
+  }
   return (input) => {
-    const m = re.exec(input.length > RX_INPUT_LIMIT ? input.slice(0, RX_INPUT_LIMIT) : input);
-    return m ? { matched: true, captures: [m[0]] } : NO;
+    let cur = 0;
+    const n = Math.min(input.length, RX_INPUT_LIMIT);
+    for (let i = 0; i < n; i++) {
+      const c = lowerByte(input.charCodeAt(i) & 0xff);
+      for (;;) {
+        const nxt = (nodes[cur] as AcNode).next.get(c);
+        if (nxt !== undefined) {
+          cur = nxt;
+          break;
+        }
+        if (cur === 0) break;
+        cur = (nodes[cur] as AcNode).fail;
+      }
+      const out = (nodes[cur] as AcNode).out;
+      if (out > 0) return { matched: true, captures: [input.slice(i + 1 - out, i + 1)] };
+    }
+    return NO;
   };
 }
 
