@@ -341,7 +341,13 @@ function parseTarget(s: string): VarSpec {
 function runActions(t: Transaction, cr: CompiledRule): void {
   for (const a of cr.rule.actions) {
     if (a.name === 'setvar') setvar(t, a.value);
-    else if (a.name === 'ctl') ctl(t, a.value);
+    else if (a.name === 'ctl') {
+      try {
+        ctl(t, a.value);
+      } catch {
+        // a ctl whose target regex does not compile changes nothing (guard check reports it)
+      }
+    }
   }
 }
 
