@@ -9,7 +9,7 @@ import type { Store } from '../storage/index.js';
 export type AlertSeverity = 'info' | 'low' | 'medium' | 'high' | 'critical';
 
 export interface Alert {
-  area: 'vuln' | 'custody' | 'trace' | 'exposure' | 'honeypot' | 'bulletin' | 'core';
+  area: 'vuln' | 'custody' | 'trace' | 'exposure' | 'honeypot' | 'bulletin' | 'core' | 'guard';
   /** Stable kind, e.g. `custody.unapproved_outflow`, `custody.freeze`. */
   kind: string;
   severity: AlertSeverity;

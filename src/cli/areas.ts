@@ -76,4 +76,9 @@ export const AREAS: AreaEntry[] = [
     summary: 'bearer tokens for scripts: create, list, revoke',
     load: async () => (await import('./commands/token.js')).area,
   },
+  {
+    name: 'guard',
+    summary: 'an IPS/WAF: SecLang engine running the OWASP Core Rule Set, regression tests, proxy',
+    load: async () => (await import('./commands/guard.js')).area,
+  },
 ];

@@ -1,0 +1,166 @@
+/** `mamori guard check|test|proxy`: the SecLang engine, the CRS regression suite, the proxy. */
+import { MamoriError } from '../../shared/errors.js';
+import type { AreaSpec } from '../types.js';
+
+const VECTORS_HINT = 'e.g. ../shared/vectors/waf/crs-rules';
+
+export const area: AreaSpec = {
+  name: 'guard',
+  summary: 'an IPS/WAF: SecLang engine running the OWASP Core Rule Set, regression tests, proxy',
+  description:
+    'Guard parses and runs ModSecurity rule sets (SecLang) such as the OWASP Core Rule Set,\nwith libinjection-compatible @detectSQLi/@detectXSS written in TypeScript.',
+  verbs: {
+    check: {
+      summary: 'parse a rule set and report what is not supported, with file:line',
+      usage: 'mamori guard check --rules <dir> [--json]',
+      examples: [`mamori guard check --rules ${VECTORS_HINT}`],
+      options: {
+        rules: { type: 'string', value: '<dir>', description: 'CRS-style rules directory' },
+      },
+      async run(ctx, { values }) {
+        if (values.rules === undefined) throw new MamoriError('E_USAGE', '--rules is required');
+        const guard = await import('../../guard/index.js');
+        const r = guard.checkRules(String(values.rules));
+        ctx.print(r, () =>
+          [
+            ...r.issues.map((i) => `${i.file}:${i.line}: ${i.message}`),
+            `${r.files} files, ${r.rules} rules, ${r.issues.length} unsupported or broken`,
+          ].join('\n'),
+        );
+        return r.issues.length > 0 ? 1 : 0;
+      },
+    },
+    test: {
+      summary: 'run the go-ftw regression tests in process against the engine',
+      usage:
+        'mamori guard test <crs-regression dir> --rules <dir> [--only <id>] [--overrides <yaml>] [--json]',
+      examples: [
+        'mamori guard test ../shared/vectors/waf/crs-regression --rules ../shared/vectors/waf/crs-rules',
+        'mamori guard test ../shared/vectors/waf/crs-regression --rules ../shared/vectors/waf/crs-rules --only 942100',
+      ],
+      description:
+        'Uses the CRS project settings of its docker-compose file (paranoia 4, DetectionOnly,\nargument and file limits). Response-side tests (95x, 980) are counted as skipped.\nExit 1 when a test fails.',
+      options: {
+        rules: { type: 'string', value: '<dir>', description: 'CRS-style rules directory' },
+        only: {
+          type: 'string',
+          value: '<id>',
+          description: 'a rule id (942100) or test id (942100-3)',
+        },
+        overrides: {
+          type: 'string',
+          value: '<yaml>',
+          description: 'per-engine override file (test_overrides format)',
+        },
+      },
+      positionals: { min: 1, max: 1, name: 'crs-regression dir' },
+      async run(ctx, { values, positionals }) {
+        if (values.rules === undefined) throw new MamoriError('E_USAGE', '--rules is required');
+        const guard = await import('../../guard/index.js');
+        const progress = ctx.progress('guard test');
+        const lines: string[] = [];
+        const opts: Parameters<typeof guard.runRegression>[1] = {
+          rulesDir: String(values.rules),
+          onResult(r, done, total) {
+            progress.setTotal(total);
+            progress.tick(1, r.id);
+            if (!ctx.json) {
+              const status = r.skipped
+                ? `SKIP (${r.skipped})`
+                : r.passed
+                  ? 'PASS'
+                  : `FAIL ${r.reason}`;
+              lines.push(`${r.id} ${status}`);
+            }
+            void done;
+          },
+        };
+        if (values.only !== undefined) opts.only = String(values.only);
+        if (values.overrides !== undefined) opts.overridesFile = String(values.overrides);
+        const r = guard.runRegression(String(positionals[0]), opts);
+        progress.done();
+        ctx.print(
+          { passed: r.passed, failed: r.failed, skipped: r.skipped, results: r.results },
+          () => [...lines, `${r.passed} passed, ${r.failed} failed`].join('\n'),
+        );
+        return r.failed > 0 ? 1 : 0;
+      },
+    },
+    proxy: {
+      summary: 'reverse proxy that runs the rules in front of a web server',
+      usage:
+        'mamori guard proxy --listen 127.0.0.1:8081 --upstream http://127.0.0.1:3000 --rules <dir> [--mode detect|block] [--paranoia 1-4]',
+      examples: [
+        'mamori guard proxy --listen 127.0.0.1:8081 --upstream http://127.0.0.1:3000 --rules ./crs --mode block',
+      ],
+      description:
+        'Every match is printed as a JSON line on stdout; blocked requests also raise an alert.\nRuns until interrupted.',
+      options: {
+        listen: {
+          type: 'string',
+          value: '<host:port>',
+          description: 'address to listen on',
+          default: '127.0.0.1:8081',
+        },
+        upstream: { type: 'string', value: '<url>', description: 'http:// URL of the web server' },
+        rules: { type: 'string', value: '<dir>', description: 'CRS-style rules directory' },
+        mode: {
+          type: 'string',
+          value: '<detect|block>',
+          description: 'block answers 403 at the threshold',
+          default: 'detect',
+        },
+        paranoia: {
+          type: 'string',
+          value: '<1-4>',
+          description: 'CRS paranoia level',
+          default: '1',
+        },
+      },
+      async run(ctx, { values }) {
+        if (values.rules === undefined) throw new MamoriError('E_USAGE', '--rules is required');
+        if (values.upstream === undefined)
+          throw new MamoriError('E_USAGE', '--upstream is required');
+        const mode = String(values.mode);
+        if (mode !== 'detect' && mode !== 'block') {
+          throw new MamoriError('E_USAGE', `--mode must be detect or block, not "${mode}"`);
+        }
+        const paranoia = Number(values.paranoia);
+        if (![1, 2, 3, 4].includes(paranoia))
+          throw new MamoriError('E_USAGE', '--paranoia must be 1-4');
+        const m = /^(.+):(\d{1,5})$/.exec(String(values.listen));
+        if (!m) throw new MamoriError('E_USAGE', '--listen must be host:port');
+        const guard = await import('../../guard/index.js');
+        const { createAlertSink } = await import('../../alerts/index.js');
+        const sink = createAlertSink({ write: (l) => ctx.io.stdout(l) });
+        const { engine } = guard.loadRules(String(values.rules), {
+          paranoia,
+          ruleEngine: mode === 'block' ? 'On' : 'DetectionOnly',
+        });
+        const proxy = await guard.startProxy({
+          listen: { host: m[1] as string, port: Number(m[2]) },
+          upstream: String(values.upstream),
+          engine,
+          mode,
+          onMatch: (x) => ctx.io.stdout(`${JSON.stringify(x)}\n`),
+          onBlock: (b) => {
+            void sink.raise({
+              area: 'guard',
+              kind: 'guard.blocked',
+              severity: 'medium',
+              message: `blocked ${b.uri} (rules ${b.ruleIds.join(',')}, score ${b.score})`,
+              next: 'check the source address and the targeted application',
+              details: b,
+            });
+          },
+        });
+        ctx.io.stderr(
+          `guard proxy listening on ${m[1]}:${proxy.port} → ${String(values.upstream)} (${mode})\n`,
+        );
+        await new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve()));
+        await proxy.close();
+        return 0;
+      },
+    },
+  },
+};

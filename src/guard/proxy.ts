@@ -1,0 +1,196 @@
+/**
+ * The guard reverse proxy: HTTP/1.1 with keep-alive on both sides (node:http), request bodies
+ * read up to a limit and inspected by phases 1 and 2 before anything reaches the upstream,
+ * responses streamed back untouched. Requests Node's parser refuses (conflicting Content-Length
+ * and Transfer-Encoding, bad framing, oversized headers) get 400. In block mode the CRS anomaly
+ * threshold (rule 949110's deny) answers 403; in detect mode everything passes and is logged.
+ * Every match is one JSON line (and an alert when the request is blocked).
+ * Not a cache, a TLS terminator or a load balancer.
+ */
+import { randomUUID } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { MamoriError } from '../shared/errors.js';
+import { type Engine, newTransaction, runPhase } from './core/engine.js';
+import type { HttpRequest } from './core/request.js';
+
+export interface ProxyMatchLog {
+  type: 'guard.match';
+  time: string;
+  requestId: string;
+  ruleId: number;
+  msg: string;
+  matchedVar: string;
+  matchedData: string;
+  anomalyScore: number;
+  action: 'blocked' | 'logged';
+}
+
+export interface ProxyOptions {
+  listen: { host: string; port: number };
+  upstream: string;
+  engine: Engine;
+  mode: 'detect' | 'block';
+  /** Largest request body accepted (bytes); larger gets 413. */
+  bodyLimit?: number;
+  /** Called for each match (JSON-line logging, store rows). */
+  onMatch?: (m: ProxyMatchLog) => void;
+  /** Called once per blocked request. */
+  onBlock?: (info: { requestId: string; ruleIds: number[]; score: number; uri: string }) => void;
+  now?: () => Date;
+}
+
+export interface RunningProxy {
+  port: number;
+  close(): Promise<void>;
+}
+
+function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer | 'too-large'> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let over = false;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > limit) over = true;
+      else chunks.push(c);
+    });
+    req.on('end', () => resolve(over ? 'too-large' : Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'te',
+  'trailer',
+  'upgrade',
+]);
+
+/**
+ * @example const p = await startProxy({ listen: { host: '127.0.0.1', port: 8081 }, upstream: 'http://127.0.0.1:3000', engine, mode: 'block' })
+ */
+export async function startProxy(opts: ProxyOptions): Promise<RunningProxy> {
+  const upstream = new URL(opts.upstream);
+  if (upstream.protocol !== 'http:') {
+    throw new MamoriError('E_USAGE', `--upstream must be an http:// URL, not ${opts.upstream}`);
+  }
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+  const limit = opts.bodyLimit ?? 1024 * 1024;
+  const now = opts.now ?? (() => new Date());
+  const server = http.createServer({ maxHeaderSize: 16 * 1024 }, (req, res) => {
+    handle(req, res).catch(() => {
+      if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' });
+      res.end('bad gateway\n');
+    });
+  });
+  server.on('clientError', (_err, socket) => {
+    if (socket.writable)
+      socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    else socket.destroy();
+  });
+
+  async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const requestId = randomUUID();
+    const body = await readBody(req, limit);
+    if (body === 'too-large') {
+      res.writeHead(413, { 'content-type': 'text/plain', connection: 'close' });
+      res.end('request body too large\n');
+      return;
+    }
+    const headers: Array<[string, string]> = [];
+    for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
+      headers.push([req.rawHeaders[i] as string, req.rawHeaders[i + 1] as string]);
+    }
+    const request: HttpRequest = {
+      method: req.method ?? 'GET',
+      uri: req.url ?? '/',
+      protocol: `HTTP/${req.httpVersion}`,
+      headers,
+      body: body.toString('latin1'),
+      remoteAddr: req.socket.remoteAddress ?? '',
+      remotePort: req.socket.remotePort ?? 0,
+      serverPort: (server.address() as AddressInfo).port,
+    };
+    const t = newTransaction(opts.engine, request, requestId);
+    t.ruleEngine = opts.mode === 'block' ? 'On' : 'DetectionOnly';
+    runPhase(t, 1);
+    runPhase(t, 2);
+    const blocked = t.interruption !== undefined && opts.mode === 'block';
+    const score = Number(
+      t.tx.get('blocking_inbound_anomaly_score') ?? t.tx.get('anomaly_score') ?? 0,
+    );
+    for (const m of t.matches) {
+      opts.onMatch?.({
+        type: 'guard.match',
+        time: now().toISOString(),
+        requestId,
+        ruleId: m.id,
+        msg: m.msg,
+        matchedVar: m.matchedVarName,
+        matchedData: m.matchedVar.slice(0, 200),
+        anomalyScore: score,
+        action: blocked ? 'blocked' : 'logged',
+      });
+    }
+    if (blocked && t.interruption !== undefined) {
+      opts.onBlock?.({ requestId, ruleIds: t.matches.map((m) => m.id), score, uri: request.uri });
+      res.writeHead(t.interruption.status, {
+        'content-type': 'text/plain',
+        'x-request-id': requestId,
+      });
+      res.end('request blocked\n');
+      return;
+    }
+    const outHeaders: http.OutgoingHttpHeaders = {};
+    for (const [k, v] of headers) {
+      const lk = k.toLowerCase();
+      if (HOP_BY_HOP.has(lk)) continue;
+      const prev = outHeaders[lk];
+      outHeaders[lk] =
+        prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [String(prev), v];
+    }
+    outHeaders['content-length'] = String(body.length);
+    await new Promise<void>((resolve, reject) => {
+      const up = http.request(
+        {
+          host: upstream.hostname,
+          port: upstream.port || 80,
+          method: request.method,
+          path: request.uri,
+          headers: outHeaders,
+          agent,
+        },
+        (upRes) => {
+          const resHeaders: http.OutgoingHttpHeaders = {};
+          for (const [k, v] of Object.entries(upRes.headers)) {
+            if (!HOP_BY_HOP.has(k) && v !== undefined) resHeaders[k] = v;
+          }
+          res.writeHead(upRes.statusCode ?? 502, resHeaders);
+          upRes.pipe(res);
+          upRes.on('end', resolve);
+          upRes.on('error', reject);
+        },
+      );
+      up.on('error', reject);
+      up.end(body);
+    });
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.listen.port, opts.listen.host, () => resolve());
+  });
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        agent.destroy();
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
