@@ -7,7 +7,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { nullSink, startHoneypot } from '../src/honeypot/index.js';
 import { openDb, type Store } from '../src/storage/index.js';
@@ -94,6 +94,7 @@ export const run: BenchFn = async (ctx) => {
   const store = await openDb(join(dir, 'mamori.db'));
   const ports = { http: 0, rtsp: 0, telnet: 0, onvif: 0 };
   const figures: Figure[] = [];
+  const loadAtStart = loadavg()[0]!;
   try {
     // Base: the same servers, recording nothing. Both run side by side and the loads
     // alternate (base, recorded, base, recorded), keeping the best of each: the machine is
@@ -209,6 +210,7 @@ export const run: BenchFn = async (ctx) => {
     return {
       figures,
       notes: [
+        `Machine load: 1-minute load average ${loadAtStart.toFixed(1)} at the start and ${loadavg()[0]!.toFixed(1)} at the end, on 2 cores shared with other sessions' jobs: both sides are slowed, and the ratios are noisy.`,
         `HTTP: autocannon, ${connections} keep-alive connections for ${duration}s per run, GET / (the camera's login page), ${rounds} alternating rounds, best run of each side; the base is the same node:http server with a sink that records nothing. The machine is shared with other jobs: ratios move between runs.`,
         `Telnet: ${sessions} sessions opened at once from 100 loopback addresses (10 each, under the per-source cap), each logging in with root/xc3511, sending /bin/busybox MAMORI and exit; 5 events per session; best of ${rounds} rounds; the event ratio counts every session of every round.`,
         `Store: embedded SQLite (WAL) in a temp dir plus the JSON-lines log; each event is acknowledged (the answer sent) only after its group-commit transaction and log append.`,
