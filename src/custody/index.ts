@@ -73,7 +73,7 @@ export {
 } from './identity.js';
 export { type KeyFile, newKey, parseKeyFile, readKeyFile, unlockKeyFile } from './keyfile.js';
 export * from './service.js';
-export { evidenceOf, signHotChecked } from './signed.js';
+export { evidenceOf, signHotChecked, spendIsSigned } from './signed.js';
 export {
   applyPolicy,
   policyChainOf,

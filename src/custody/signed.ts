@@ -389,3 +389,45 @@ export async function alertRefusedUnknown(
 }
 
 export { getWallet };
+
+/**
+ * For the watcher: whether a spending transaction is a PSBT Mamori built whose evidence still
+ * verifies (genesis, signed policy chain, signed request and approvals, outputs exactly those),
+ * judged at its build time. A store row alone (no valid signatures) is not enough: false.
+ * @example if (!(await spendIsSigned(ctx, txid))) raiseTheft()
+ */
+export async function spendIsSigned(c: CustodyContext, txid: string): Promise<boolean> {
+  const row = await c.store.db
+    .selectFrom('custody_psbt')
+    .innerJoin('custody_wallet', 'custody_wallet.id', 'custody_psbt.wallet_id')
+    .select([
+      'custody_wallet.name as wallet',
+      'custody_psbt.psbt',
+      'custody_psbt.withdrawal_ids',
+      'custody_psbt.created_at',
+    ])
+    .where('custody_psbt.txid', '=', txid)
+    .executeTakeFirst();
+  if (!row) return false;
+  try {
+    const w = await getWallet(c, row.wallet);
+    if (!w.genesisHash) return false;
+    const evidence = await evidenceOf(c, c.store.db, w, JSON.parse(row.withdrawal_ids));
+    const g = await c.store.db
+      .selectFrom('custody_genesis')
+      .select('document')
+      .where('hash', '=', w.genesisHash)
+      .executeTakeFirstOrThrow();
+    cosignCheck({
+      psbt: decodePsbt(row.psbt),
+      evidence,
+      genesis: JSON.parse(g.document),
+      pinnedGenesisHash: w.genesisHash,
+      ledger: [],
+      now: Date.parse(row.created_at),
+    });
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -235,6 +235,9 @@ for (const backend of testBackends()) {
       await node.mine(1);
       const s = await custody.syncChain(ctx, chain);
       expect(s.spent.every((x) => x.approved)).toBe(true);
+      // the watcher's hook: this spend is a signed withdrawal; a txid we never built is not
+      expect(await custody.spendIsSigned(ctx, built.txid)).toBe(true);
+      expect(await custody.spendIsSigned(ctx, '00'.repeat(32))).toBe(false);
     });
 
     it('honest flow through cosigner serve (token), node accepts', async () => {
