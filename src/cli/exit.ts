@@ -22,7 +22,7 @@ const BY_CODE: Record<ErrorCode, number> = {
   E_UNSUPPORTED: EXIT.usage,
   E_NOT_FOUND: EXIT.usage,
   E_NOT_IMPLEMENTED: EXIT.usage,
-  E_AUTH: EXIT.usage,
+  E_AUTH: EXIT.refused,
   E_STORAGE: EXIT.unavailable,
   E_SCHEMA: EXIT.unavailable,
   E_NETWORK: EXIT.unavailable,

@@ -12,6 +12,20 @@ export { formatBtc, parseBtc } from './core/amount.js';
 export type { ChainAdapter, ChainTx } from './core/chain.js';
 export { descriptorChecksum } from './core/checksum.js';
 export {
+  APPROVE_DOMAIN,
+  type CosignApproval,
+  checkSignedWithdrawal,
+  cosignCheck,
+  EVIDENCE_FORMAT,
+  type Evidence,
+  type LedgerEntry,
+  parseEvidence,
+  REQUEST_DOMAIN,
+  type SignedWithdrawal,
+  type SweepClaim,
+  type WithdrawalStatement,
+} from './core/cosign.js';
+export {
   formatDescriptor,
   makeDeriver,
   parseMultisigDescriptor,
@@ -28,8 +42,46 @@ export {
   type PsbtView,
   signPsbt,
 } from './core/psbt.js';
+export {
+  canonicalStatement,
+  checkGenesis,
+  type Genesis,
+  genesisHash as checkGenesisHash,
+  type IdentityDoc,
+  identityId,
+  makeGenesis,
+  type PolicyVersion,
+  parseDocument,
+  policyHash,
+  type Signature,
+  statementDigest,
+  type TrustRoot,
+  verifyPolicyChain,
+  verifySignature,
+  verifyWebAuthn,
+  type WebAuthnAssertion,
+  webauthnChallenge,
+} from './core/trust.js';
+export { appendLedger, cosign, readGenesisFile, readLedger, serveCosigner } from './cosigner.js';
+export {
+  type IdentityFile,
+  newIdentity,
+  parseIdentityFile,
+  readIdentityFile,
+  type Signer,
+  unlockIdentity,
+} from './identity.js';
 export { type KeyFile, newKey, parseKeyFile, readKeyFile, unlockKeyFile } from './keyfile.js';
 export * from './service.js';
+export { evidenceOf, signHotChecked, spendIsSigned } from './signed.js';
+export {
+  applyPolicy,
+  policyChainOf,
+  proposePolicy,
+  signGenesis,
+  signPolicy,
+  verifiedPolicyOf,
+} from './trust.js';
 export {
   DEFAULT_BLIND_AFTER_MS,
   DEFAULT_STALE_AFTER_MS,

@@ -46,6 +46,61 @@ async function kek(passphrase: string, kdf: KeyFile['kdf']): Promise<Uint8Array>
   }
 }
 
+/** The encrypted part of a key file: the secret sealed, the public part as associated data. */
+export interface SealedSecret {
+  kdf: KeyFile['kdf'];
+  cipher: 'xchacha20poly1305';
+  nonce: string;
+  ciphertext: string;
+}
+
+/** Seal a secret under a passphrase, bound to its public part (same format as cosigner keys). */
+export async function sealSecret(
+  secret: Uint8Array,
+  publicPart: unknown,
+  passphrase: string,
+  params: typeof DEFAULT_SCRYPT = DEFAULT_SCRYPT,
+): Promise<SealedSecret> {
+  if (passphrase.length < 8) {
+    throw new MamoriError('E_INPUT', 'the key passphrase must be at least 8 characters');
+  }
+  const kdf = { name: 'scrypt' as const, ...params, salt: bytesToHex(randomBytes(16)) };
+  const key = await kek(passphrase, kdf);
+  const nonce = new Uint8Array(randomBytes(24));
+  const ciphertext = xchacha20poly1305(key, nonce, enc.encode(JSON.stringify(publicPart))).encrypt(
+    secret,
+  );
+  key.fill(0);
+  return {
+    kdf,
+    cipher: 'xchacha20poly1305',
+    nonce: bytesToHex(nonce),
+    ciphertext: bytesToHex(ciphertext),
+  };
+}
+
+/** Open a sealed secret (E_AUTH on a wrong passphrase or an edited file). Zero it after use. */
+export async function openSecret(
+  sealed: SealedSecret,
+  publicPart: unknown,
+  passphrase: string,
+): Promise<Uint8Array> {
+  const key = await kek(passphrase, sealed.kdf);
+  try {
+    return xchacha20poly1305(
+      key,
+      hexToBytes(sealed.nonce),
+      enc.encode(JSON.stringify(publicPart)),
+    ).decrypt(hexToBytes(sealed.ciphertext));
+  } catch {
+    throw new MamoriError('E_AUTH', 'wrong passphrase for the key file (or the file was altered)', {
+      hint: 'check MAMORI_KEY_PASSPHRASE or the passphrase you typed',
+    });
+  } finally {
+    key.fill(0);
+  }
+}
+
 export interface NewKey {
   /** Shown once to the user to write down; never stored in clear. */
   mnemonic: string;
@@ -145,7 +200,11 @@ export async function unlockKeyFile(file: KeyFile, passphrase: string): Promise<
   entropy.fill(0);
   const master = masterFromMnemonic(mnemonic, net);
   const check = cosignerPublic(master, net);
-  if (check.xpub !== file.public.xpub) {
+  if (
+    check.xpub !== file.public.xpub ||
+    check.originXpub !== file.public.originXpub ||
+    check.fingerprint !== file.public.fingerprint
+  ) {
     master.wipePrivateData();
     throw new MamoriError('E_AUTH', 'key file public part does not match its secret');
   }

@@ -2,6 +2,8 @@
  * The stored policy of each wallet: the head of its admin-signed chain, checked against its
  * signatures where it is used. Not the rule engine: see `core/policy.ts`.
  */
+
+import { MamoriError } from '../shared/errors.js';
 import { appendAudit, type CustodyContext, type Db, inTx, type Trx } from './context.js';
 import { network } from './core/network.js';
 import {
@@ -10,6 +12,7 @@ import {
   type Policy,
   type PolicyFlags,
   parsePolicy,
+  policyFlags,
 } from './core/policy.js';
 import { assertNotFrozen } from './freeze.js';
 import { getWallet, listWallets } from './wallets.js';
@@ -33,13 +36,24 @@ export async function setPolicy(
   input: { flags?: PolicyFlags; document?: unknown },
 ): Promise<Policy> {
   return inTx(c, async (trx, at, actor) => {
-    await assertNotFrozen(trx);
+    await assertNotFrozen(trx, c);
     const w = await getWallet(trx, walletName);
+    if (w.genesisHash) {
+      throw new MamoriError(
+        'E_POLICY',
+        `wallet ${w.name} is bound to a trust root: its policy changes only by k admin signatures`,
+        {
+          hint: 'mamori custody policy propose|sign|apply',
+          details: { reason: 'policy-under-signed' },
+        },
+      );
+    }
     const net = network(w.network);
     const base = (await getPolicy(trx, w.id)) ?? emptyPolicy();
+    // A partial update: the rules a flag does not name are kept.
     const policy = input.document
       ? parsePolicy(input.document)
-      : compilePolicy(base, input.flags ?? {}, at);
+      : compilePolicy(base, { ...policyFlags(base), ...input.flags }, at);
     const { addressScript } = await import('./core/descriptor.js');
     for (const e of policy.whitelist) addressScript(e.address, net); // wrong network → E_INPUT
     const text = JSON.stringify(policy);

@@ -19,6 +19,7 @@ export interface CustodyWalletTable {
   gap_limit: Generated<number>;
   float_cap: number | null;
   created_at: string;
+  genesis_hash: string | null;
 }
 
 export interface CustodyAddressTable {
@@ -63,6 +64,9 @@ export interface CustodyWithdrawalTable {
   eligible_at: string | null;
   psbt_id: number | null;
   txid: string | null;
+  /** The canonical withdrawal statement (JSON) and its requester's signature (JSON). */
+  statement: string | null;
+  request_sig: string | null;
 }
 
 export interface CustodyApprovalTable {
@@ -70,6 +74,8 @@ export interface CustodyApprovalTable {
   withdrawal_id: number;
   approver: string;
   at: string;
+  /** The approver's signature over the withdrawal statement (JSON). */
+  sig: string | null;
 }
 
 export interface CustodyPsbtTable {
@@ -96,6 +102,32 @@ export interface CustodyAuditTable {
   data: string;
   prev_hash: string;
   hash: string;
+  /** The actor identity's signature over `hash` (JSON), when an identity acted. */
+  sig: string | null;
+}
+
+export interface CustodyGenesisTable {
+  hash: string;
+  document: string;
+  created_at: string;
+}
+
+export interface CustodyPolicyVersionTable {
+  id: Generated<number>;
+  wallet_id: number;
+  version: number;
+  hash: string;
+  document: string;
+  applied_at: string;
+}
+
+export interface CustodyHotLedgerTable {
+  id: Generated<number>;
+  wallet: string;
+  txid: string;
+  at: string;
+  payouts: number;
+  sweeps: number;
 }
 
 export interface CustodyTables {
@@ -108,4 +140,7 @@ export interface CustodyTables {
   custody_psbt: CustodyPsbtTable;
   custody_state: CustodyStateTable;
   custody_audit: CustodyAuditTable;
+  custody_genesis: CustodyGenesisTable;
+  custody_policy_version: CustodyPolicyVersionTable;
+  custody_hot_ledger: CustodyHotLedgerTable;
 }

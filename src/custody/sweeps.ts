@@ -4,10 +4,12 @@
 import { MamoriError } from '../shared/errors.js';
 import { issueAddress } from './addresses.js';
 import { balances } from './balances.js';
-import { appendAudit, type CustodyContext, inTx, type Tier } from './context.js';
+import { appendAudit, type CustodyContext, forged, inTx, type Tier } from './context.js';
 import { formatBtc } from './core/amount.js';
+import { canonicalJson } from './core/audit.js';
 import type { Decision } from './core/policy.js';
 import { assertNotFrozen } from './freeze.js';
+import { verifiedPolicyOf, walletRef } from './trust.js';
 import { getWallet, type WalletRow, walletRow } from './wallets.js';
 import { type WithdrawalRow, withdrawalRow } from './withdrawals.js';
 
@@ -33,6 +35,9 @@ export async function sweep(
     throw new MamoriError('E_INPUT', `wallet "${hotName}" is ${hot.tier}, not hot`);
   if (toTier === 'hot')
     throw new MamoriError('E_INPUT', 'sweep goes to a colder tier (warm or cold)');
+  // A bound wallet's cap and own wallets come from its verified signed policy only.
+  const signed = hot.genesisHash ? (await verifiedPolicyOf(c, hot)).vp : undefined;
+  if (signed) hot.floatCap = signed.policy.hotFloatCap ?? null;
   if (hot.floatCap === null) {
     throw new MamoriError('E_INPUT', `wallet "${hotName}" has no hot float cap`, {
       hint: 'set one with: mamori custody policy set <wallet> --hot-cap <BTC>',
@@ -43,9 +48,29 @@ export async function sweep(
   const excess = float - hot.floatCap;
   if (excess <= 0) return { swept: 0, floatCap: hot.floatCap, float };
   return inTx(c, async (trx, at, actor) => {
-    await assertNotFrozen(trx);
+    await assertNotFrozen(trx, c);
     let target: WalletRow | undefined;
-    if (opts.toWallet) target = await getWallet(trx, opts.toWallet);
+    if (signed) {
+      const own = signed.ownWallets.filter(
+        (o) => o.tier === toTier && (!opts.toWallet || o.name === opts.toWallet),
+      );
+      if (!own.length) {
+        throw new MamoriError(
+          'E_POLICY',
+          `the signed policy of ${hot.name} lists no own ${toTier} wallet${opts.toWallet ? ` named ${opts.toWallet}` : ''} to sweep to`,
+          { details: { reason: 'sweep-not-own-wallet' } },
+        );
+      }
+      target = await getWallet(trx, own[0]!.name);
+      if (canonicalJson(walletRef(target)) !== canonicalJson(own[0])) {
+        throw forged(
+          `wallet ${target.name}`,
+          new MamoriError('E_POLICY', 'its descriptor is not the one the signed policy lists', {
+            details: { reason: 'sweep-not-own-wallet' },
+          }),
+        );
+      }
+    } else if (opts.toWallet) target = await getWallet(trx, opts.toWallet);
     else {
       const r = await trx
         .selectFrom('custody_wallet')
@@ -79,6 +104,15 @@ export async function sweep(
         eligible_at: null,
         psbt_id: null,
         txid: null,
+        statement: canonicalJson({
+          sweep: {
+            address: addr.address,
+            amount: excess,
+            wallet: target.name,
+            branch: 0,
+            index: addr.index,
+          },
+        }),
       })
       .returning('id')
       .executeTakeFirstOrThrow();

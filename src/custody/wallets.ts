@@ -4,6 +4,7 @@
  */
 import { MamoriError } from '../shared/errors.js';
 import {
+  alert,
   appendAudit,
   type CustodyContext,
   type Db,
@@ -22,6 +23,7 @@ import {
 } from './core/descriptor.js';
 import { network } from './core/network.js';
 import { type KeyFile, parseKeyFile } from './keyfile.js';
+import { storeGenesis } from './trust.js';
 
 export interface WalletRow {
   id: number;
@@ -37,6 +39,8 @@ export interface WalletRow {
   gapLimit: number;
   floatCap: number | null;
   createdAt: string;
+  /** The genesis (trust root) the wallet is bound to, or null (unbound: no signing). */
+  genesisHash: string | null;
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: a row from either backend
@@ -55,6 +59,7 @@ export function walletRow(r: any): WalletRow {
     gapLimit: Number(r.gap_limit),
     floatCap: r.float_cap === null ? null : Number(r.float_cap),
     createdAt: r.created_at,
+    genesisHash: r.genesis_hash ?? null,
   };
 }
 
@@ -80,6 +85,10 @@ export interface CreateWalletInput {
   network?: string;
   hotKey?: KeyFile;
   gapLimit?: number;
+  /** The genesis document to bind the wallet to (checked: signed by its admin quorum). */
+  trust?: unknown;
+  /** A 1-of-n hot wallet lets one stolen key move everything: refused unless set. */
+  allowSingleSig?: boolean;
 }
 
 /**
@@ -136,7 +145,15 @@ export async function createWallet(c: CustodyContext, w: CreateWalletInput): Pro
       throw new MamoriError('E_INPUT', 'the hot key belongs to no cosigner of this wallet');
     }
   }
-  return inTx(c, async (trx, at, actor) => {
+  if (w.tier === 'hot' && w.threshold === 1 && !w.allowSingleSig) {
+    throw new MamoriError(
+      'E_POLICY',
+      `a 1-of-${n} hot wallet lets one stolen online key move the whole float (the 2018 setup)`,
+      { hint: 'use 2-of-3 with an independent cosigner, or pass --allow-single-sig knowingly' },
+    );
+  }
+  const created = await inTx(c, async (trx, at, actor) => {
+    const root = w.trust === undefined ? undefined : await storeGenesis(trx, w.trust, at);
     const exists = await trx
       .selectFrom('custody_wallet')
       .select('id')
@@ -156,6 +173,7 @@ export async function createWallet(c: CustodyContext, w: CreateWalletInput): Pro
         gap_limit: w.gapLimit ?? 20,
         float_cap: null,
         created_at: at,
+        genesis_hash: root?.hash ?? null,
       })
       .returningAll()
       .executeTakeFirstOrThrow();
@@ -164,9 +182,19 @@ export async function createWallet(c: CustodyContext, w: CreateWalletInput): Pro
       tier: w.tier,
       descriptor,
       hotKey: Boolean(w.hotKey),
+      genesis: root?.hash ?? null,
     });
     return walletRow(row);
   });
+  await alert(
+    c,
+    'info',
+    'custody.new_wallet',
+    `new ${created.tier} wallet ${created.name} (${created.threshold}-of-${created.cosigners})`,
+    'check that it was expected; an own wallet is trusted only once a signed policy lists it',
+    { wallet: created.name, descriptor: created.descriptor, genesis: created.genesisHash },
+  );
+  return created;
 }
 
 export async function getWallet(c: CustodyContext | Trx | Db, name: string): Promise<WalletRow> {

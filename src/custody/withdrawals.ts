@@ -4,9 +4,17 @@
  */
 import { MamoriError } from '../shared/errors.js';
 import { issueAddress } from './addresses.js';
-import { appendAudit, type CustodyContext, type Db, inTx, type Trx } from './context.js';
+import {
+  appendAudit,
+  type CustodyContext,
+  type Db,
+  inTx,
+  raiseIfForged,
+  type Trx,
+} from './context.js';
 import { formatBtc } from './core/amount.js';
 import type { ChainAdapter } from './core/chain.js';
+import type { Evidence } from './core/cosign.js';
 import { bytesToHex, hexToBytes } from './core/descriptor.js';
 import { network } from './core/network.js';
 import { type Decision, emptyPolicy, evaluate, quorum } from './core/policy.js';
@@ -18,9 +26,19 @@ import {
   inspectPsbt,
   signPsbt,
 } from './core/psbt.js';
+import type { Signature } from './core/trust.js';
 import { assertNotFrozen } from './freeze.js';
 import { unlockKeyFile } from './keyfile.js';
 import { getPolicy } from './policy.js';
+import {
+  alertRefusedUnknown,
+  approveSigned,
+  checkWithEvidence,
+  evidenceOf,
+  signHotChecked,
+  signRequest,
+} from './signed.js';
+import { verifiedPolicyOf } from './trust.js';
 import { getWallet, hotKeyOf, walletDeriver } from './wallets.js';
 
 export interface WithdrawalRow {
@@ -80,22 +98,30 @@ export async function requestWithdrawal(
   walletName: string,
   to: string,
   amount: bigint,
-  by = c.actor ?? 'cli',
+  by = c.signer?.id ?? c.actor ?? 'cli',
+  opts: { expiresHours?: number } = {},
 ): Promise<WithdrawalRow> {
-  return inTx(c, async (trx, at, actor) => {
-    await assertNotFrozen(trx);
+  const out = await inTx(c, async (trx, at, actor) => {
+    await assertNotFrozen(trx, c);
     const w = await getWallet(trx, walletName);
+    // A bound wallet decides on its verified signed policy, never on the stored copy.
+    const signed = w.genesisHash ? await verifiedPolicyOf(c, w, trx) : undefined;
+    if (signed && !c.signer) {
+      throw new MamoriError('E_AUTH', 'a withdrawal request is signed: pass --as <identity file>');
+    }
     const { addressScript } = await import('./core/descriptor.js');
     addressScript(to, network(w.network));
     if (amount <= 0n || amount > 21_000_000n * 100_000_000n) {
       throw new MamoriError('E_INPUT', `amount ${formatBtc(amount)} is not a withdrawal amount`);
     }
-    const policy = (await getPolicy(trx, w.id)) ?? emptyPolicy();
+    const policy = signed?.vp.policy ?? (await getPolicy(trx, w.id)) ?? emptyPolicy();
     const history = await trx
       .selectFrom('custody_withdrawal')
       .select(['amount', 'requested_at'])
       .where('wallet_id', '=', w.id)
       .where('status', 'in', COUNTING)
+      // Sweeps to our own wallets have limits of their own, not the customers' velocity.
+      .where('requested_by', '!=', 'sweep')
       .execute();
     const utxos = await trx
       .selectFrom('custody_utxo')
@@ -118,7 +144,7 @@ export async function requestWithdrawal(
         amount: Number(amount),
         status: decision.outcome,
         decision: JSON.stringify(decision),
-        requested_by: by,
+        requested_by: signed ? c.signer!.id : by,
         requested_at: at,
         eligible_at: decision.eligibleAt ?? null,
         psbt_id: null,
@@ -126,30 +152,68 @@ export async function requestWithdrawal(
       })
       .returning('id')
       .executeTakeFirstOrThrow();
+    if (signed) {
+      await signRequest(
+        c,
+        trx,
+        w,
+        Number(row.id),
+        [{ address: to, amount: Number(amount) }],
+        signed.vp.hash,
+        signed.root,
+        at,
+        opts.expiresHours,
+      );
+    }
     await appendAudit(trx, at, actor, 'withdraw.request', {
       id: Number(row.id),
       wallet: w.name,
       to,
       amount: Number(amount),
-      by,
+      by: signed ? c.signer!.id : by,
       outcome: decision.outcome,
       rule: decision.rule,
     });
     return withdrawalRow(trx, Number(row.id));
   });
+  await alertRefusedUnknown(c, out.wallet, out.to, out.amount, out.decision);
+  return out;
 }
 
 /** One named approval; the withdrawal becomes approved when its rule's quorum is met. */
 export async function approveWithdrawal(
   c: CustodyContext,
   id: number,
-  by: string,
+  by?: string | Signature,
 ): Promise<WithdrawalRow> {
   return inTx(c, async (trx, at, actor) => {
-    await assertNotFrozen(trx);
+    await assertNotFrozen(trx, c);
     const w = await withdrawalRow(trx, id);
     if (w.status !== 'pending') {
       throw new MamoriError('E_POLICY', `withdrawal ${id} is ${w.status}, not pending approval`);
+    }
+    const wallet = await getWallet(trx, w.wallet);
+    if (wallet.genesisHash) {
+      const r = await approveSigned(
+        c,
+        trx,
+        wallet,
+        id,
+        at,
+        typeof by === 'object' ? by : undefined,
+      );
+      if (r.met) {
+        await trx
+          .updateTable('custody_withdrawal')
+          .set({ status: 'approved' })
+          .where('id', '=', id)
+          .execute();
+      }
+      await appendAudit(trx, at, actor, 'withdraw.approve', { id, by: r.by, quorumMet: r.met });
+      return withdrawalRow(trx, id);
+    }
+    if (typeof by !== 'string') {
+      throw new MamoriError('E_USAGE', 'an unbound wallet takes a named approver');
     }
     const req = w.decision.approvalsRequired!;
     if (!req.approvers.includes(by)) {
@@ -208,6 +272,8 @@ export interface BuiltWithdrawal {
   change: number;
   feeRate: number;
   inputs: number;
+  /** Bound wallets: the signed evidence for the cosigners (`<psbt>.evidence.json`). */
+  evidence?: Evidence;
 }
 
 /**
@@ -227,7 +293,7 @@ export async function buildWithdrawals(
   }
   const rate = feeRate;
   return inTx(c, async (trx, at, actor) => {
-    await assertNotFrozen(trx);
+    await assertNotFrozen(trx, c);
     let q = trx
       .selectFrom('custody_withdrawal')
       .innerJoin('custody_wallet', 'custody_wallet.id', 'custody_withdrawal.wallet_id')
@@ -316,6 +382,16 @@ export async function buildWithdrawals(
       net: network(w.network),
     });
     const psbt = encodePsbt(decodePsbt(built.psbt));
+    // A bound wallet's PSBT must pass the cosigner's own check before it is even recorded.
+    const evidence = w.genesisHash
+      ? await evidenceOf(
+          c,
+          trx,
+          w,
+          ws.map((x) => x.id),
+        )
+      : undefined;
+    if (evidence) await checkWithEvidence(c, trx, w, psbt, evidence);
     const ins = await trx
       .insertInto('custody_psbt')
       .values({
@@ -354,6 +430,7 @@ export async function buildWithdrawals(
       change: built.change,
       feeRate: rate,
       inputs: built.inputs.length,
+      ...(evidence ? { evidence } : {}),
     };
   });
 }
@@ -363,9 +440,34 @@ export async function signWithHotKey(
   c: CustodyContext,
   psbtText: string,
   passphrase: string,
+  opts: { evidence?: Evidence; genesis?: unknown; genesisHash?: string } = {},
 ): Promise<{ psbt: string; signed: number; wallet: string }> {
-  await assertNotFrozen(c.store.db);
+  await assertNotFrozen(c.store.db, c);
   const tx = decodePsbt(psbtText);
+  const bound = await c.store.db
+    .selectFrom('custody_psbt')
+    .innerJoin('custody_wallet', 'custody_wallet.id', 'custody_psbt.wallet_id')
+    .select('custody_wallet.genesis_hash')
+    .where('custody_psbt.txid', '=', tx.id)
+    .executeTakeFirst();
+  if (bound?.genesis_hash || opts.evidence) {
+    try {
+      return await signHotChecked(c, psbtText, passphrase, opts);
+    } catch (e) {
+      await raiseIfForged(c, e);
+      throw e;
+    }
+  }
+  if (bound) {
+    throw new MamoriError(
+      'E_POLICY',
+      'the wallet is bound to no trust root: the hot key signs only what the cosigner check passes',
+      {
+        hint: 'create wallets with --trust <genesis.json>',
+        details: { reason: 'untrusted-wallet' },
+      },
+    );
+  }
   const row = await c.store.db
     .selectFrom('custody_psbt')
     .innerJoin('custody_wallet', 'custody_wallet.id', 'custody_psbt.wallet_id')
@@ -404,29 +506,50 @@ export async function broadcast(
   psbtOrTx: string,
 ): Promise<{ txid: string; ours: boolean }> {
   const text = psbtOrTx.trim();
-  let hex: string;
-  if (/^70736274ff/i.test(text) || text.startsWith('cHNidP')) {
-    const tx = decodePsbt(text);
-    finalizePsbt(tx);
-    hex = bytesToHex(tx.extract());
-  } else if (/^[0-9a-fA-F]+$/.test(text)) hex = text.toLowerCase();
-  else throw new MamoriError('E_INPUT', 'not a PSBT (base64/hex) or a raw transaction (hex)');
   const { Transaction } = await import('@scure/btc-signer');
-  let txid: string;
+  let hex: string | undefined;
+  let parsed: InstanceType<typeof Transaction>;
   try {
-    txid = Transaction.fromRaw(hexToBytes(hex), {
-      allowUnknownOutputs: true,
-      disableScriptCheck: true,
-    }).id;
+    if (/^70736274ff/i.test(text) || text.startsWith('cHNidP')) parsed = decodePsbt(text);
+    else if (/^[0-9a-fA-F]+$/.test(text)) {
+      hex = text.toLowerCase();
+      parsed = Transaction.fromRaw(hexToBytes(hex), {
+        allowUnknownOutputs: true,
+        disableScriptCheck: true,
+      });
+    } else throw new MamoriError('E_INPUT', 'not a PSBT (base64/hex) or a raw transaction (hex)');
   } catch (e) {
+    if (e instanceof MamoriError) throw e;
     throw new MamoriError('E_INPUT', 'not a valid transaction', { cause: e });
+  }
+  const txid = parsed.id;
+  const spends: { txid: string; vout: number }[] = [];
+  for (let i = 0; i < parsed.inputsLength; i++) {
+    const inp = parsed.getInput(i);
+    spends.push({ txid: bytesToHex(inp.txid!), vout: inp.index! });
   }
   const row = await c.store.db
     .selectFrom('custody_psbt')
     .select(['id', 'status'])
     .where('txid', '=', txid)
     .executeTakeFirst();
-  if (row) await assertNotFrozen(c.store.db);
+  // While frozen, nothing that spends our coins leaves through Mamori, ours or not.
+  let spendsOurs = Boolean(row);
+  for (const s of spends) {
+    if (spendsOurs) break;
+    const u = await c.store.db
+      .selectFrom('custody_utxo')
+      .select('id')
+      .where('txid', '=', s.txid)
+      .where('vout', '=', s.vout)
+      .executeTakeFirst();
+    spendsOurs = Boolean(u);
+  }
+  if (spendsOurs) await assertNotFrozen(c.store.db, c);
+  if (hex === undefined) {
+    finalizePsbt(parsed);
+    hex = bytesToHex(parsed.extract());
+  }
   const sent = await chain.broadcast(hex);
   if (row) {
     await inTx(c, async (trx, at, actor) => {

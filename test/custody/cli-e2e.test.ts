@@ -75,7 +75,7 @@ describe('mamori custody (built CLI, bcoin regtest)', () => {
   });
 
   it('wallet, deposit, policy, withdrawal: hot + offline signature, node accepts', {
-    timeout: 150_000,
+    timeout: 300_000,
   }, async () => {
     const w = await json([
       'wallet',
@@ -143,19 +143,27 @@ describe('mamori custody (built CLI, bcoin regtest)', () => {
     const req = await json(['withdraw', 'request', 'hot', '--to', payee, '--amount', '0.25']);
     expect(req).toMatchObject({ status: 'approved', decision: { rule: 'allow' } });
     const psbtFile = join(dir, 'w.psbt');
-    const built = await json([
-      'withdraw',
-      'build',
-      '--fee-rate',
-      '2',
-      '--sign-hot',
+    const built = await json(['withdraw', 'build', '--fee-rate', '2', '--out', psbtFile]);
+    expect(built).toMatchObject({ hotSigned: 0, withdrawals: [req.id] });
+    // without a genesis the offline cosigner signs only with --unchecked (no policy check)
+    const noTrust = await run(['psbt', 'sign', psbtFile, '--key', join(dir, 'a.key'), '--yes']);
+    expect(noTrust.code).toBe(4);
+    const first = await run([
+      'psbt',
+      'sign',
+      psbtFile,
+      '--key',
+      join(dir, 'a.key'),
+      '--unchecked',
+      '--yes',
       '--out',
       psbtFile,
+      '--json',
     ]);
-    expect(built).toMatchObject({ hotSigned: 1, withdrawals: [req.id] });
+    expect(first.code).toBe(0);
     // one signature: finalize refuses
     const fin1 = await run(['psbt', 'finalize', psbtFile, '--json']);
-    expect(fin1.code).toBe(2);
+    expect(fin1.code).toBe(4);
     expect(errCode(fin1.stderr)).toBe('E_AUTH');
     // offline cosigner: no store (MAMORI_DB points nowhere usable), no network
     const signedFile = join(dir, 'w.b.psbt');
@@ -170,6 +178,7 @@ describe('mamori custody (built CLI, bcoin regtest)', () => {
         join(dir, 'hot.descriptor'),
         '--out',
         signedFile,
+        '--unchecked',
         '--yes',
         '--json',
       ],
@@ -190,12 +199,13 @@ describe('mamori custody (built CLI, bcoin regtest)', () => {
         join(dir, 'c.key'),
         '--out',
         join(dir, 'x.psbt'),
+        '--unchecked',
         '--yes',
         '--json',
       ],
       { MAMORI_KEY_PASSPHRASE: 'not the passphrase' },
     );
-    expect(wrong.code).toBe(2);
+    expect(wrong.code).toBe(4);
     expect(errCode(wrong.stderr)).toBe('E_AUTH');
     expect(existsSync(join(dir, 'x.psbt'))).toBe(false);
     const insp = await json(['psbt', 'inspect', signedFile, '--network', 'regtest']);

@@ -154,9 +154,17 @@ for (const backend of testBackends()) {
       expect(ok.status).toBe('approved');
       const built = await custody.buildWithdrawals(ctx, { feeRate: 2, chain });
       expect(built.withdrawals).toEqual([w.id]);
-      // the hot cosigner signs online
-      const hot = await custody.signWithHotKey(ctx, built.psbt, PASS);
-      expect(hot.signed).toBe(1);
+      // an unbound wallet's online hot key signs nothing (no trust root: see trust-regtest);
+      // the first cosigner signs from its key file instead
+      await expect(custody.signWithHotKey(ctx, built.psbt, PASS)).rejects.toMatchObject({
+        code: 'E_POLICY',
+        details: { reason: 'untrusted-wallet' },
+      });
+      const first = custody.decodePsbt(built.psbt);
+      const k0 = await custody.unlockKeyFile(hotKeys[0]!.file, PASS);
+      expect(custody.signPsbt(first, k0)).toBe(1);
+      k0.wipePrivateData();
+      const hot = { psbt: custody.encodePsbt(first), signed: 1 };
       // one signature: finalize refuses, and a hand-built 1-sig spend is rejected by the node
       await expect(
         (async () => custody.finalizePsbt(custody.decodePsbt(hot.psbt)))(),
@@ -239,8 +247,10 @@ for (const backend of testBackends()) {
         decision: { rule: 'sweep-to-cold' },
       });
       const built = await custody.buildWithdrawals(ctx, { ids: [s.withdrawal!.id], feeRate: 2 });
-      const hot = await custody.signWithHotKey(ctx, built.psbt, PASS);
-      const offline = custody.decodePsbt(hot.psbt);
+      const offline = custody.decodePsbt(built.psbt);
+      const k0 = await custody.unlockKeyFile(hotKeys[0]!.file, PASS);
+      custody.signPsbt(offline, k0);
+      k0.wipePrivateData();
       const m = await custody.unlockKeyFile(hotKeys[1]!.file, PASS);
       custody.signPsbt(offline, m);
       m.wipePrivateData();

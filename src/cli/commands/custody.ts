@@ -9,6 +9,8 @@ import { MamoriError } from '../../shared/errors.js';
 import { formatTable } from '../../shared/text.js';
 import type { AreaSpec, CommandContext, OptionSpec, Parsed, VerbSpec } from '../types.js';
 
+import * as trustVerbs from './custody-trust.js';
+
 type Custody = typeof import('../../custody/index.js');
 const lib = (): Promise<Custody> => import('../../custody/index.js');
 
@@ -26,12 +28,12 @@ const CHAIN_OPTS: Record<string, OptionSpec> = {
   esplora: { type: 'string', value: '<url>', description: 'Esplora REST base URL' },
 };
 
-function str(p: Parsed, name: string): string | undefined {
+export function str(p: Parsed, name: string): string | undefined {
   const v = p.values[name];
   return typeof v === 'string' ? v : undefined;
 }
 
-function sub(p: Parsed, verb: string, allowed: string[]): string {
+export function sub(p: Parsed, verb: string, allowed: string[]): string {
   const s = p.positionals[0];
   if (!s || !allowed.includes(s)) {
     throw new MamoriError(
@@ -45,7 +47,7 @@ function sub(p: Parsed, verb: string, allowed: string[]): string {
   return s;
 }
 
-function arg(p: Parsed, i: number, what: string): string {
+export function arg(p: Parsed, i: number, what: string): string {
   const v = p.positionals[i];
   if (!v) throw new MamoriError('E_USAGE', `missing ${what}`);
   return v;
@@ -69,11 +71,37 @@ async function chainOf(ctx: CommandContext, p: Parsed, required = true) {
   return undefined;
 }
 
-async function ctxOf(ctx: CommandContext) {
-  return { store: await ctx.store(), actor: ctx.io.env.USER ?? 'cli' };
+/** `--as <identity file>`: the acting identity, unlocked (MAMORI_ID_PASSPHRASE, else the key one). */
+export const AS_OPT: OptionSpec = {
+  type: 'string',
+  value: '<identity file>',
+  description: 'act as this identity (signs the change)',
+};
+
+export async function signerOf(ctx: CommandContext, p: Parsed | undefined) {
+  const file = p ? str(p, 'as') : undefined;
+  if (!file) return undefined;
+  const c = await lib();
+  const f = c.readIdentityFile(file);
+  const pass = ctx.io.env.MAMORI_ID_PASSPHRASE ?? (await passphrase(ctx));
+  return c.unlockIdentity(f, pass);
 }
 
-async function passphrase(ctx: CommandContext, confirm = false): Promise<string> {
+/** The custody context: the store, the acting identity (never $USER), the alert sink. */
+export async function ctxOf(ctx: CommandContext, p?: Parsed) {
+  const store = await ctx.store();
+  const { createAlertSink } = await import('../../alerts/index.js');
+  const signer = await signerOf(ctx, p);
+  return {
+    store,
+    actor: 'cli',
+    ...(signer ? { signer } : {}),
+    // alerts go to the store and, as JSON lines, to stderr (stdout holds only the result)
+    alerts: createAlertSink({ store, write: (l) => ctx.io.stderr(l) }),
+  };
+}
+
+export async function passphrase(ctx: CommandContext, confirm = false): Promise<string> {
   const env = ctx.io.env.MAMORI_KEY_PASSPHRASE;
   if (env) return env;
   if (!ctx.io.prompt) {
@@ -90,7 +118,7 @@ async function passphrase(ctx: CommandContext, confirm = false): Promise<string>
   return a;
 }
 
-function readText(path: string, what: string): string {
+export function readText(path: string, what: string): string {
   try {
     return readFileSync(path, 'utf8');
   } catch (e) {
@@ -120,7 +148,7 @@ function psbtSummary(v: import('../../custody/index.js').PsbtView, fmt: (n: numb
   ].join('\n');
 }
 
-const satFmt = (n: number) => {
+export const satFmt = (n: number) => {
   const neg = n < 0;
   const v = Math.abs(n);
   const s = `${Math.floor(v / 1e8)}.${String(v % 1e8).padStart(8, '0')}`;
@@ -193,13 +221,23 @@ const wallet: VerbSpec = {
       value: '<n>',
       description: 'unused addresses in a row (default 20)',
     },
+    trust: {
+      type: 'string',
+      value: '<genesis.json>',
+      description: 'bind the wallet to this genesis (signed by its admin quorum)',
+    },
+    'allow-single-sig': {
+      type: 'boolean',
+      description: 'accept a 1-of-n hot wallet (one stolen key moves everything)',
+    },
+    as: AS_OPT,
     network: { ...NETWORK_OPT, default: 'mainnet' },
   },
   positionals: { min: 1, max: 2, name: 'create|export|list' },
   async run(ctx, p) {
     const c = await lib();
     const s = sub(p, 'wallet', ['create', 'export', 'list']);
-    const cx = await ctxOf(ctx);
+    const cx = await ctxOf(ctx, p);
     if (s === 'list') {
       const ws = await c.listWallets(cx);
       ctx.print(ws, () =>
@@ -226,7 +264,15 @@ const wallet: VerbSpec = {
     }
     const threshold = Number(str(p, 'threshold'));
     const hotKeyPath = str(p, 'hot-key');
+    if (hotKeyPath) {
+      // the public part must be the secret's own (a swapped xpub fails here)
+      const m = await c.unlockKeyFile(c.readKeyFile(hotKeyPath), await passphrase(ctx));
+      m.wipePrivateData();
+    }
+    const trustPath = str(p, 'trust');
     const w = await c.createWallet(cx, {
+      ...(trustPath ? { trust: c.readGenesisFile(trustPath) } : {}),
+      ...(p.values['allow-single-sig'] ? { allowSingleSig: true } : {}),
       name,
       tier: str(p, 'tier') ?? '',
       threshold,
@@ -394,12 +440,54 @@ const policy: VerbSpec = {
     'delay-minutes': { type: 'string', value: '<m>', description: 'time delay before signing' },
     'hot-cap': { type: 'string', value: '<BTC>', description: 'hot float cap (hot wallets)' },
     file: { type: 'string', value: '<policy.json>', description: 'a full policy document' },
+    out: { type: 'string', value: '<file>', description: 'propose|sign: write the proposal here' },
+    as: AS_OPT,
+    'own-wallet': {
+      type: 'string',
+      multiple: true,
+      value: '<wallet>',
+      description: 'propose: an own wallet sweeps/refills may pay (repeat)',
+    },
+    'sweep-limit': { type: 'string', value: '<BTC>', description: 'propose: per-sweep limit' },
+    'sweep-velocity-24h': {
+      type: 'string',
+      value: '<BTC>',
+      description: 'propose: sweeps in 24 h',
+    },
   },
-  positionals: { min: 1, max: 2, name: 'set|show' },
+  positionals: { min: 1, max: 2, name: 'set|show|propose|sign|apply' },
   async run(ctx, p) {
     const c = await lib();
-    const s = sub(p, 'policy', ['set', 'show']);
-    const cx = await ctxOf(ctx);
+    const s = sub(p, 'policy', ['set', 'show', 'propose', 'sign', 'apply']);
+    if (s === 'sign') {
+      // offline: the proposal file and the identity file, nothing else
+      const path = arg(p, 1, 'proposal file');
+      const doc = c.parseDocument<import('../../custody/index.js').PolicyVersion>(
+        readText(path, 'proposal'),
+        path,
+      );
+      const me = await signerOf(ctx, p);
+      if (!me) throw new MamoriError('E_USAGE', 'policy sign needs --as <identity file>');
+      try {
+        ctx.io.stderr(`signing policy version ${doc.version} of ${doc.wallet?.name}\n`);
+        const signed = c.signPolicy(doc, me, new Date().toISOString());
+        writeFileSync(str(p, 'out') ?? path, `${JSON.stringify(signed, null, 1)}\n`);
+        ctx.print(
+          { file: str(p, 'out') ?? path, signatures: signed.signatures.map((x) => x.by) },
+          () => `${signed.signatures.length} signature(s) on ${str(p, 'out') ?? path}`,
+        );
+      } finally {
+        me.wipe();
+      }
+      return 0;
+    }
+    const cx = await ctxOf(ctx, p);
+    if (s === 'apply') {
+      const path = arg(p, 1, 'proposal file');
+      const r = await c.applyPolicy(cx, c.parseDocument(readText(path, 'proposal'), path));
+      ctx.print(r, () => `policy of ${r.wallet} is version ${r.version} (${r.hash})`);
+      return 0;
+    }
     if (s === 'show') {
       const ps = await c.showPolicies(cx, p.positionals[1]);
       ctx.print(ps, () =>
@@ -451,6 +539,30 @@ const policy: VerbSpec = {
       hotFloatCap: sats(str(p, 'hot-cap')),
     };
     const clean = Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined));
+    if (s === 'propose') {
+      const out = str(p, 'out');
+      if (!out) throw new MamoriError('E_USAGE', 'policy propose needs --out <proposal.json>');
+      const own = p.values['own-wallet'] as string[] | undefined;
+      const sl = {
+        ...(str(p, 'sweep-limit') ? { perTxSats: sats(str(p, 'sweep-limit'))! } : {}),
+        ...(str(p, 'sweep-velocity-24h')
+          ? { velocity24hSats: sats(str(p, 'sweep-velocity-24h'))! }
+          : {}),
+      };
+      const doc = await c.proposePolicy(cx, name, {
+        flags: clean,
+        ...(own ? { ownWallets: own } : {}),
+        sweepLimits: sl,
+      });
+      writeFileSync(out, `${JSON.stringify(doc, null, 1)}\n`, { flag: 'wx' });
+      ctx.print({ file: out, version: doc.version, prev: doc.prev }, () =>
+        [
+          `proposal for ${name} version ${doc.version}: ${doc.policy.rules.map((r) => r.id).join(' → ')}`,
+          `written to ${out}; admins sign it with: mamori custody policy sign ${out} --as <id file>`,
+        ].join('\n'),
+      );
+      return 0;
+    }
     const pol = await c.setPolicy(
       cx,
       name,
@@ -473,7 +585,17 @@ const withdraw: VerbSpec = {
   options: {
     to: { type: 'string', value: '<address>', description: 'destination' },
     amount: { type: 'string', value: '<BTC>', description: 'amount (up to 8 decimals)' },
-    by: { type: 'string', value: '<name>', description: 'who requests or approves' },
+    by: {
+      type: 'string',
+      value: '<name>',
+      description: 'unbound wallets only: who requests or approves (bound: --as)',
+    },
+    as: AS_OPT,
+    'expires-hours': {
+      type: 'string',
+      value: '<h>',
+      description: 'request: the signed statement expires after (default 24)',
+    },
     wallet: { type: 'string', value: '<name>', description: 'build: only this wallet' },
     status: { type: 'string', value: '<status>', description: 'list: only this status' },
     'fee-rate': {
@@ -489,7 +611,7 @@ const withdraw: VerbSpec = {
   async run(ctx, p) {
     const c = await lib();
     const s = sub(p, 'withdraw', ['request', 'approve', 'list', 'build']);
-    const cx = await ctxOf(ctx);
+    const cx = await ctxOf(ctx, p);
     if (s === 'request') {
       const to = str(p, 'to');
       const amount = str(p, 'amount');
@@ -500,7 +622,8 @@ const withdraw: VerbSpec = {
         arg(p, 1, 'wallet'),
         to,
         c.parseBtc(amount),
-        str(p, 'by') ?? cx.actor,
+        cx.signer?.id ?? str(p, 'by') ?? cx.actor,
+        str(p, 'expires-hours') ? { expiresHours: Number(str(p, 'expires-hours')) } : {},
       );
       ctx.print(w, () =>
         [
@@ -515,7 +638,9 @@ const withdraw: VerbSpec = {
     }
     if (s === 'approve') {
       const by = str(p, 'by');
-      if (!by) throw new MamoriError('E_USAGE', 'withdraw approve needs --by <approver>');
+      if (!by && !cx.signer) {
+        throw new MamoriError('E_USAGE', 'withdraw approve needs --as <identity file>');
+      }
       const w = await c.approveWithdrawal(cx, Number(arg(p, 1, 'withdrawal id')), by);
       ctx.print(w, () => `withdrawal ${w.id}: ${w.status} (approvals: ${w.approvals.join(', ')})`);
       return 0;
@@ -564,7 +689,10 @@ const withdraw: VerbSpec = {
     }
     const out = str(p, 'out');
     if (out) writeFileSync(out, `${psbt}\n`);
-    const result = { ...built, psbt, hotSigned, file: out ?? null };
+    // the evidence travels beside the PSBT to the cosigners
+    const evidenceFile = out && built.evidence ? `${out}.evidence.json` : null;
+    if (evidenceFile) writeFileSync(evidenceFile, `${JSON.stringify(built.evidence, null, 1)}\n`);
+    const result = { ...built, psbt, hotSigned, file: out ?? null, evidenceFile };
     ctx.print(result, () =>
       [
         `PSBT ${built.psbtId} for withdrawals ${built.withdrawals.join(', ')}: txid ${built.txid}`,
@@ -604,6 +732,25 @@ const psbt: VerbSpec = {
     network: {
       ...NETWORK_OPT,
       description: 'network for addresses (default: the key file, else mainnet)',
+    },
+    trust: {
+      type: 'string',
+      value: '<genesis.json>',
+      description: 'sign: the pinned genesis; sign only if the evidence passes every check',
+    },
+    evidence: {
+      type: 'string',
+      value: '<file>',
+      description: 'sign: the evidence (default <psbt>.evidence.json)',
+    },
+    ledger: {
+      type: 'string',
+      value: '<file>',
+      description: "sign: this cosigner's append-only ledger (velocity)",
+    },
+    unchecked: {
+      type: 'boolean',
+      description: 'sign without --trust: only change and inputs are checked (not recommended)',
     },
   },
   positionals: { min: 2, name: 'sign|combine|finalize|inspect <file>' },
@@ -662,11 +809,63 @@ const psbt: VerbSpec = {
         'an output claims to be change but does not belong to this wallet: nothing signed',
       );
     }
+    const trustPath = str(p, 'trust');
+    if (!trustPath && !p.values.unchecked) {
+      throw new MamoriError(
+        'E_POLICY',
+        'no trust root: the cosigner signs only evidence checked against a pinned genesis',
+        {
+          hint: 'pass --trust <genesis.json> (evidence beside the PSBT), or --unchecked knowingly',
+          details: { reason: 'untrusted-wallet' },
+        },
+      );
+    }
+    let evidence: unknown;
+    let genesis: unknown;
+    if (trustPath) {
+      genesis = c.readGenesisFile(trustPath);
+      const evPath = str(p, 'evidence') ?? `${files[0]}.evidence.json`;
+      evidence = c.parseDocument(readText(evPath, 'evidence file'), `evidence ${evPath}`);
+      // refuse before the key is even unlocked
+      const ok = c.cosignCheck({
+        psbt: tx,
+        evidence,
+        genesis,
+        ledger: c.readLedger(str(p, 'ledger')),
+        now: Date.now(),
+      });
+      ctx.io.stderr(
+        `checked: policy version ${ok.policyVersion} of ${ok.wallet}, withdrawals ${ok.withdrawals.join(', ') || '(none)'}, signed approvals and limits hold\n`,
+      );
+    }
     if (!p.values.yes && ctx.io.prompt && ctx.io.stdoutIsTTY) {
       const a = await ctx.io.prompt('Sign this transaction? [y/N] ');
       if (!/^y(es)?$/i.test(a.trim())) throw new MamoriError('E_INPUT', 'not signed');
     }
     const master = await c.unlockKeyFile(kf, await passphrase(ctx));
+    if (trustPath) {
+      try {
+        const r = c.cosign(
+          { psbt: c.encodePsbt(tx), evidence },
+          {
+            genesis,
+            master,
+            ...(str(p, 'ledger') ? { ledgerPath: str(p, 'ledger')! } : {}),
+            now: Date.now(),
+          },
+        );
+        emit(r.psbt, {
+          txid: tx.id,
+          signed: r.signed,
+          fingerprint: kf.public.fingerprint,
+          withdrawals: r.check.withdrawals,
+          view: v,
+        });
+        return 0;
+      } finally {
+        master.wipePrivateData();
+      }
+    }
     let signed: number;
     try {
       signed = c.signPsbt(tx, master);
@@ -817,13 +1016,21 @@ const watchVerb: VerbSpec = {
 
 const unfreezeVerb: VerbSpec = {
   summary: "one approver's vote to lift a freeze (the approvers' quorum lifts it)",
-  usage: 'mamori custody unfreeze --by <approver>',
-  options: { by: { type: 'string', value: '<name>', description: 'the approver voting' } },
+  usage: 'mamori custody unfreeze --as <approver identity file>',
+  options: {
+    as: AS_OPT,
+    by: {
+      type: 'string',
+      value: '<name>',
+      description: 'stores without a trust root only: the approver voting',
+    },
+  },
   async run(ctx, p) {
     const c = await lib();
+    const cx = await ctxOf(ctx, p);
     const by = str(p, 'by');
-    if (!by) throw new MamoriError('E_USAGE', 'unfreeze needs --by <approver>');
-    const r = await c.unfreeze(await ctxOf(ctx), by);
+    if (!by && !cx.signer) throw new MamoriError('E_USAGE', 'unfreeze needs --as <identity file>');
+    const r = await c.unfreeze(cx, cx.signer ? undefined : by);
     ctx.print(r, () =>
       r.frozen
         ? `still frozen: ${r.votes?.length ?? 0} of ${r.needed} votes (${r.votes?.join(', ')})`
@@ -834,13 +1041,32 @@ const unfreezeVerb: VerbSpec = {
 };
 
 const audit: VerbSpec = {
-  summary: 'audit verify: check the hash-chained log of every state change',
-  usage: 'mamori custody audit verify',
-  positionals: { min: 1, max: 1, name: 'verify' },
+  summary: 'audit verify|checkpoint|export: the hash-chained, signed log of every state change',
+  usage:
+    'mamori custody audit verify [--head <seq:hash>] | checkpoint --as <id file> [--out <file>] | export [--out <file>]',
+  options: {
+    head: { type: 'string', value: '<seq:hash>', description: 'verify: a head kept elsewhere' },
+    as: AS_OPT,
+    out: { type: 'string', value: '<file>', description: 'checkpoint|export: write here' },
+  },
+  positionals: { min: 1, max: 1, name: 'verify|checkpoint|export' },
   async run(ctx, p) {
     const c = await lib();
-    sub(p, 'audit', ['verify']);
-    const v = await c.verifyAudit(await ctxOf(ctx));
+    const s = sub(p, 'audit', ['verify', 'checkpoint', 'export']);
+    if (s !== 'verify') {
+      const cx = await ctxOf(ctx, p);
+      const doc = s === 'checkpoint' ? await c.auditCheckpoint(cx) : await c.exportAudit(cx);
+      const out = str(p, 'out');
+      if (out) writeFileSync(out, `${JSON.stringify(doc, null, 1)}\n`);
+      ctx.print(doc, () =>
+        'seq' in doc
+          ? `checkpoint ${doc.seq}:${doc.hash} signed by ${doc.signature.by}`
+          : `${doc.entries.length} entries${out ? ` written to ${out}` : ''}`,
+      );
+      return 0;
+    }
+    const head = str(p, 'head');
+    const v = await c.verifyAudit(await ctxOf(ctx), head ? { head } : {});
     ctx.print(v, () =>
       v.ok
         ? `audit log intact: ${v.count} entries, head ${v.head}`
@@ -926,5 +1152,8 @@ export const area: AreaSpec = {
     unfreeze: unfreezeVerb,
     audit,
     node,
+    id: trustVerbs.id,
+    trust: trustVerbs.trust,
+    cosigner: trustVerbs.cosigner,
   },
 };

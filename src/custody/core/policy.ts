@@ -276,6 +276,34 @@ export function compilePolicy(base: Policy, f: PolicyFlags, nowIso: string): Pol
   };
 }
 
+/**
+ * The flags a compiled policy was made from (the inverse of `compilePolicy` for its own rules),
+ * so that a change names only what changes: rules not named are kept.
+ * @example compilePolicy(base, { ...policyFlags(base), hotFloatCap: 1e5 }, now)
+ */
+export function policyFlags(p: Policy): PolicyFlags {
+  const f: PolicyFlags = { activationHours: p.activationHours };
+  if (p.hotFloatCap !== undefined) f.hotFloatCap = p.hotFloatCap;
+  for (const r of p.rules) {
+    const w = r.when;
+    const a = r.action;
+    if (r.id === 'whitelist') f.whitelist = [];
+    else if (r.id === 'limit' && w.type === 'amount-over') f.limitSats = w.sats;
+    else if (r.id === 'velocity-1h' && w.type === 'velocity-over') f.velocity1hSats = w.sats;
+    else if (r.id === 'velocity-24h' && w.type === 'velocity-over') f.velocity24hSats = w.sats;
+    else if (r.id === 'max-share' && w.type === 'share-over') f.maxSharePercent = w.percent;
+    else if (r.id === 'approvals' && a.type === 'approvals') {
+      f.approvers = a.approvers;
+      f.quorum = a.k;
+      if (w.type === 'amount-over') f.approvalAboveSats = w.sats;
+      if (a.delayMinutes) f.delayMinutes = a.delayMinutes;
+    } else if (r.id === 'allow' && a.type === 'allow' && a.delayMinutes) {
+      f.delayMinutes = a.delayMinutes;
+    }
+  }
+  return f;
+}
+
 /** Check a policy document (from a file or the store). */
 export function parsePolicy(doc: unknown): Policy {
   const p = doc as Policy;

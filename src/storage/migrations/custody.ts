@@ -131,4 +131,37 @@ export const custodyMigrations: MigrationSet = {
         .execute();
     },
   },
+  '20261203_01_custody_trust': {
+    // Signed authority: the genesis a wallet is bound to, the chain of admin-signed policy
+    // versions, signed withdrawal statements and approvals, signed audit entries, and the hot
+    // signer's own ledger of what it signed.
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('custody_genesis')
+        .addColumn('hash', 'text', (c) => c.primaryKey())
+        .addColumn('document', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.alterTable('custody_wallet').addColumn('genesis_hash', 'text').execute();
+      await addIdColumn(db.schema.createTable('custody_policy_version'), db)
+        .addColumn('wallet_id', INT64, (c) => c.notNull())
+        .addColumn('version', 'integer', (c) => c.notNull())
+        .addColumn('hash', 'text', (c) => c.notNull())
+        .addColumn('document', 'text', (c) => c.notNull())
+        .addColumn('applied_at', 'text', (c) => c.notNull())
+        .addUniqueConstraint('custody_policy_version_once', ['wallet_id', 'version'])
+        .execute();
+      await db.schema.alterTable('custody_withdrawal').addColumn('statement', 'text').execute();
+      await db.schema.alterTable('custody_withdrawal').addColumn('request_sig', 'text').execute();
+      await db.schema.alterTable('custody_approval').addColumn('sig', 'text').execute();
+      await db.schema.alterTable('custody_audit').addColumn('sig', 'text').execute();
+      await addIdColumn(db.schema.createTable('custody_hot_ledger'), db)
+        .addColumn('wallet', 'text', (c) => c.notNull())
+        .addColumn('txid', 'text', (c) => c.notNull().unique())
+        .addColumn('at', 'text', (c) => c.notNull())
+        .addColumn('payouts', INT64, (c) => c.notNull())
+        .addColumn('sweeps', INT64, (c) => c.notNull())
+        .execute();
+    },
+  },
 };

@@ -1,0 +1,233 @@
+/**
+ * `mamori custody id|trust|cosigner …` verbs: identities, the genesis document and the
+ * independent cosigner service. Owned by the custody area; they parse, call
+ * `src/custody/index.ts` and print. `id new|show`, `trust init|sign` and `cosigner serve` never
+ * open the store.
+ */
+import { writeFileSync } from 'node:fs';
+import { MamoriError } from '../../shared/errors.js';
+import { formatTable } from '../../shared/text.js';
+import type { OptionSpec, VerbSpec } from '../types.js';
+// functions only from custody.ts (hoisted): the two modules import each other
+import { arg, ctxOf, passphrase, readText, signerOf, str, sub } from './custody.js';
+
+const AS_OPT: OptionSpec = {
+  type: 'string',
+  value: '<identity file>',
+  description: 'act as this identity (signs the change)',
+};
+
+const lib = () => import('../../custody/index.js');
+
+/** An identity given as a file (identity file or passkey JSON) or as its `mid1…` id. */
+function identityDoc(
+  c: Awaited<ReturnType<typeof lib>>,
+  ref: string,
+): import('../../custody/index.js').IdentityDoc {
+  if (/^mid1[02-9ac-hj-np-z]+$/.test(ref)) {
+    throw new MamoriError('E_INPUT', `give ${ref}'s identity file (its name and key), not the id`);
+  }
+  const doc = c.parseDocument<{ public?: unknown; kind?: string }>(readText(ref, 'identity'), ref);
+  // a passkey identity from the console: { id, name, kind: 'webauthn', publicKey, rpId }
+  return (
+    doc.kind === 'webauthn' ? doc : doc.public
+  ) as import('../../custody/index.js').IdentityDoc;
+}
+
+export const id: VerbSpec = {
+  summary: 'id new|show|list: identities that sign every custody state change',
+  usage:
+    'mamori custody id new <name> --out <file> | id show <file> | id list [--trust <genesis.json>]',
+  examples: [
+    'MAMORI_KEY_PASSPHRASE=… mamori custody id new alice --out alice.id --json',
+    'mamori custody id list --trust genesis.json',
+  ],
+  options: {
+    out: { type: 'string', value: '<file>', description: 'new: the identity file' },
+    trust: { type: 'string', value: '<genesis.json>', description: 'list: from this genesis' },
+  },
+  positionals: { min: 1, max: 2, name: 'new|show|list' },
+  async run(ctx, p) {
+    const c = await lib();
+    const s = sub(p, 'id', ['new', 'show', 'list']);
+    if (s === 'new') {
+      const name = arg(p, 1, 'name');
+      const out = str(p, 'out');
+      if (!out) throw new MamoriError('E_USAGE', 'id new needs --out <file>');
+      const f = await c.newIdentity(name, await passphrase(ctx, true));
+      writeFileSync(out, `${JSON.stringify(f, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
+      ctx.print({ name, id: f.public.id }, () => `${name} ${f.public.id}`);
+      return 0;
+    }
+    if (s === 'show') {
+      const f = c.readIdentityFile(arg(p, 1, 'identity file'));
+      ctx.print({ name: f.public.name, id: f.public.id }, () => `${f.public.name} ${f.public.id}`);
+      return 0;
+    }
+    let genesis: unknown;
+    const t = str(p, 'trust');
+    if (t) genesis = c.readGenesisFile(t);
+    else {
+      const cx = await ctxOf(ctx);
+      const row = await cx.store.db
+        .selectFrom('custody_genesis')
+        .select('document')
+        .orderBy('created_at')
+        .executeTakeFirst();
+      if (!row) throw new MamoriError('E_NOT_FOUND', 'no genesis bound yet: pass --trust <file>');
+      genesis = JSON.parse(row.document);
+    }
+    const root = c.checkGenesis(genesis, Date.now());
+    const g = root.genesis;
+    const rows = g.identities.map((d) => ({
+      name: d.name,
+      id: d.id,
+      kind: d.kind,
+      roles: [
+        ...(g.admins.includes(d.id) ? ['admin'] : []),
+        ...(g.approvers.includes(d.id) ? ['approver'] : []),
+        ...(g.operators.includes(d.id) ? ['operator'] : []),
+      ],
+    }));
+    ctx.print(rows, () =>
+      formatTable(
+        ['name', 'roles', 'kind', 'id'],
+        rows.map((r) => [r.name, r.roles.join(','), r.kind, r.id]),
+      ),
+    );
+    return 0;
+  },
+};
+
+export const trust: VerbSpec = {
+  summary: 'trust init|sign|show: the genesis document (admins, approvers, operators)',
+  usage:
+    'mamori custody trust init --admins <id file>… --admin-threshold k --approvers <id file>… [--operators <id file>…] --out genesis.json | trust sign <genesis.json> --as <id file> | trust show <genesis.json>',
+  description:
+    'Every listed admin signs the genesis; wallets bind to it with wallet create --trust, and\ncosigners pin it. A genesis signed by fewer than k admins is refused.',
+  examples: [
+    'mamori custody trust init --admins a1.id,a2.id,a3.id --admin-threshold 2 --approvers p1.id,p2.id,p3.id --operators ops.id --out genesis.json',
+    'mamori custody trust sign genesis.json --as a1.id',
+  ],
+  options: {
+    admins: { type: 'string', value: '<f,f,…>', description: 'admin identity files' },
+    'admin-threshold': { type: 'string', value: '<k>', description: 'admin signatures needed' },
+    approvers: { type: 'string', value: '<f,f,…>', description: 'approver identity files' },
+    'approver-threshold': {
+      type: 'string',
+      value: '<k>',
+      description: 'approver signatures to lift a freeze (default: admin threshold)',
+    },
+    operators: { type: 'string', value: '<f,f,…>', description: 'operator identity files' },
+    out: { type: 'string', value: '<file>', description: 'init: the genesis file' },
+    as: AS_OPT,
+  },
+  positionals: { min: 1, max: 2, name: 'init|sign|show' },
+  async run(ctx, p) {
+    const c = await lib();
+    const s = sub(p, 'trust', ['init', 'sign', 'show']);
+    if (s === 'init') {
+      const list = (name: string) =>
+        (str(p, name) ?? '')
+          .split(',')
+          .map((x) => x.trim())
+          .filter(Boolean)
+          .map((f) => identityDoc(c, f));
+      const admins = list('admins');
+      const approvers = list('approvers');
+      const operators = list('operators');
+      const k = Number(str(p, 'admin-threshold'));
+      const out = str(p, 'out');
+      if (!out || !admins.length || !Number.isInteger(k)) {
+        throw new MamoriError('E_USAGE', 'trust init needs --admins, --admin-threshold, --out');
+      }
+      const all = new Map([...admins, ...approvers, ...operators].map((d) => [d.id, d]));
+      const at = str(p, 'approver-threshold');
+      const g = c.makeGenesis({
+        identities: [...all.values()],
+        admins: admins.map((d) => d.id),
+        adminThreshold: k,
+        approvers: approvers.map((d) => d.id),
+        operators: operators.map((d) => d.id),
+        createdAt: new Date().toISOString(),
+        ...(at ? { approverThreshold: Number(at) } : {}),
+      });
+      writeFileSync(out, `${JSON.stringify(g, null, 1)}\n`, { flag: 'wx' });
+      ctx.print({ file: out, hash: c.checkGenesisHash(g) }, () => `genesis written to ${out}`);
+      return 0;
+    }
+    const path = arg(p, 1, 'genesis file');
+    const doc = c.readGenesisFile(path) as import('../../custody/index.js').Genesis;
+    if (s === 'show') {
+      let status = 'valid';
+      try {
+        c.checkGenesis(doc, Date.now());
+      } catch (e) {
+        status = (e as Error).message;
+      }
+      ctx.print({ hash: c.checkGenesisHash(doc), status, ...doc }, () =>
+        [`genesis ${c.checkGenesisHash(doc)}: ${status}`].join('\n'),
+      );
+      return 0;
+    }
+    const me = await signerOf(ctx, p);
+    if (!me) throw new MamoriError('E_USAGE', 'trust sign needs --as <identity file>');
+    try {
+      const signed = c.signGenesis(doc, me, new Date().toISOString());
+      writeFileSync(path, `${JSON.stringify(signed, null, 1)}\n`);
+      ctx.print(
+        { file: path, signatures: signed.signatures.length, needed: signed.adminThreshold },
+        () => `${signed.signatures.length} of ${signed.adminThreshold} admin signatures`,
+      );
+    } finally {
+      me.wipe();
+    }
+    return 0;
+  },
+};
+
+export const cosigner: VerbSpec = {
+  summary: 'cosigner serve: the independent cosigner as a small service (token)',
+  usage:
+    'mamori custody cosigner serve --key <key file> --trust <genesis.json> --listen 127.0.0.1:8737 [--ledger <file>]',
+  description:
+    'POST /v1/cosign {psbt, evidence} with Authorization: Bearer $MAMORI_COSIGNER_TOKEN: the\nPSBT signed, or 403 with the refusal reason. The same check as psbt sign --trust.',
+  options: {
+    key: { type: 'string', value: '<key file>', description: 'the encrypted cosigner key' },
+    trust: { type: 'string', value: '<genesis.json>', description: 'the pinned genesis' },
+    listen: { type: 'string', value: '<host:port>', description: 'default 127.0.0.1:0' },
+    ledger: { type: 'string', value: '<file>', description: 'the append-only ledger' },
+  },
+  positionals: { min: 1, max: 1, name: 'serve' },
+  async run(ctx, p) {
+    const c = await lib();
+    sub(p, 'cosigner', ['serve']);
+    const keyPath = str(p, 'key');
+    const trustPath = str(p, 'trust');
+    const token = ctx.io.env.MAMORI_COSIGNER_TOKEN;
+    if (!keyPath || !trustPath) {
+      throw new MamoriError('E_USAGE', 'cosigner serve needs --key and --trust');
+    }
+    if (!token) throw new MamoriError('E_CONFIG', 'set MAMORI_COSIGNER_TOKEN (16+ characters)');
+    const genesis = c.readGenesisFile(trustPath);
+    c.checkGenesis(genesis, Date.now());
+    const [host, port] = (str(p, 'listen') ?? '127.0.0.1:0').split(/:(?=\d+$)/);
+    const master = await c.unlockKeyFile(c.readKeyFile(keyPath), await passphrase(ctx));
+    const srv = await c.serveCosigner({
+      genesis,
+      master,
+      token,
+      host: host ?? '127.0.0.1',
+      port: Number(port ?? 0),
+      ...(str(p, 'ledger') ? { ledgerPath: str(p, 'ledger')! } : {}),
+    });
+    ctx.print({ url: srv.url }, () => `cosigner listening on ${srv.url}`);
+    await new Promise<void>((resolve) => {
+      if (ctx.signal.aborted) resolve();
+      ctx.signal.addEventListener('abort', () => resolve(), { once: true });
+    });
+    await srv.close();
+    master.wipePrivateData();
+    return 0;
+  },
+};

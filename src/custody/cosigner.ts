@@ -1,0 +1,174 @@
+/**
+ * The independent cosigner's shell: `psbt sign --trust` and `cosigner serve`. It reads the
+ * pinned genesis, its own append-only ledger file, the PSBT and its evidence; runs the pure
+ * check (`core/cosign.ts`); appends to the ledger (fsync) before it releases a signature. No
+ * store, no chain. Not the check itself.
+ */
+import { timingSafeEqual } from 'node:crypto';
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { HDKey } from '@scure/bip32';
+import { MamoriError } from '../shared/errors.js';
+import { type CosignApproval, cosignCheck, type LedgerEntry, parseLedger } from './core/cosign.js';
+import { decodePsbt, encodePsbt, signPsbt } from './core/psbt.js';
+import { parseDocument } from './core/trust.js';
+
+/** Read a ledger file (missing: empty). */
+export function readLedger(path: string | undefined): LedgerEntry[] {
+  if (!path || !existsSync(path)) return [];
+  return parseLedger(readFileSync(path, 'utf8'));
+}
+
+/** Append one entry and fsync it, before any signature leaves the cosigner. */
+export function appendLedger(path: string, e: LedgerEntry): void {
+  const fd = openSync(path, 'a', 0o600);
+  try {
+    writeSync(fd, `${JSON.stringify(e)}\n`);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export interface CosignRequest {
+  psbt: string;
+  evidence: unknown;
+}
+
+/**
+ * Check and sign: the refusal (E_POLICY with `details.reason`) or the signed PSBT. A txid the
+ * ledger already holds is signed again without counting twice.
+ * @example cosign({ psbt, evidence }, { genesis, master, ledgerPath, now: Date.now() })
+ */
+export function cosign(
+  req: CosignRequest,
+  o: { genesis: unknown; genesisHash?: string; master: HDKey; ledgerPath?: string; now: number },
+): { psbt: string; signed: number; check: CosignApproval } {
+  const tx = decodePsbt(req.psbt);
+  const ledger = readLedger(o.ledgerPath);
+  const check = cosignCheck({
+    psbt: tx,
+    evidence: req.evidence,
+    genesis: o.genesis,
+    ...(o.genesisHash ? { pinnedGenesisHash: o.genesisHash } : {}),
+    ledger,
+    now: o.now,
+  });
+  const signed = signPsbt(tx, o.master);
+  if (o.ledgerPath && !ledger.some((l) => l.txid === check.txid)) {
+    appendLedger(o.ledgerPath, check.ledgerEntry);
+  }
+  return { psbt: encodePsbt(tx), signed, check };
+}
+
+/** Read a genesis file as a document (not yet checked: the check does that). */
+export function readGenesisFile(path: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new MamoriError('E_INPUT', `cannot read genesis ${path}`, { cause: e });
+  }
+  return parseDocument(text, `genesis ${path}`);
+}
+
+export interface CosignerServer {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+const MAX_BODY = 8 * 1024 * 1024;
+
+/**
+ * `cosigner serve`: POST /v1/cosign with `Authorization: Bearer <token>` and a JSON body
+ * `{ psbt, evidence }` → 200 `{ psbt, signed, txid, withdrawals }`, or 4xx
+ * `{ error: { code, reason, message } }`. One request at a time, so the ledger stays in order.
+ * @example const s = await serveCosigner({ genesis, master, token, port: 0 })
+ */
+export async function serveCosigner(o: {
+  genesis: unknown;
+  genesisHash?: string;
+  master: HDKey;
+  token: string;
+  ledgerPath?: string;
+  host?: string;
+  port?: number;
+  now?: () => number;
+}): Promise<CosignerServer> {
+  if (o.token.length < 16) throw new MamoriError('E_CONFIG', 'the cosigner token is too short');
+  const want = Buffer.from(`Bearer ${o.token}`);
+  let queue: Promise<unknown> = Promise.resolve();
+  const server: Server = createServer((req, res) => {
+    const send = (status: number, body: unknown) => {
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(`${JSON.stringify(body)}\n`);
+    };
+    if (req.method === 'GET' && req.url === '/healthz') return send(200, { ok: true });
+    if (req.method !== 'POST' || req.url !== '/v1/cosign') {
+      return send(404, { error: { code: 'E_NOT_FOUND', message: 'POST /v1/cosign' } });
+    }
+    const got = Buffer.from(req.headers.authorization ?? '');
+    if (got.length !== want.length || !timingSafeEqual(got, want)) {
+      return send(401, { error: { code: 'E_AUTH', message: 'bad or missing token' } });
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (d: Buffer) => {
+      size += d.length;
+      if (size > MAX_BODY) {
+        send(413, { error: { code: 'E_INPUT', message: 'body too large' } });
+        req.destroy();
+      } else chunks.push(d);
+    });
+    req.on('end', () => {
+      if (size > MAX_BODY) return;
+      queue = queue.then(() => {
+        try {
+          const body = parseDocument<CosignRequest>(Buffer.concat(chunks).toString('utf8'), 'body');
+          if (typeof body?.psbt !== 'string') {
+            throw new MamoriError('E_INPUT', 'body needs "psbt" and "evidence"');
+          }
+          const r = cosign(body, {
+            genesis: o.genesis,
+            ...(o.genesisHash ? { genesisHash: o.genesisHash } : {}),
+            master: o.master,
+            ...(o.ledgerPath ? { ledgerPath: o.ledgerPath } : {}),
+            now: (o.now ?? Date.now)(),
+          });
+          send(200, {
+            psbt: r.psbt,
+            signed: r.signed,
+            txid: r.check.txid,
+            withdrawals: r.check.withdrawals,
+          });
+        } catch (e) {
+          const err =
+            e instanceof MamoriError ? e : new MamoriError('E_INPUT', (e as Error).message);
+          send(err.code === 'E_POLICY' ? 403 : 400, {
+            error: {
+              code: err.code,
+              reason: err.details?.reason ?? null,
+              message: err.message,
+            },
+          });
+        }
+      });
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(o.port ?? 0, o.host ?? '127.0.0.1', resolve);
+  });
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://${o.host ?? '127.0.0.1'}:${port}`,
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}

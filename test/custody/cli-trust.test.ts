@@ -1,0 +1,237 @@
+/**
+ * The trust flow through the built CLI on bcoin regtest: identities, a genesis signed by 2 of 3
+ * admins, wallets bound to it, a policy proposed / signed offline / applied (one signature:
+ * exit 4), a signed request and approvals, build with --sign-hot writing the evidence beside
+ * the PSBT, the offline `psbt sign --trust --ledger` (no store), broadcast accepted; the same
+ * cosigner refusing a PSBT without its evidence (exit 4).
+ */
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RegtestNode, startRegtestNode } from '../../src/custody/index.js';
+import { type CliResult, runMamori } from '../helpers/cli.js';
+
+const PASS = 'correct horse battery';
+const payee = 'bcrt1qft5p2uhsdcdc3l2ua4ap5qqfg4pjaqlp250x7us7a8qqhrxrxfsqseac85';
+const errOf = (stderr: string) => JSON.parse(stderr.trim().split('\n').pop()!).error;
+
+describe('mamori custody trust (built CLI, bcoin regtest)', () => {
+  let dir: string;
+  let node: RegtestNode;
+  const f = (n: string) => join(dir, n);
+  const run = (
+    args: string[],
+    extra: Record<string, string | undefined> = {},
+  ): Promise<CliResult> =>
+    runMamori(['custody', ...args], {
+      env: {
+        MAMORI_DB: f('m.db'),
+        MAMORI_KEY_PASSPHRASE: PASS,
+        MAMORI_CONFIG: undefined,
+        XDG_CONFIG_HOME: dir,
+        ...extra,
+      },
+      timeoutMs: 90_000,
+    });
+  const json = async (args: string[], extra: Record<string, string | undefined> = {}) => {
+    const r = await run([...args, '--json'], extra);
+    if (r.code !== 0) throw new Error(`mamori custody ${args.join(' ')} → ${r.code}\n${r.stderr}`);
+    return JSON.parse(r.stdout);
+  };
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'mamori-custody-trust-'));
+    node = await startRegtestNode({ port: 0 });
+  }, 60_000);
+  afterAll(async () => {
+    await node?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('honest flow: genesis, signed policy, signed approvals, --sign-hot, psbt sign --trust, broadcast', {
+    timeout: 240_000,
+  }, async () => {
+    for (const n of ['a1', 'a2', 'a3', 'p1', 'p2', 'p3', 'op']) {
+      const r = await json(['id', 'new', n, '--out', f(`${n}.id`)]);
+      expect(r).toMatchObject({ name: n, id: expect.stringMatching(/^mid1/) });
+    }
+    await json([
+      'trust',
+      'init',
+      '--admins',
+      ['a1', 'a2', 'a3'].map((n) => f(`${n}.id`)).join(','),
+      '--admin-threshold',
+      '2',
+      '--approvers',
+      ['p1', 'p2', 'p3'].map((n) => f(`${n}.id`)).join(','),
+      '--operators',
+      f('op.id'),
+      '--out',
+      f('genesis.json'),
+    ]);
+    await json(['trust', 'sign', f('genesis.json'), '--as', f('a1.id')]);
+    const xpubs: string[] = [];
+    for (const n of ['h1', 'h2', 'h3']) {
+      xpubs.push(
+        (await json(['key', 'new', '--network', 'regtest', '--out', f(`${n}.key`)])).originXpub,
+      );
+    }
+    const create = [
+      'wallet',
+      'create',
+      'hot',
+      '--tier',
+      'hot',
+      '--threshold',
+      '2',
+      '--network',
+      'regtest',
+      '--hot-key',
+      f('h1.key'),
+      '--trust',
+      f('genesis.json'),
+      ...xpubs.flatMap((x) => ['--xpub', x]),
+    ];
+    // one admin signature: the genesis is refused (exit 4), nothing created
+    const under = await run([...create, '--json']);
+    expect(under.code).toBe(4);
+    expect(errOf(under.stderr).details.reason).toBe('genesis-under-signed');
+    await json(['trust', 'sign', f('genesis.json'), '--as', f('a2.id')]);
+    await json(create);
+    const ids = await json(['id', 'list']);
+    expect(ids.filter((x: { roles: string[] }) => x.roles.includes('approver'))).toHaveLength(3);
+    const approverIds = ids
+      .filter((x: { roles: string[] }) => x.roles.includes('approver'))
+      .map((x: { id: string }) => x.id)
+      .join(',');
+    await json([
+      'policy',
+      'propose',
+      'hot',
+      '--whitelist',
+      payee,
+      '--activation-hours',
+      '0',
+      '--limit',
+      '1',
+      '--approvers',
+      approverIds,
+      '--quorum',
+      '2',
+      '--out',
+      f('p1.json'),
+    ]);
+    // offline: no store at all
+    const signed = await run(['policy', 'sign', f('p1.json'), '--as', f('a1.id'), '--json'], {
+      MAMORI_DB: '/nonexistent/dir/never.db',
+    });
+    expect(signed.code).toBe(0);
+    const one = await run(['policy', 'apply', f('p1.json'), '--json']);
+    expect(one.code).toBe(4);
+    expect(errOf(one.stderr).details.reason).toBe('policy-under-signed');
+    expect(one.stderr).toMatch(/custody\.policy_refused/);
+    await json(['policy', 'sign', f('p1.json'), '--as', f('a3.id')]);
+    expect(await json(['policy', 'apply', f('p1.json')])).toMatchObject({ version: 1 });
+    const addr = await json(['address', 'new', 'hot']);
+    await node.fund(addr.address, 150_000_000);
+    await node.mine(1);
+    await json(['balance', 'hot', '--node', node.url, '--from-height', '430']);
+    const req = await json([
+      'withdraw',
+      'request',
+      'hot',
+      '--to',
+      payee,
+      '--amount',
+      '0.25',
+      '--as',
+      f('op.id'),
+    ]);
+    expect(req.status).toBe('pending');
+    await json(['withdraw', 'approve', String(req.id), '--as', f('p1.id')]);
+    const self = await run(['withdraw', 'approve', String(req.id), '--as', f('op.id'), '--json']);
+    expect(self.code).toBe(4);
+    await json(['withdraw', 'approve', String(req.id), '--as', f('p2.id')]);
+    const built = await json([
+      'withdraw',
+      'build',
+      '--fee-rate',
+      '2',
+      '--sign-hot',
+      '--out',
+      f('w.psbt'),
+    ]);
+    expect(built).toMatchObject({ hotSigned: 1, evidenceFile: `${f('w.psbt')}.evidence.json` });
+    // the offline cosigner: pinned genesis, evidence beside the PSBT, its own ledger, no store
+    const cos = await run(
+      [
+        'psbt',
+        'sign',
+        f('w.psbt'),
+        '--key',
+        f('h2.key'),
+        '--trust',
+        f('genesis.json'),
+        '--ledger',
+        f('ledger.jsonl'),
+        '--out',
+        f('w2.psbt'),
+        '--yes',
+        '--json',
+      ],
+      { MAMORI_DB: '/nonexistent/dir/never.db' },
+    );
+    expect(cos.code, cos.stderr).toBe(0);
+    expect(JSON.parse(cos.stdout)).toMatchObject({ signed: 1, withdrawals: [req.id] });
+    expect(existsSync('/nonexistent/dir/never.db')).toBe(false);
+    expect(readFileSync(f('ledger.jsonl'), 'utf8')).toContain(built.txid);
+    // the same PSBT with altered evidence: refused, exit 4, nothing written
+    const ev = JSON.parse(readFileSync(`${f('w.psbt')}.evidence.json`, 'utf8'));
+    ev.withdrawals[0].statement.outputs[0].amount += 1;
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(f('bad.evidence.json'), JSON.stringify(ev));
+    const bad = await run([
+      'psbt',
+      'sign',
+      f('w.psbt'),
+      '--key',
+      f('h3.key'),
+      '--trust',
+      f('genesis.json'),
+      '--evidence',
+      f('bad.evidence.json'),
+      '--out',
+      f('x.psbt'),
+      '--yes',
+      '--json',
+    ]);
+    expect(bad.code).toBe(4);
+    expect(['outputs-not-approved', 'bad-signature']).toContain(errOf(bad.stderr).details.reason);
+    expect(existsSync(f('x.psbt'))).toBe(false);
+    writeFileSync(
+      f('trunc.evidence.json'),
+      readFileSync(`${f('w.psbt')}.evidence.json`, 'utf8').slice(0, 200),
+    );
+    const trunc = await run([
+      'psbt',
+      'sign',
+      f('w.psbt'),
+      '--key',
+      f('h3.key'),
+      '--trust',
+      f('genesis.json'),
+      '--evidence',
+      f('trunc.evidence.json'),
+      '--yes',
+      '--json',
+    ]);
+    expect(trunc.code).toBe(2);
+    expect(errOf(trunc.stderr).details.reason).toBe('evidence-malformed');
+    const sent = await json(['broadcast', f('w2.psbt'), '--node', node.url]);
+    expect(sent).toMatchObject({ txid: built.txid, ours: true });
+    // audit: checkpoint, verify
+    await json(['audit', 'checkpoint', '--as', f('a1.id')]);
+    expect((await json(['audit', 'verify'])).ok).toBe(true);
+  });
+});
