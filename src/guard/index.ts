@@ -11,4 +11,5 @@ export { detectSqli, fingerprint, isSqli } from './core/sqli-fold.js';
 export { detectXss } from './core/xss.js';
 export { type ProxyMatchLog, type ProxyOptions, type RunningProxy, startProxy } from './proxy.js';
 export { type RegressionSummary, runRegression } from './regression.js';
+export { runRegressionOverNetwork } from './regression-net.js';
 export { loadRules } from './rules.js';

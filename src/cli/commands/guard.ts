@@ -47,6 +47,10 @@ export const area: AreaSpec = {
           value: '<id>',
           description: 'a rule id (942100) or test id (942100-3)',
         },
+        network: {
+          type: 'boolean',
+          description: 'send each request over a socket through the guard proxy instead',
+        },
         overrides: {
           type: 'string',
           value: '<yaml>',
@@ -57,6 +61,25 @@ export const area: AreaSpec = {
       async run(ctx, { values, positionals }) {
         if (values.rules === undefined) throw new MamoriError('E_USAGE', '--rules is required');
         const guard = await import('../../guard/index.js');
+        if (values.network === true) {
+          const results = await guard.runRegressionOverNetwork(
+            String(positionals[0]),
+            String(values.rules),
+            values.only === undefined ? undefined : String(values.only),
+          );
+          const run = results.filter((r) => r.skipped === undefined);
+          const passed = run.filter((r) => r.passed).length;
+          ctx.print({ passed, failed: run.length - passed, results }, () =>
+            [
+              ...results.map(
+                (r) =>
+                  `${r.id} ${r.skipped ? `SKIP (${r.skipped})` : r.passed ? 'PASS' : `FAIL ${r.reason}`}`,
+              ),
+              `${passed} passed, ${run.length - passed} failed`,
+            ].join('\n'),
+          );
+          return passed === run.length ? 0 : 1;
+        }
         const progress = ctx.progress('guard test');
         const lines: string[] = [];
         const opts: Parameters<typeof guard.runRegression>[1] = {
