@@ -210,13 +210,19 @@ export async function ownScripts(db: Db, scripts: string[]): Promise<Set<string>
 }
 
 /** The transactions Mamori built for approved withdrawals (built or broadcast PSBTs). */
-export async function recordedSpends(db: Db): Promise<RecordedSpend[]> {
+export async function recordedSpends(db: Db): Promise<(RecordedSpend & { bound: boolean })[]> {
   const rows = await db
     .selectFrom('custody_psbt')
-    .select(['txid', 'psbt', 'fee'])
-    .where('status', 'in', ['built', 'broadcast'])
+    .innerJoin('custody_wallet', 'custody_wallet.id', 'custody_psbt.wallet_id')
+    .select([
+      'custody_psbt.txid',
+      'custody_psbt.psbt',
+      'custody_psbt.fee',
+      'custody_wallet.genesis_hash',
+    ])
+    .where('custody_psbt.status', 'in', ['built', 'broadcast'])
     .execute();
-  const out: RecordedSpend[] = [];
+  const out: (RecordedSpend & { bound: boolean })[] = [];
   for (const r of rows) {
     const tx = decodePsbt(r.psbt);
     const inputs: string[] = [];
@@ -229,7 +235,13 @@ export async function recordedSpends(db: Db): Promise<RecordedSpend[]> {
       const o = tx.getOutput(i);
       outputs.push({ script: bytesToHex(o.script!), value: Number(o.amount ?? 0n) });
     }
-    out.push({ txid: r.txid, inputs, outputs, fee: Number(r.fee) });
+    out.push({
+      txid: r.txid,
+      inputs,
+      outputs,
+      fee: Number(r.fee),
+      bound: r.genesis_hash !== null,
+    });
   }
   return out;
 }

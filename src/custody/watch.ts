@@ -16,6 +16,7 @@ import type { ChainAdapter, ChainTx } from './core/chain.js';
 import { velocityAnomaly } from './core/policy.js';
 import { type BlindReason, blindness, judgeSpend, type RecordedSpend } from './core/watch.js';
 import { type CustodyContext, freeze, listWallets, syncChain } from './service.js';
+import { spendIsSigned } from './signed.js';
 import {
   type Cursor,
   claimSpend,
@@ -194,7 +195,7 @@ export async function pollOnce(
     if (!ours.length) return;
     const prior = await judgedSpend(db, tx.txid);
     if (prior && !(prior.verdict === 'unapproved' && prior.alerted_at === null)) return;
-    recorded ??= await recordedSpends(db);
+    recorded ??= await signedSpends(c, await recordedSpends(db));
     const related = recorded.filter(
       (x) => x.txid === tx.txid || x.inputs.some((i) => ours.includes(i)),
     );
@@ -506,3 +507,19 @@ export async function watch(
 }
 
 export { formatBtc };
+
+/**
+ * The recorded withdrawals the watcher may take as approved. A wallet bound to a trust root
+ * counts only a PSBT whose signed evidence still verifies (spendIsSigned): a row written into
+ * the store by whoever holds the server does not make a spend legitimate. Wallets with no trust
+ * root have no signatures to check, and keep the store's word (docs/custody.md says so).
+ */
+async function signedSpends(
+  ctx: CustodyContext,
+  rows: (RecordedSpend & { bound: boolean })[],
+): Promise<RecordedSpend[]> {
+  const out: RecordedSpend[] = [];
+  for (const { bound, ...spend } of rows)
+    if (!bound || (await spendIsSigned(ctx, spend.txid))) out.push(spend);
+  return out;
+}

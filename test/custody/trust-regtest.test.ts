@@ -655,5 +655,71 @@ for (const backend of testBackends()) {
       );
       expect(reasonOf({})).toBeUndefined();
     });
+
+    it('compromised server: a forged PSBT row does not make a theft with two stolen keys look like a withdrawal', async () => {
+      const hotW = await custody.getWallet(ctx, 'hot');
+      await custody.syncChain(ctx, chain);
+      const sink = createAlertSink({ store: t.store, write: (l) => alerts.push(l) });
+      const memo = custody.newPollMemo();
+      await custody.pollOnce(ctx, chain, { sink }, memo);
+      const { deriver } = custody.walletDeriver(hotW);
+      const utxos = await t.store.db
+        .selectFrom('custody_utxo')
+        .innerJoin('custody_address', 'custody_address.address', 'custody_utxo.address')
+        .select([
+          'custody_utxo.txid',
+          'custody_utxo.vout',
+          'custody_utxo.value',
+          'custody_address.branch',
+          'custody_address.idx',
+        ])
+        .where('custody_utxo.wallet_id', '=', hotW.id)
+        .where('custody_utxo.spent_txid', 'is', null)
+        .execute();
+      expect(utxos.length).toBeGreaterThan(0);
+      const u = utxos[0]!;
+      const theft = custody.buildPsbt({
+        utxos: [
+          {
+            txid: u.txid,
+            vout: Number(u.vout),
+            value: Number(u.value),
+            derived: deriver.derive(Number(u.idx), Number(u.branch)),
+          },
+        ],
+        payees: [{ address: custody.BURN_ADDRESS, amount: Number(u.value) - 10_000 }],
+        change: deriver.derive(60, 1),
+        feeRate: 1,
+        threshold: 2,
+        cosigners: 3,
+        net: custody.network('regtest'),
+      });
+      const tx = custody.decodePsbt(theft.psbt);
+      for (const k of [hotKeys[0]!, hotKeys[1]!]) {
+        const m = await custody.unlockKeyFile(k.file, PASS);
+        custody.signPsbt(tx, m);
+        m.wipePrivateData();
+      }
+      custody.finalizePsbt(tx);
+      // whoever holds the server writes a row that says Mamori built this spend
+      await t.store.db
+        .insertInto('custody_psbt')
+        .values({
+          wallet_id: hotW.id,
+          txid: theft.txid,
+          psbt: custody.encodePsbt(custody.decodePsbt(theft.psbt)),
+          withdrawal_ids: '[]',
+          fee: 1_000,
+          status: 'broadcast',
+          created_at: iso(),
+        })
+        .execute();
+      const before = critical().length;
+      await chain.broadcast(Buffer.from(tx.extract()).toString('hex'));
+      const r = await custody.pollOnce(ctx, chain, { sink }, memo);
+      expect(r.unapproved).toContain(theft.txid);
+      const raised = critical().slice(before);
+      expect(raised.some((a) => a.kind === 'custody.unapproved_outflow')).toBe(true);
+    });
   });
 }

@@ -16,9 +16,9 @@ import { createAlertSink } from '../../src/alerts/index.js';
 import { bytesToHex } from '../../src/custody/core/descriptor.js';
 import type { RegtestNode } from '../../src/custody/index.js';
 import * as custody from '../../src/custody/index.js';
-import { createApp } from '../../src/web/index.js';
 import { runMamori } from '../helpers/cli.js';
 import { freshStore, type TestStore, testBackends } from '../helpers/db.js';
+import { testApp } from '../helpers/web.js';
 
 const PASS = 'correct horse battery';
 const FAST = { N: 2 ** 12, r: 8, p: 1 }; // test-only scrypt cost
@@ -225,12 +225,16 @@ for (const backend of testBackends()) {
       const w = await custody.requestWithdrawal(ctx, 'hot', PAYEE, 30_000_000n, 'ops');
       expect(w.status).toBe('approved');
       const built = await custody.buildWithdrawals(ctx, { ids: [w.id], feeRate: 2 });
-      const hot = await custody.signWithHotKey(ctx, built.psbt, PASS);
-      const second = custody.decodePsbt(built.psbt);
-      const m = await custody.unlockKeyFile(keys[1]!.file, PASS);
-      custody.signPsbt(second, m);
-      m.wipePrivateData();
-      const both = custody.combinePsbts([custody.decodePsbt(hot.psbt), second]);
+      // two cosigners sign by hand: this wallet has no trust root, so --sign-hot refuses it
+      const parts = [];
+      for (const k of [keys[0]!, keys[1]!]) {
+        const part = custody.decodePsbt(built.psbt);
+        const m = await custody.unlockKeyFile(k.file, PASS);
+        custody.signPsbt(part, m);
+        m.wipePrivateData();
+        parts.push(part);
+      }
+      const both = custody.combinePsbts(parts);
       await custody.broadcast(ctx, chain, custody.encodePsbt(both));
       await node.mine(1);
       await custody.syncChain(ctx, chain); // someone else synced first
@@ -332,8 +336,8 @@ for (const backend of testBackends()) {
         const status = await custody.watcherStatus(ctx);
         expect(status).toMatchObject({ state: 'blind' });
         expect(status.blindReason).toMatch(/^unreachable/);
-        const app = createApp({ store: t.store, version: 'test' });
-        const posture = await (await app.request('/api/v1/custody/posture')).json();
+        const { request } = await testApp(t.store, 'test', 'viewer');
+        const posture = await (await request('/api/v1/custody/posture')).json();
         expect(posture.watcher).toMatchObject({ state: 'blind', name: 'default' });
         await p.open(); // the node is back on the same address
         await until('the recovery notice', () =>
