@@ -4,8 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { parseNmapXml, parseQuery } from '../../src/exposure/index.js';
-import { createApp } from '../../src/web/app.js';
 import { freshStore, testBackends } from '../helpers/db.js';
+import { testApp } from '../helpers/web.js';
 
 const HOST = (ports: string) =>
   `<nmaprun><host><address addr="192.0.2.1" addrtype="ipv4"/><ports>${ports}</ports></host></nmaprun>`;
@@ -64,7 +64,7 @@ describe('bad input to import and search', () => {
     it(`the search API answers 400, never 500 (${backend})`, async () => {
       const t = await freshStore(backend);
       try {
-        const app = createApp({ store: t.store, version: 'test' });
+        const app = await testApp(t.store, 'test', 'viewer');
         for (const q of HOSTILE_QUERIES) {
           const r = await app.request(`/api/v1/exposure/search?q=${encodeURIComponent(q)}`);
           expect(r.status, JSON.stringify(q.slice(0, 20))).toBe(400);
