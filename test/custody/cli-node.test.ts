@@ -53,7 +53,8 @@ describe('mamori custody node start|mine (built CLI)', () => {
         started.url.replace(/:[0-9a-f]{32}@/, ':wrong@'),
         '--json',
       ]);
-      expect(bad.code).toBe(2);
+      // E_AUTH: refused (exit 4), as the README's exit codes say
+      expect(bad.code).toBe(4);
     } finally {
       const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
       child.kill('SIGINT');
