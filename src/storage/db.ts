@@ -5,7 +5,7 @@
  * though Kysely's adapter says otherwise), so a store is never half-migrated.
  * Not a repository layer: areas write their own queries against their own tables.
  */
-import { mkdirSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -243,7 +243,11 @@ async function openSqlite(path: string): Promise<Store> {
   const { default: BetterSqlite3 } = await import('better-sqlite3');
   if (path !== ':memory:') {
     try {
-      mkdirSync(dirname(path), { recursive: true });
+      // The store holds encrypted keys and account data: folders Mamori makes are 0700 and a new
+      // store file 0600 (SQLite gives its -wal and -shm files the database file's mode). An
+      // existing folder or file keeps the mode its owner gave it.
+      mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+      if (!existsSync(path)) closeSync(openSync(path, 'wx', 0o600));
     } catch (err) {
       throw new MamoriError(
         'E_STORAGE',
