@@ -34,6 +34,7 @@ export { type NetworkName, network } from './core/network.js';
 export { compilePolicy, type Decision, evaluate, type Policy } from './core/policy.js';
 export {
   buildWithdrawal as buildPsbt,
+  coinTypeOf,
   combinePsbts,
   decodePsbt,
   encodePsbt,

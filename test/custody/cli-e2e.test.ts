@@ -210,6 +210,14 @@ describe('mamori custody (built CLI, bcoin regtest)', () => {
     expect(existsSync(join(dir, 'x.psbt'))).toBe(false);
     const insp = await json(['psbt', 'inspect', signedFile, '--network', 'regtest']);
     expect(insp.complete).toBe(true);
+    expect(JSON.stringify(insp.outputs)).toMatch(/bcrt1/);
+    // its key paths say a test network: no mainnet addresses by default, and no guessing which
+    const guessed = await run(['psbt', 'inspect', signedFile]);
+    expect(guessed.code).toBe(2);
+    expect(guessed.stderr).toMatch(/--network testnet\|signet\|regtest/);
+    const mainnet = await run(['psbt', 'inspect', signedFile, '--network', 'mainnet', '--json']);
+    expect(mainnet.code).toBe(2);
+    expect(errCode(mainnet.stderr)).toBe('E_INPUT');
     const sent = await json(['broadcast', signedFile, '--node', node.url]);
     expect(sent).toMatchObject({ txid: built.txid, ours: true });
     await node.mine(1);

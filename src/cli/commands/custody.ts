@@ -785,7 +785,19 @@ const psbt: VerbSpec = {
       return { wallet: c.makeDeriver(c.parseMultisigDescriptor(text), c.network(netName)) };
     };
     if (s === 'inspect') {
-      const netName = str(p, 'network') ?? 'mainnet';
+      const coin = c.coinTypeOf(tx);
+      const given = str(p, 'network');
+      if (given === undefined && coin === 1) {
+        // the key paths say a test network, and they cannot say which: do not guess
+        throw new MamoriError('E_USAGE', 'this PSBT is for a test network (coin type 1)', {
+          hint: 'say which: --network testnet|signet|regtest',
+        });
+      }
+      if (given === 'mainnet' && coin === 1)
+        throw new MamoriError('E_INPUT', 'this PSBT is for a test network, not mainnet');
+      if (given !== undefined && given !== 'mainnet' && coin === 0)
+        throw new MamoriError('E_INPUT', `this PSBT is for mainnet, not ${given}`);
+      const netName = given ?? 'mainnet';
       const v = c.inspectPsbt(tx, c.network(netName), walletOf(netName));
       ctx.print(v, () => psbtSummary(v, satFmt));
       return 0;

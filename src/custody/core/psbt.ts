@@ -271,6 +271,24 @@ function validSigners(tx: Transaction, idx: number): { valid: string[]; all: num
 }
 
 /**
+ * The coin type the PSBT's key paths name (BIP44/48/84/86: m/purpose'/coin'/…): 0 for Bitcoin,
+ * 1 for every test network (testnet, signet and regtest alike), undefined when the PSBT carries
+ * no paths or they disagree.
+ * @example coinTypeOf(decodePsbt(text)) === 1
+ */
+export function coinTypeOf(tx: Transaction): 0 | 1 | undefined {
+  const seen = new Set<number>();
+  for (let i = 0; i < tx.inputsLength; i++)
+    for (const [, d] of tx.getInput(i).bip32Derivation ?? []) {
+      const coin = d.path[1];
+      if (coin !== undefined) seen.add(coin - 0x80000000);
+    }
+  if (seen.size !== 1) return undefined;
+  const [coin] = [...seen];
+  return coin === 0 || coin === 1 ? coin : undefined;
+}
+
+/**
  * Describe a PSBT: what it spends, where the money goes, the fee, and which output is change.
  * @example inspectPsbt(decodePsbt(text), network('regtest')).fee
  */
