@@ -99,9 +99,11 @@ describe('custody watcher memory (sqlite, in-process bcoin)', () => {
     expect(maxListeners).toBeLessThanOrEqual(1);
     expect(getEventListeners(abort.signal, 'abort')).toHaveLength(0);
     // Heap after GC at 20k, 40k, … 100k polls of one run. A listener per poll kept ~80,000
-    // closures alive between the first and the last sample (tens of MB); allow 6 MB of noise.
+    // closures alive between the first and the last sample (tens of MB), so a leak raises the
+    // last two samples alike; one sample caught mid-collection on a busy machine (9 MB once in
+    // CI) does not. Allow 6 MB of noise.
     expect(heap).toHaveLength(5);
-    expect(Math.max(...heap) - heap[0]!).toBeLessThan(6 * 1024 * 1024);
+    expect(Math.min(heap[3]!, heap[4]!) - heap[0]!).toBeLessThan(6 * 1024 * 1024);
     const status = await custody.watcherStatus(ctx);
     expect(status).toMatchObject({ state: 'stopped', polls: 100_000 });
   });
