@@ -187,7 +187,7 @@ export async function pollOnce(
     cursor.height = h;
   }
   const coins = await coinsAtRisk(db, cursor.height);
-  let recorded: RecordedSpend[] | undefined;
+  let recorded: (RecordedSpend & { bound: boolean })[] | undefined;
   const unapproved: string[] = [];
   let approvedNow = 0;
   const judge = async (tx: ChainTx, height: number | null) => {
@@ -195,9 +195,12 @@ export async function pollOnce(
     if (!ours.length) return;
     const prior = await judgedSpend(db, tx.txid);
     if (prior && !(prior.verdict === 'unapproved' && prior.alerted_at === null)) return;
-    recorded ??= await signedSpends(c, await recordedSpends(db));
-    const related = recorded.filter(
-      (x) => x.txid === tx.txid || x.inputs.some((i) => ours.includes(i)),
+    recorded ??= await recordedSpends(db);
+    // Only the rows this spend could match have their signatures checked, not every PSBT ever
+    // built: verifying evidence costs a Schnorr check per payee and approval.
+    const related = await signedSpends(
+      c,
+      recorded.filter((x) => x.txid === tx.txid || x.inputs.some((i) => ours.includes(i))),
     );
     const own = await ownScripts(db, [
       ...tx.vout.map((x) => x.script),
