@@ -9,7 +9,7 @@
  * posture API. Not a policy engine: it only compares spends against what was recorded.
  */
 import type { AlertSink } from '../alerts/index.js';
-import { isoUtc, systemClock } from '../shared/clock.js';
+import { isoUtc, sleep, systemClock } from '../shared/clock.js';
 import { MamoriError } from '../shared/errors.js';
 import { formatBtc } from './core/amount.js';
 import type { ChainAdapter, ChainTx } from './core/chain.js';
@@ -319,31 +319,6 @@ async function velocityCheck(c: CustodyContext, o: WatchOptions): Promise<void> 
       });
     }
   }
-}
-
-/**
- * Wait `ms` (0: one turn of the event loop) or until the signal aborts. The abort listener is
- * removed when the wait ends either way: one left behind per poll grew the heap by about
- * 240 MB a day at the default interval.
- */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise<void>((resolve) => {
-    if (signal?.aborted) {
-      resolve();
-      return;
-    }
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    let immediate: ReturnType<typeof setImmediate> | undefined;
-    const done = () => {
-      signal?.removeEventListener('abort', done);
-      if (timer !== undefined) clearTimeout(timer);
-      if (immediate !== undefined) clearImmediate(immediate);
-      resolve();
-    };
-    signal?.addEventListener('abort', done, { once: true });
-    if (ms > 0) timer = setTimeout(done, ms);
-    else immediate = setImmediate(done);
-  });
 }
 
 function nodeUnreachable(e: unknown): e is MamoriError {

@@ -5,6 +5,7 @@
  * packet. A shard is leased: a worker that dies loses its lease and another runs the shard
  * again; services are keyed by address, port and transport, so a rerun adds no duplicate.
  */
+import { sleep } from '../../shared/clock.js';
 import { MamoriError } from '../../shared/errors.js';
 import { formatTable } from '../../shared/text.js';
 import type { CommandContext, ParsedValues } from '../types.js';
@@ -129,16 +130,4 @@ export async function distributeScan(
   } finally {
     await queue.stop();
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }

@@ -3,6 +3,7 @@
  * until SIGINT/SIGTERM; `mamori worker status`: workers, queue depth, dead letters.
  * A job is an allow-listed verb run in process through runCli, exactly as typed at a shell.
  */
+import { sleep } from '../../shared/clock.js';
 import { MamoriError } from '../../shared/errors.js';
 import { formatTable } from '../../shared/text.js';
 import type { AreaSpec, CommandContext, Io } from '../types.js';
@@ -187,15 +188,7 @@ export const area: AreaSpec = {
             });
           }
         }
-        await new Promise<void>((resolve) => {
-          const t = setTimeout(done, 1000);
-          function done() {
-            clearTimeout(t);
-            ctx.signal.removeEventListener('abort', done);
-            resolve();
-          }
-          ctx.signal.addEventListener('abort', done, { once: true });
-        });
+        await sleep(1000, ctx.signal);
       }
       await queue.stop();
       await jobs.beat(store, id, counts, true);
