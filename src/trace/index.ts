@@ -5,7 +5,13 @@
  */
 export { type ChainName, parseBlock, parseBlockFile, parseRawTx } from './core/block.js';
 export { buildGraph, orderBlocks, parseOutpoint, TxGraph } from './core/graph.js';
-export { type TaintModel, type TaintResult, taint } from './core/taint.js';
+export {
+  type DenseTaintResult,
+  type TaintModel,
+  type TaintResult,
+  taint,
+  taintDense,
+} from './core/taint.js';
 export { ingestFiles, ingestFromNode } from './ingest.js';
 export {
   type IngestSummary,
