@@ -107,6 +107,7 @@ export function taintDense(graph: TxGraph, options: TaintOptions): DenseTaintRes
   const g = graph.dense();
   const n = g.txs.length;
   const { outStart, outValue, outSpendable, outSpender, inStart, inOutput, height } = g;
+  const { outTotal: txOutTotal, fee: txFee, coinbase: txCoinbase } = g;
   const feeTaint = options.feeTaint ?? false;
   const maxHeight = options.maxHeight ?? Number.POSITIVE_INFINITY;
   const poison = options.model === 'poison';
@@ -168,11 +169,10 @@ export function taintDense(graph: TxGraph, options: TaintOptions): DenseTaintRes
     txsVisited++;
     const first = outStart[r]!;
     const end = outStart[r + 1]!;
-    let outTotal = 0;
-    for (let o = first; o < end; o++) outTotal += outValue[o]!;
+    const outTotal = txOutTotal[r]!;
     let inTainted = 0;
     let fee = 0;
-    const isCoinbase = g.coinbase[r] === 1;
+    const isCoinbase = txCoinbase[r] === 1;
     if (isCoinbase) {
       inTainted = Math.min(coinbaseTaint[r]!, outTotal);
     } else {
@@ -183,8 +183,7 @@ export function taintDense(graph: TxGraph, options: TaintOptions): DenseTaintRes
           live[o] = 0;
         }
       }
-      const f = g.fee[r]!;
-      fee = Number.isNaN(f) ? 0 : f;
+      fee = txFee[r]!;
     }
     if (inTainted <= 0) continue;
     let feeShare: number;
