@@ -51,9 +51,12 @@ export {
   type IdentityDoc,
   identityId,
   makeGenesis,
+  memoSchnorrVerify,
+  nobleSchnorrVerify,
   type PolicyVersion,
   parseDocument,
   policyHash,
+  type SchnorrVerify,
   type Signature,
   statementDigest,
   type TrustRoot,
@@ -83,6 +86,7 @@ export {
   signPolicy,
   verifiedPolicyOf,
 } from './trust.js';
+export { fastSchnorrVerify } from './verifier.js';
 export {
   DEFAULT_BLIND_AFTER_MS,
   DEFAULT_STALE_AFTER_MS,
