@@ -55,6 +55,35 @@ const JA: Record<string, string> = {
   Status: '状態',
   'Watcher heartbeat': 'ウォッチャーの稼働状況',
   Freeze: '凍結',
+  // passkeys and custody approvals
+  Passkeys: 'パスキー',
+  'A passkey signs custody approvals on your device. Its custody identity id goes into the signed genesis, and the offline cosigner verifies every approval it signs.':
+    'パスキーはお使いの端末でカストディの承認に署名します。その識別子を署名済みジェネシスに登録すると、オフラインのコサイナーが承認ごとに署名を検証します。',
+  'Your passkeys': 'あなたのパスキー',
+  Name: '名前',
+  'Custody identity': 'カストディ識別子',
+  Registered: '登録日時',
+  'Identity document': '識別子ドキュメント',
+  'An admin lists it as an approver:': '管理者が承認者として登録します:',
+  'No passkey yet.': 'パスキーはまだありません。',
+  'Register a passkey': 'パスキーを登録',
+  you: 'あなた',
+  Since: '開始',
+  'Freeze id': '凍結ID',
+  'Unfreeze votes': '凍結解除の投票',
+  'Vote to unfreeze with a passkey': 'パスキーで凍結解除に投票',
+  'An approval is a passkey signature over the withdrawal statement; the offline cosigner verifies it again before it signs.':
+    '承認は出金ステートメントへのパスキー署名です。オフラインのコサイナーが署名前に再検証します。',
+  Wallet: 'ウォレット',
+  Outputs: '出力',
+  Requested: '申請',
+  Approvals: '承認',
+  'Waiting for': '承認待ちの承認者',
+  Action: '操作',
+  expires: '期限',
+  'Approve with passkey': 'パスキーで承認',
+  'CLI only (no trust root)': 'CLIのみ(トラストルートなし)',
+  'Nothing waits for approval.': '承認待ちはありません。',
 };
 
 /** Pick the language: the cookie if set, else the first of Accept-Language we have. */
