@@ -74,6 +74,12 @@ export {
 } from './core/trust.js';
 export { appendLedger, cosign, readGenesisFile, readLedger, serveCosigner } from './cosigner.js';
 export {
+  type BalanceHistory,
+  balanceHistory,
+  type PipelineRow,
+  withdrawalPipeline,
+} from './history.js';
+export {
   type IdentityFile,
   newIdentity,
   parseIdentityFile,

@@ -340,8 +340,78 @@ describe('passkey approvals in Chromium, accepted by the offline cosigner', () =
     expect(existsSync(f('x.psbt'))).toBe(false);
     const sent = await json(['broadcast', f('w2.psbt'), '--node', node.url]);
     expect(sent).toMatchObject({ txid: built.txid, ours: true });
+    await node.mine(2);
+    await json(['balance', 'hot', '--node', node.url]);
+    withdrawalId = req.id;
     expect(aiko.problems).toEqual([]);
   }, 400_000);
+
+  let withdrawalId: number;
+
+  it('the pipeline and the balance history on the Custody page equal the API', async () => {
+    const { page, context } = aiko;
+    const api = async (path: string) => (await context.request.get(`${base}${path}`)).json();
+    await page.goto(`${base}/custody`);
+    expect(await axe(page)).toEqual([]);
+    const pipeline = await api('/api/v1/custody/pipeline');
+    const row = pipeline.rows.find((r: { id: number }) => r.id === withdrawalId);
+    expect(row.status).toBe('broadcast');
+    for (const stage of ['requested', 'approved', 'built', 'signed', 'broadcast'])
+      expect(row.stages[stage], stage).toMatch(/^\d{4}-/);
+    expect(row.confirmations).toBe(2);
+    const drawn = page.locator(`tr[data-pipeline="${withdrawalId}"]`);
+    expect(await drawn.locator('[data-stage-done]').count()).toBe(5);
+    expect(await drawn.locator('[data-confirmations]').getAttribute('data-confirmations')).toBe(
+      '2',
+    );
+    // balances: funded 1.5 BTC, then 0.25 out plus the fee; each point equals the API's
+    const history = await api('/api/v1/custody/balance-history');
+    const hot = history.tiers.find((x: { tier: string }) => x.tier === 'hot');
+    expect(hot.points[0].total).toBe(150_000_000);
+    expect(hot.points.at(-1).total).toBeLessThan(150_000_000 - 25_000_000);
+    const points = await page
+      .locator('svg[data-chart="custody-balance"] g[data-series="hot"] g[data-value]')
+      .evaluateAll((gs) =>
+        gs.map((g) => ({
+          at: g.getAttribute('data-label'),
+          total: Number(g.getAttribute('data-value')),
+        })),
+      );
+    expect(points).toEqual(
+      hot.points.map((p: { at: string; total: number }) => ({ at: p.at, total: p.total })),
+    );
+    const tiers = await api('/api/v1/custody/tiers');
+    expect(hot.points.at(-1).total).toBe(tiers.hotFloat);
+    expect(aiko.problems).toEqual([]);
+  }, 120_000);
+
+  it('votes to unfreeze with the passkey; the second approver vote lifts the freeze', async () => {
+    const { page, context } = aiko;
+    const { freeze } = await import('../../src/custody/index.js');
+    const f0 = await freeze({ store: t.store, actor: 'test' }, 'drill: an unknown spend');
+    await page.goto(`${base}/custody`);
+    expect(await axe(page)).toEqual([]);
+    expect(await page.locator('[data-freeze-votes] [data-needed]').textContent()).toBe('2');
+    await page.getByRole('button', { name: 'Vote to unfreeze with a passkey' }).click();
+    await expect
+      .poll(() => page.locator('[data-freeze-votes] [data-votes]').textContent(), {
+        timeout: 30_000,
+      })
+      .toBe('1');
+    const state = await (await context.request.get(`${base}/api/v1/custody/freeze`)).json();
+    expect(state).toMatchObject({ frozen: true, id: f0.id, votes: [passkeyId] });
+    // a frozen custody builds nothing; the identity-file approver's vote lifts it
+    const lifted = await json(['unfreeze', '--as', f('p2.id')]);
+    expect(lifted.frozen).toBe(false);
+    const after = await (await context.request.get(`${base}/api/v1/custody/freeze`)).json();
+    expect(after.frozen).toBe(false);
+    expect(after.lifted.votes.map((v: { by: string }) => v.by)).toContain(passkeyId);
+    expect(
+      after.lifted.votes.find((v: { by: string }) => v.by === passkeyId).webauthn,
+    ).toBeTruthy();
+    expect(aiko.problems).toEqual([]);
+    await context.close();
+  }, 120_000);
 
   it('a viewer gets 403 on approve, with a clear body', async () => {
     const { page, context } = await signedIn('vera');

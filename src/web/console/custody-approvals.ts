@@ -21,6 +21,7 @@ import type { Store } from '../../storage/index.js';
 import type { GateEnv } from '../guard.js';
 import type { PageCtx, WebDeps } from '../types.js';
 import { t } from '../ui/i18n.js';
+import { custodyHistoryRoutes, pipelineAndBalances } from './custody-history.js';
 import type { ConsoleExtra } from './extras.js';
 import { userOf } from './passkeys.js';
 
@@ -185,11 +186,19 @@ function idCell(id: string, mine: Set<string>, lang: PageCtx['lang']) {
 
 /** The approvals queue and freeze votes on the Custody page. */
 export const custodyApprovalsExtra: ConsoleExtra = {
-  routes: (app, deps) => custodyApprovalRoutes(app, deps),
+  routes: (app, deps) => {
+    custodyApprovalRoutes(app, deps);
+    custodyHistoryRoutes(app, deps);
+  },
   async before(deps: WebDeps, ctx: PageCtx) {
     const cu = await custody();
     const c = { store: deps.store };
-    const [queue, freeze] = await Promise.all([cu.approvalQueue(c), cu.freezeVotes(c)]);
+    const [queue, freeze, pipeline, history] = await Promise.all([
+      cu.approvalQueue(c),
+      cu.freezeVotes(c),
+      cu.withdrawalPipeline(c),
+      cu.balanceHistory(c),
+    ]);
     const lang = ctx.lang;
     const approver = ctx.role === 'approver';
     const keys = approver ? await passkeysOfUser(deps.store, ctx.user) : [];
@@ -219,6 +228,6 @@ ${queue.map(
 </tbody></table></div><p role="status" aria-live="polite" data-approve-status></p>`
     : html`<p>${t(lang, 'Nothing waits for approval.')}</p>`
 }
-</section>${approver ? html`<script src="/static/simplewebauthn-browser.js" defer></script><script src="/static/passkeys.js" defer></script>` : ''}`;
+</section>${pipelineAndBalances(pipeline, history, ctx)}${approver ? html`<script src="/static/simplewebauthn-browser.js" defer></script><script src="/static/passkeys.js" defer></script>` : ''}`;
   },
 };

@@ -84,6 +84,18 @@ const JA: Record<string, string> = {
   'Approve with passkey': 'パスキーで承認',
   'CLI only (no trust root)': 'CLIのみ(トラストルートなし)',
   'Nothing waits for approval.': '承認待ちはありません。',
+  'Withdrawal pipeline': '出金パイプライン',
+  requested: '申請',
+  approved: '承認済み',
+  built: '作成済み',
+  signed: '署名済み',
+  broadcast: 'ブロードキャスト',
+  confirmations: '承認数(ブロック)',
+  height: '高さ',
+  'No withdrawals yet.': '出金はまだありません。',
+  'Balances over time': '残高の推移',
+  'Balance per tier against the hot cap (BTC)': 'ティアごとの残高とホット上限(BTC)',
+  'Last snapshot': '最新スナップショット',
 };
 
 /** Pick the language: the cookie if set, else the first of Accept-Language we have. */
