@@ -5,6 +5,14 @@
  * Other areas, the CLI and the web service import only this file.
  */
 
+export {
+  approvalChallenge,
+  approvalQueue,
+  type FreezeVotes,
+  freezeVotes,
+  type QueuedWithdrawal,
+  unfreezeChallenge,
+} from './approvals.js';
 export { BURN_ADDRESS, type RegtestNode, startRegtestNode } from './chain/bcoin-node.js';
 export { esplora } from './chain/esplora.js';
 export { coreRpc } from './chain/rpc.js';
@@ -46,6 +54,7 @@ export {
 export {
   canonicalStatement,
   checkGenesis,
+  checkIdentityDoc,
   type Genesis,
   genesisHash as checkGenesisHash,
   type IdentityDoc,
@@ -67,6 +76,12 @@ export {
   webauthnChallenge,
 } from './core/trust.js';
 export { appendLedger, cosign, readGenesisFile, readLedger, serveCosigner } from './cosigner.js';
+export {
+  type BalanceHistory,
+  balanceHistory,
+  type PipelineRow,
+  withdrawalPipeline,
+} from './history.js';
 export {
   type IdentityFile,
   newIdentity,

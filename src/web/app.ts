@@ -11,6 +11,7 @@ import { schemaState } from '../storage/index.js';
 import { accountRoutes } from './console/account.js';
 import { CONSOLE_EXTRAS } from './console/extras.js';
 import { overviewRoutes } from './console/overview.js';
+import { passkeyRoutes } from './console/passkeys.js';
 import { CONSOLE_JS } from './console/script.js';
 import { accessGate, type GateEnv, hostGate, IN_PROCESS_ACCESS, noStore, refuse } from './guard.js';
 import { bulletinWeb } from './routes/bulletin.js';
@@ -158,6 +159,7 @@ export function createApp(deps: WebDeps): Hono<GateEnv> {
 
   accountRoutes(app, { store: deps.store, access, frame });
   overviewRoutes(app, { store: deps.store, frame });
+  passkeyRoutes(app, { store: deps.store, frame });
 
   for (const area of AREA_WEBS) {
     const extra = CONSOLE_EXTRAS[area.name];

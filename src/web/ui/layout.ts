@@ -44,6 +44,7 @@ ${
   opts.user
     ? html`<span class="who">${t(lang, 'Signed in as')} <strong>${opts.user.name}</strong> (${opts.user.role})</span>
 <a href="/account/password">${t(lang, 'Change password')}</a>
+<a href="/account/passkeys">${t(lang, 'Passkeys')}</a>
 <form method="post" action="/logout" class="inline"><input type="hidden" name="_csrf" value="${opts.csrf ?? ''}"><button type="submit">${t(lang, 'Sign out')}</button></form>`
     : ''
 }
