@@ -13,6 +13,7 @@ import type { Html, PageCtx, WebDeps } from '../types.js';
 import { barChart } from '../ui/chart.js';
 import { t } from '../ui/i18n.js';
 import { type Frame, pageCtx, renderPage } from '../ui/render.js';
+import { bulletinExtra } from './bulletin.js';
 
 type Deps = WebDeps & { frame: Frame };
 
@@ -277,4 +278,5 @@ export const CONSOLE_EXTRAS: Record<string, ConsoleExtra> = {
   exposure: exposureExtra,
   honeypot: honeypotExtra,
   custody: custodyExtra,
+  bulletin: bulletinExtra,
 };

@@ -55,6 +55,12 @@ const JA: Record<string, string> = {
   Status: '状態',
   'Watcher heartbeat': 'ウォッチャーの稼働状況',
   Freeze: '凍結',
+  'Source health': 'ソースの状態',
+  'Last fetch': '最終取得',
+  Failures: '失敗回数',
+  'Last error': '最後のエラー',
+  'Articles per source': 'ソースごとの記事数',
+  Issues: '号',
 };
 
 /** Pick the language: the cookie if set, else the first of Accept-Language we have. */
