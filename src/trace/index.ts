@@ -6,6 +6,15 @@
 export { type ChainName, parseBlock, parseBlockFile, parseRawTx } from './core/block.js';
 export { buildGraph, orderBlocks, parseOutpoint, TxGraph } from './core/graph.js';
 export { type TaintModel, type TaintResult, taint } from './core/taint.js';
+export {
+  type FlowEdge,
+  type FlowNode,
+  recordScreening,
+  type ScreeningEntry,
+  screeningLog,
+  type TaintFlow,
+  taintFlow,
+} from './flow.js';
 export { ingestFiles, ingestFromNode } from './ingest.js';
 export {
   type IngestSummary,

@@ -14,6 +14,7 @@ import { barChart } from '../ui/chart.js';
 import { t } from '../ui/i18n.js';
 import { type Frame, pageCtx, renderPage } from '../ui/render.js';
 import { bulletinExtra } from './bulletin.js';
+import { traceExtra } from './trace.js';
 
 type Deps = WebDeps & { frame: Frame };
 
@@ -279,4 +280,5 @@ export const CONSOLE_EXTRAS: Record<string, ConsoleExtra> = {
   honeypot: honeypotExtra,
   custody: custodyExtra,
   bulletin: bulletinExtra,
+  trace: traceExtra,
 };

@@ -61,6 +61,11 @@ const JA: Record<string, string> = {
   'Last error': '最後のエラー',
   'Articles per source': 'ソースごとの記事数',
   Issues: '号',
+  'Taint flow': '汚染の流れ',
+  Transactions: 'トランザクション',
+  'Screen a deposit': '入金をスクリーニング',
+  Screen: 'スクリーニング',
+  'Screenings per verdict': '判定ごとのスクリーニング数',
 };
 
 /** Pick the language: the cookie if set, else the first of Accept-Language we have. */
