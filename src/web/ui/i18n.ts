@@ -66,6 +66,13 @@ const JA: Record<string, string> = {
   'Screen a deposit': '入金をスクリーニング',
   Screen: 'スクリーニング',
   'Screenings per verdict': '判定ごとのスクリーニング数',
+  'Each area at a glance': '各領域の概況',
+  'Findings by severity': '深刻度ごとの検出数',
+  'Top ports': '上位ポート',
+  'Hot float against its cap': 'ホットウォレット残高と上限',
+  'Stories per day': '日ごとの記事数',
+  'Guard matches': 'ガードの検知数',
+  'Running now': '実行中',
 };
 
 /** Pick the language: the cookie if set, else the first of Accept-Language we have. */
