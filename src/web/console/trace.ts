@@ -86,7 +86,7 @@ ${flow.edges.map((e) => {
 })}
 ${flow.nodes.map((n) => {
   const p = pos.get(n.txid)!;
-  return html`<a href="#tx-${n.txid}" class="node" data-txid="${n.txid}" aria-label="transaction ${n.txid}, height ${n.height}, ${n.depth} hop(s)${n.start ? ', start' : ''}"><rect x="${p.x}" y="${p.y - 14}" width="110" height="28" rx="4" class="${n.start ? 'start' : ''}"/><text x="${p.x + 6}" y="${p.y + 4}">${short(n.txid)} @${n.height}</text></a>`;
+  return html`<a href="#tx-${n.txid}" class="node" data-txid="${n.txid}" aria-label="${short(n.txid)} @${n.height}: transaction ${n.txid}, ${n.depth} hop(s)${n.start ? ', start' : ''}"><rect x="${p.x}" y="${p.y - 14}" width="110" height="28" rx="4" class="${n.start ? 'start' : ''}"/><text x="${p.x + 6}" y="${p.y + 4}">${short(n.txid)} @${n.height}</text></a>`;
 })}
 </svg><figcaption>${title}: ${flow.nodes.length} transaction(s), ${flow.edges.length} of ${flow.totalEdges} tainted output(s)${flow.truncated ? ' (the nearest shown; the table and the API hold the same)' : ''}.</figcaption></figure>
 <div class="table-wrap"><table data-table="flow"><caption>${title} (satoshi)</caption><thead><tr><th scope="col">from</th><th scope="col">output</th><th scope="col">to</th><th scope="col">value</th><th scope="col">tainted</th></tr></thead><tbody>
