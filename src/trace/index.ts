@@ -12,6 +12,15 @@ export {
   taint,
   taintDense,
 } from './core/taint.js';
+export {
+  type FlowEdge,
+  type FlowNode,
+  recordScreening,
+  type ScreeningEntry,
+  screeningLog,
+  type TaintFlow,
+  taintFlow,
+} from './flow.js';
 export { ingestFiles, ingestFromNode } from './ingest.js';
 export {
   type IngestSummary,
