@@ -254,6 +254,9 @@ function evaluate(t: Transaction, cr: CompiledRule): boolean {
           for (let i = 0; i < 10; i++) t.tx.delete(String(i));
           for (const [i, c] of r.captures.entries()) t.tx.set(String(i), c);
         }
+        // as ModSecurity v2, v3 and Coraza: the non-disruptive actions run once per matched
+        // variable (921170 counts each repeated parameter name, 920450 notes each header)
+        runActions(t, cr);
         break;
       }
     }
@@ -382,17 +385,15 @@ export function runPhase(t: Transaction, phase: number): void {
     const rule = item.rule;
     if (t.removedIds.has(rule.id)) continue;
     if (t.removedTags.length > 0 && rule.tags.some((tag) => t.removedTags.includes(tag))) continue;
-    if (!evaluate(t, item)) continue;
     // As in ModSecurity, each link's setvar/ctl run as soon as it matches (the next link may
     // read them); the rule as a whole matches only when every link does.
-    runActions(t, item);
+    if (!evaluate(t, item)) continue;
     let ok = true;
     for (let c = item.chain; c !== undefined; c = c.chain) {
       if (!evaluate(t, c)) {
         ok = false;
         break;
       }
-      runActions(t, c);
     }
     if (!ok) continue;
     if (item.log && rule.id !== 0) {
