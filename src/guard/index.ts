@@ -13,3 +13,16 @@ export { type ProxyMatchLog, type ProxyOptions, type RunningProxy, startProxy } 
 export { type RegressionSummary, runRegression } from './regression.js';
 export { runRegressionOverNetwork } from './regression-net.js';
 export { loadRules } from './rules.js';
+export type { GuardTables } from './schema.js';
+export {
+  listMatches,
+  MATCHED_DATA_MAX,
+  type MatchInput,
+  type MatchQuery,
+  MatchRecorder,
+  type MatchSummary,
+  matchDetail,
+  matchSummary,
+  type StoredMatch,
+  safeText,
+} from './store.js';

@@ -19,11 +19,17 @@ export interface ProxyMatchLog {
   time: string;
   requestId: string;
   ruleId: number;
+  /** SecLang phase: 1, 2 (request) or 3, 4 (response). */
+  phase: number;
   msg: string;
   matchedVar: string;
   matchedData: string;
   anomalyScore: number;
   action: 'blocked' | 'logged';
+  client: string;
+  method: string;
+  /** The request target as sent (path and query). */
+  path: string;
 }
 
 export interface ProxyOptions {
@@ -36,7 +42,13 @@ export interface ProxyOptions {
   /** Called for each match (JSON-line logging, store rows). */
   onMatch?: (m: ProxyMatchLog) => void;
   /** Called once per blocked request. */
-  onBlock?: (info: { requestId: string; ruleIds: number[]; score: number; uri: string }) => void;
+  onBlock?: (info: {
+    requestId: string;
+    ruleIds: number[];
+    score: number;
+    uri: string;
+    client: string;
+  }) => void;
   now?: () => Date;
 }
 
@@ -95,6 +107,7 @@ export async function startProxy(opts: ProxyOptions): Promise<RunningProxy> {
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const requestId = randomUUID();
+    const time = now().toISOString();
     const body = await readBody(req, limit);
     if (body === 'too-large') {
       res.writeHead(413, { 'content-type': 'text/plain', connection: 'close' });
@@ -126,18 +139,28 @@ export async function startProxy(opts: ProxyOptions): Promise<RunningProxy> {
     for (const m of t.matches) {
       opts.onMatch?.({
         type: 'guard.match',
-        time: now().toISOString(),
+        time,
         requestId,
         ruleId: m.id,
+        phase: m.phase,
         msg: m.msg,
         matchedVar: m.matchedVarName,
         matchedData: m.matchedVar.slice(0, 200),
         anomalyScore: score,
         action: blocked ? 'blocked' : 'logged',
+        client: request.remoteAddr,
+        method: request.method,
+        path: request.uri,
       });
     }
     if (blocked && t.interruption !== undefined) {
-      opts.onBlock?.({ requestId, ruleIds: t.matches.map((m) => m.id), score, uri: request.uri });
+      opts.onBlock?.({
+        requestId,
+        ruleIds: t.matches.map((m) => m.id),
+        score,
+        uri: request.uri,
+        client: request.remoteAddr,
+      });
       res.writeHead(t.interruption.status, {
         'content-type': 'text/plain',
         'x-request-id': requestId,
