@@ -3,6 +3,12 @@
  * Today: libinjection-compatible SQLi and XSS detection (`detectSqli`, `detectXss`).
  */
 
+export {
+  BlockAlerter,
+  type BlockAlerterOptions,
+  type BlockInfo,
+  primaryRule,
+} from './alerting.js';
 export { type CheckReport, checkRules } from './check.js';
 export type { FtwResult } from './core/ftw.js';
 export { Html5State } from './core/html5.js';

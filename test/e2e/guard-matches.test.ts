@@ -8,6 +8,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { recentAlerts } from '../../src/alerts/index.js';
+import { openDb } from '../../src/storage/index.js';
 import { BIN, runMamori } from '../helpers/cli.js';
 import { freshSpec, testBackends } from '../helpers/db.js';
 import { vector } from '../helpers/vectors.js';
@@ -132,6 +134,20 @@ for (const backend of testBackends()) {
         const one = await runMamori(['guard', 'matches', '--db', spec, '--rule', '949110']);
         expect(one.code).toBe(0);
         expect(one.stdout.trim().split('\n')).toHaveLength(40);
+        // 40 blocks of one rule from one client: the first is an alert, the rest one summary.
+        const store = await openDb(spec);
+        try {
+          const alerts = await recentAlerts(store);
+          expect(alerts.map((a) => a.kind).sort()).toEqual([
+            'guard.blocked',
+            'guard.blocked_burst',
+          ]);
+          expect(
+            JSON.parse(alerts.find((a) => a.kind === 'guard.blocked_burst')?.details ?? '{}'),
+          ).toMatchObject({ count: 39 });
+        } finally {
+          await store.close();
+        }
         const bad = await runMamori(['guard', 'matches', '--db', spec, '--since', 'yesterday']);
         expect(bad.code).toBe(2);
       } finally {

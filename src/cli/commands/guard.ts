@@ -139,6 +139,12 @@ export const area: AreaSpec = {
           description: 'CRS paranoia level',
           default: '1',
         },
+        webhook: {
+          type: 'string',
+          multiple: true,
+          value: '<url>',
+          description: 'POST alerts here too (JSON); default: config guard.webhooks',
+        },
       },
       async run(ctx, { values }) {
         if (values.rules === undefined) throw new MamoriError('E_USAGE', '--rules is required');
@@ -160,11 +166,20 @@ export const area: AreaSpec = {
         });
         const store = await ctx.store();
         const { createAlertSink } = await import('../../alerts/index.js');
-        const sink = createAlertSink({ store, write: (l) => ctx.io.stdout(l) });
+        const webhooks = (
+          (values.webhook as string[] | undefined) ??
+          ctx.config.get<string[]>('guard.webhooks') ??
+          []
+        ).map((url) => ({ url }));
+        const sink = createAlertSink({ store, write: (l) => ctx.io.stdout(l), webhooks });
         const recorder = new guard.MatchRecorder({
           store,
           onError: (e) =>
             ctx.io.stderr(`mamori: guard matches not stored yet (will retry): ${String(e)}\n`),
+        });
+        const alerter = new guard.BlockAlerter({
+          sink,
+          onError: (e) => ctx.io.stderr(`mamori: guard alert not stored: ${String(e)}\n`),
         });
         const proxy = await guard.startProxy({
           listen: { host: m[1] as string, port: Number(m[2]) },
@@ -175,16 +190,7 @@ export const area: AreaSpec = {
             ctx.io.stdout(`${JSON.stringify(x)}\n`);
             recorder.record(x);
           },
-          onBlock: (b) => {
-            void sink.raise({
-              area: 'guard',
-              kind: 'guard.blocked',
-              severity: 'medium',
-              message: `blocked ${b.uri} (rules ${b.ruleIds.join(',')}, score ${b.score})`,
-              next: 'check the source address and the targeted application',
-              details: b,
-            });
-          },
+          onBlock: (b) => alerter.blocked(b),
         });
         ctx.io.stderr(
           `guard proxy listening on ${m[1]}:${proxy.port} → ${String(values.upstream)} (${mode}); matches to ${store.backend} ${store.display}\n`,
@@ -196,6 +202,7 @@ export const area: AreaSpec = {
         }
         await proxy.close();
         await recorder.close();
+        await alerter.close();
         if (!ctx.quiet)
           ctx.io.stderr(
             `mamori: guard proxy stopped; ${recorder.stats.written} matches stored${recorder.stats.refused ? `, ${recorder.stats.refused} refused (queue full)` : ''}\n`,
