@@ -233,4 +233,18 @@ describe('engine', () => {
     );
     expect(bad.matches.map((m) => m.id)).toEqual([3]);
   });
+  it('resolves XML character references in attributes and text (as UTF-8 bytes)', () => {
+    const x = run(
+      'SecAction "id:1,phase:1,pass,nolog,ctl:requestBodyProcessor=XML"\nSecRule XML://@* "@streq {{7}}" "id:2,phase:2,pass"\nSecRule XML:/* "@rx ^\\xc3\\xa9\\r\\n$" "id:3,phase:2,pass"',
+      request({ body: '<a k="&#x7B;&#123;7&#x7D;&#x7d;">&#xe9;&#13;&#10;</a>' }),
+    );
+    expect(x.matches.map((m) => m.id)).toEqual([2, 3]);
+  });
+  it('gives REQUEST_FILENAME and REQUEST_BASENAME %-decoded, with + kept', () => {
+    const tx = run(
+      'SecRule REQUEST_FILENAME "@streq /a b/c+(d)" "id:1,phase:1,pass"\nSecRule REQUEST_BASENAME "@streq c+(d)" "id:2,phase:1,pass"\nSecRule REQUEST_URI "@streq /a%20b/c+%28d%29?x=1" "id:3,phase:1,pass"',
+      request({ uri: '/a%20b/c+%28d%29?x=1' }),
+    );
+    expect(tx.matches.map((m) => m.id)).toEqual([1, 2, 3]);
+  });
 });
