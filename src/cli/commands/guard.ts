@@ -139,6 +139,12 @@ export const area: AreaSpec = {
           description: 'CRS paranoia level',
           default: '1',
         },
+        'response-body-limit': {
+          type: 'string',
+          value: '<bytes>',
+          description: 'response body bytes inspected (phase 4); the rest streams on',
+          default: '524288',
+        },
         webhook: {
           type: 'string',
           multiple: true,
@@ -157,6 +163,13 @@ export const area: AreaSpec = {
         const paranoia = Number(values.paranoia);
         if (![1, 2, 3, 4].includes(paranoia))
           throw new MamoriError('E_USAGE', '--paranoia must be 1-4');
+        const responseBodyLimit = Number(values['response-body-limit']);
+        if (
+          !Number.isInteger(responseBodyLimit) ||
+          responseBodyLimit < 0 ||
+          responseBodyLimit > 64 * 1024 * 1024
+        )
+          throw new MamoriError('E_USAGE', '--response-body-limit must be 0-67108864 bytes');
         const m = /^(.+):(\d{1,5})$/.exec(String(values.listen));
         if (!m) throw new MamoriError('E_USAGE', '--listen must be host:port');
         const guard = await import('../../guard/index.js');
@@ -186,6 +199,7 @@ export const area: AreaSpec = {
           upstream: String(values.upstream),
           engine,
           mode,
+          responseBodyLimit,
           onMatch: (x) => {
             ctx.io.stdout(`${JSON.stringify(x)}\n`);
             recorder.record(x);
