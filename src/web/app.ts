@@ -17,6 +17,7 @@ import { bulletinWeb } from './routes/bulletin.js';
 import { custodyWeb } from './routes/custody.js';
 import { exposureWeb } from './routes/exposure.js';
 import { honeypotWeb } from './routes/honeypot.js';
+import { ingestRoute } from './routes/honeypot-sensors.js';
 import { traceWeb } from './routes/trace.js';
 import { vulnWeb } from './routes/vuln.js';
 import type { AreaWeb, WebDeps } from './types.js';
@@ -78,6 +79,8 @@ export function createApp(deps: WebDeps): Hono<GateEnv> {
   );
   app.use('*', noStore);
   app.use('*', hostGate(access));
+  // Sensors authenticate with their own tokens, not console sessions: before the gate.
+  ingestRoute(app, deps.store);
   app.use('*', accessGate(deps.store, access));
   // Heavy work is bounded: one inventory check at a time, others are told to retry.
   let checking = false;
