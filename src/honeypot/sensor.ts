@@ -78,15 +78,18 @@ export class SensorQueue {
     return Number(row.delivered_seq);
   }
 
-  /** Events recorded and not yet delivered. */
+  /**
+   * Events recorded and not yet delivered. AUTOINCREMENT ids have no gaps above the cursor (a
+   * rolled-back batch rolls its sequence back too; pruning is only below it), so this is the
+   * newest id less the cursor: no count over a long queue for every batch.
+   */
   async depth(): Promise<number> {
     const after = await this.delivered();
     const row = await this.store.db
       .selectFrom('honeypot_event')
-      .select((eb) => eb.fn.countAll().as('n'))
-      .where('id', '>', after)
-      .executeTakeFirstOrThrow();
-    return Number(row.n);
+      .select((eb) => eb.fn.max('id').as('top'))
+      .executeTakeFirst();
+    return Math.max(0, Number(row?.top ?? 0) - after);
   }
 
   /** The next undelivered events, oldest first. */
