@@ -12,6 +12,7 @@ import { accountRoutes } from './console/account.js';
 import { CONSOLE_EXTRAS } from './console/extras.js';
 import { overviewRoutes } from './console/overview.js';
 import { CONSOLE_JS } from './console/script.js';
+import { workersWeb } from './console/workers.js';
 import { accessGate, type GateEnv, hostGate, IN_PROCESS_ACCESS, noStore, refuse } from './guard.js';
 import { bulletinWeb } from './routes/bulletin.js';
 import { custodyWeb } from './routes/custody.js';
@@ -32,6 +33,7 @@ export const AREA_WEBS: AreaWeb[] = [
   exposureWeb,
   honeypotWeb,
   bulletinWeb,
+  workersWeb,
 ];
 
 const STATUS_FOR_CODE: Record<string, 400 | 403 | 404 | 409 | 429 | 501 | 503> = {
