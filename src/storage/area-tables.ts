@@ -9,6 +9,7 @@ import type { CustodyWatchTables } from '../custody/watch-schema.js';
 import type { ExposureTables } from '../exposure/schema.js';
 import type { GuardTables } from '../guard/schema.js';
 import type { HoneypotTables } from '../honeypot/schema.js';
+import type { HoneypotSensorTables } from '../honeypot/sensor-schema.js';
 import type { JobsTables } from '../jobs/schema.js';
 import type { TraceTables } from '../trace/schema.js';
 import type { VulnTables } from '../vuln/schema.js';
@@ -22,4 +23,5 @@ export type AreaTables = VulnTables &
   JobsTables &
   CustodyWatchTables &
   AccessTables &
-  GuardTables;
+  GuardTables &
+  HoneypotSensorTables;
