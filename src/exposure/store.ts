@@ -19,6 +19,8 @@ export interface ScanOptionsRecord {
   timeoutMs: number;
   retries: number;
   udp: boolean;
+  /** A raw-socket SYN scan (a resume keeps the mode). */
+  syn?: boolean;
   fingerprints?: string;
 }
 
