@@ -31,7 +31,16 @@ export function synCookie(
   let v1 = key.k1 >>> 0;
   let v2 = (0x6c796765 ^ key.k0) >>> 0;
   let v3 = (0x74656462 ^ key.k1) >>> 0;
-  const round = () => {
+  // three message words, then the length word, then the finalisation; the rounds are written out
+  // (no closure, no array) because this runs once per packet sent and once per answer
+  const m0 = src >>> 0;
+  const m1 = dst >>> 0;
+  const m2 = ((sport << 16) | dport) >>> 0;
+  const b = (12 << 24) >>> 0;
+  for (let w = 0; w < 8; w++) {
+    // w 0–1: m0, 2–3: m1, 4–5: m2, 6–7: b; then 4 rounds after v2 ^= 0xff
+    const m = w < 2 ? m0 : w < 4 ? m1 : w < 6 ? m2 : b;
+    if ((w & 1) === 0) v3 = (v3 ^ m) >>> 0;
     v0 = (v0 + v1) >>> 0;
     v1 = rotl(v1, 5) ^ v0;
     v0 = rotl(v0, 16);
@@ -42,23 +51,21 @@ export function synCookie(
     v2 = (v2 + v1) >>> 0;
     v1 = rotl(v1, 13) ^ v2;
     v2 = rotl(v2, 16);
-  };
-  for (const m of [src >>> 0, dst >>> 0, ((sport << 16) | dport) >>> 0]) {
-    v3 = (v3 ^ m) >>> 0;
-    round();
-    round();
-    v0 = (v0 ^ m) >>> 0;
+    if ((w & 1) === 1) v0 = (v0 ^ m) >>> 0;
   }
-  const b = (12 << 24) >>> 0;
-  v3 = (v3 ^ b) >>> 0;
-  round();
-  round();
-  v0 = (v0 ^ b) >>> 0;
   v2 = (v2 ^ 0xff) >>> 0;
-  round();
-  round();
-  round();
-  round();
+  for (let r = 0; r < 4; r++) {
+    v0 = (v0 + v1) >>> 0;
+    v1 = rotl(v1, 5) ^ v0;
+    v0 = rotl(v0, 16);
+    v2 = (v2 + v3) >>> 0;
+    v3 = rotl(v3, 8) ^ v2;
+    v0 = (v0 + v3) >>> 0;
+    v3 = rotl(v3, 7) ^ v0;
+    v2 = (v2 + v1) >>> 0;
+    v1 = rotl(v1, 13) ^ v2;
+    v2 = rotl(v2, 16);
+  }
   return (v1 ^ v3) >>> 0;
 }
 
@@ -91,25 +98,35 @@ export function writeSyn(
   seq: number,
   ipId: number,
 ): void {
-  const v = new DataView(out.buffer, out.byteOffset, SYN_LENGTH);
-  // IPv4: version 4, IHL 5, total length, id, DF clear, TTL 64, protocol TCP
-  v.setUint32(0, (0x45 << 24) | SYN_LENGTH);
-  v.setUint32(4, (ipId & 0xffff) << 16);
-  v.setUint32(8, (64 << 24) | (6 << 16));
-  v.setUint32(12, src >>> 0);
-  v.setUint32(16, dst >>> 0);
-  v.setUint16(10, fold(sum16(out, 0, 20, 0)));
+  put32(out, 0, (0x45 << 24) | SYN_LENGTH);
+  put32(out, 4, (ipId & 0xffff) << 16);
+  put32(out, 8, (64 << 24) | (6 << 16)); // TTL 64, TCP, checksum 0 for now
+  put32(out, 12, src);
+  put32(out, 16, dst);
+  put16(out, 10, fold(sum16(out, 0, 20, 0)));
   // TCP: ports, seq, ack 0, data offset 6 words, SYN, window 1024, MSS 1460
-  v.setUint16(20, sport);
-  v.setUint16(22, dport);
-  v.setUint32(24, seq >>> 0);
-  v.setUint32(28, 0);
-  v.setUint32(32, (0x60 << 24) | (0x02 << 16) | 1024);
-  v.setUint32(36, 0);
-  v.setUint32(40, 0x020405b4);
+  put16(out, 20, sport);
+  put16(out, 22, dport);
+  put32(out, 24, seq);
+  put32(out, 28, 0);
+  put32(out, 32, (0x60 << 24) | (0x02 << 16) | 1024);
+  put32(out, 36, 0);
+  put32(out, 40, 0x020405b4);
   const tcpLen = SYN_LENGTH - 20;
   const pseudo = (src >>> 16) + (src & 0xffff) + (dst >>> 16) + (dst & 0xffff) + 6 + tcpLen;
-  v.setUint16(36, fold(sum16(out, 20, SYN_LENGTH, pseudo)));
+  put16(out, 36, fold(sum16(out, 20, SYN_LENGTH, pseudo)));
+}
+
+function put32(out: Uint8Array, at: number, v: number): void {
+  out[at] = v >>> 24;
+  out[at + 1] = v >>> 16;
+  out[at + 2] = v >>> 8;
+  out[at + 3] = v;
+}
+
+function put16(out: Uint8Array, at: number, v: number): void {
+  out[at] = v >>> 8;
+  out[at + 1] = v;
 }
 
 export const TCP_SYN = 0x02;
