@@ -8,7 +8,6 @@
  * Rate is probes ÷ wall time of the whole run, start-up and the final wait included for both.
  * Nothing leaves the namespaces: neither has an interface to the outside.
  */
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
