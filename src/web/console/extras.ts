@@ -13,8 +13,8 @@ import type { Html, PageCtx, WebDeps } from '../types.js';
 import { barChart } from '../ui/chart.js';
 import { t } from '../ui/i18n.js';
 import { type Frame, pageCtx, renderPage } from '../ui/render.js';
-import { custodyApprovalsExtra } from './custody-approvals.js';
 import { bulletinExtra } from './bulletin.js';
+import { custodyApprovalsExtra } from './custody-approvals.js';
 import { traceExtra } from './trace.js';
 
 type Deps = WebDeps & { frame: Frame };
