@@ -75,6 +75,8 @@ describe('dashboard in Chromium', () => {
       'Exposure',
       'Honeypot',
       'Bulletin',
+      'Guard',
+      'Workers',
     ]);
     // the stylesheet loaded (CSP allows 'self' only): the header is laid out as flex
     expect(await page.locator('header.top').evaluate((el) => getComputedStyle(el).display)).toBe(
