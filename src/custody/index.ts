@@ -60,9 +60,12 @@ export {
   type IdentityDoc,
   identityId,
   makeGenesis,
+  memoSchnorrVerify,
+  nobleSchnorrVerify,
   type PolicyVersion,
   parseDocument,
   policyHash,
+  type SchnorrVerify,
   type Signature,
   statementDigest,
   type TrustRoot,
@@ -98,6 +101,7 @@ export {
   signPolicy,
   verifiedPolicyOf,
 } from './trust.js';
+export { fastSchnorrVerify } from './verifier.js';
 export {
   DEFAULT_BLIND_AFTER_MS,
   DEFAULT_STALE_AFTER_MS,

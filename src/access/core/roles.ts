@@ -54,6 +54,8 @@ export const ROUTE_RULES: readonly RouteRule[] = [
   { method: 'POST', path: '/api/v1/bulletin/**', needs: 'operate' },
   { method: 'POST', path: '/bulletin/**', needs: 'operate' },
   { method: 'POST', path: '/api/v1/exposure/**', needs: 'operate' },
+  { method: 'POST', path: '/api/v1/trace/screenings', needs: 'operate' },
+  { method: 'POST', path: '/trace/screen', needs: 'operate' },
   { method: 'POST', path: '/api/v1/custody/withdrawals/*/approve', needs: 'approve' },
   { method: 'POST', path: '/custody/withdrawals/*/approve', needs: 'approve' },
   { method: 'POST', path: '/api/v1/custody/unfreeze-votes', needs: 'approve' },

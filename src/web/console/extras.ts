@@ -13,7 +13,9 @@ import type { Html, PageCtx, WebDeps } from '../types.js';
 import { barChart } from '../ui/chart.js';
 import { t } from '../ui/i18n.js';
 import { type Frame, pageCtx, renderPage } from '../ui/render.js';
+import { bulletinExtra } from './bulletin.js';
 import { custodyApprovalsExtra } from './custody-approvals.js';
+import { traceExtra } from './trace.js';
 
 type Deps = WebDeps & { frame: Frame };
 
@@ -250,4 +252,6 @@ export const CONSOLE_EXTRAS: Record<string, ConsoleExtra> = {
   exposure: exposureExtra,
   honeypot: honeypotExtra,
   custody: custodyApprovalsExtra,
+  bulletin: bulletinExtra,
+  trace: traceExtra,
 };
