@@ -154,3 +154,16 @@ export async function passkeysOfUser(store: Store, userName: string): Promise<Pa
     .execute();
   return rows.map(passkeyRow);
 }
+
+/**
+ * Keep a passkey's signature counter after a use. A counter that does not grow (when either is
+ * non-zero) suggests a cloned authenticator: the caller refuses before it gets here.
+ */
+export async function recordPasskeyUse(store: Store, id: number, counter: number): Promise<void> {
+  await store.db
+    .updateTable('access_passkey')
+    .set({ sign_count: counter })
+    .where('id', '=', id)
+    .where('sign_count', '<', counter)
+    .execute();
+}

@@ -7,6 +7,7 @@
  * --trust`, no store) accepts: the node takes the transaction. A forged assertion, a viewer
  * and a token are refused; no console errors; axe finds no serious or critical violation.
  */
+import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -258,7 +259,11 @@ describe('passkey approvals in Chromium, accepted by the offline cosigner', () =
         data: {
           at: ch.at,
           credentialId: ch.options.allowCredentials[0].id,
-          authenticatorData: 'SZYN5YgOjGh0NBcPZHZgW4_krrmihjLHmVzzuoMdl2MFAAAAAQ',
+          // sha256('localhost'), user present and verified, a counter ahead of any real one
+          authenticatorData: Buffer.concat([
+            createHash('sha256').update('localhost').digest(),
+            Buffer.from([0x05, 0x7f, 0xff, 0xff, 0xff]),
+          ]).toString('base64url'),
           clientDataJSON,
           signature:
             'MEUCIQDvbUDEkKx3hA9AzaAgjEv_OlDlOmEDE56aTzcu6YRHSgIgA6oWj7rLh2lW5bfE2QkWGdkUHnomtdV6JQEXHpWFmLk',
@@ -412,6 +417,27 @@ describe('passkey approvals in Chromium, accepted by the offline cosigner', () =
     expect(aiko.problems).toEqual([]);
     await context.close();
   }, 120_000);
+
+  it('the new pages fit a 390 px screen, in Japanese', async () => {
+    const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
+    const page = await context.newPage();
+    await page.goto(`${base}/login`);
+    await page.getByLabel('User name').fill('aiko');
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(`${base}/`);
+    for (const path of ['/custody', '/account/passkeys']) {
+      await page.goto(`${base}${path}?lang=ja`);
+      expect(await page.evaluate(() => document.documentElement.lang)).toBe('ja');
+      const overflow = await page.evaluate(
+        () => document.documentElement.scrollWidth - window.innerWidth,
+      );
+      expect(overflow, path).toBeLessThanOrEqual(0);
+      expect(await axe(page), path).toEqual([]);
+    }
+    expect(await page.locator('h1').textContent()).toBe('パスキー');
+    await context.close();
+  }, 60_000);
 
   it('a viewer gets 403 on approve, with a clear body', async () => {
     const { page, context } = await signedIn('vera');

@@ -14,6 +14,7 @@ import {
   type PasskeyRow,
   passkeyOf,
   passkeysOfUser,
+  recordPasskeyUse,
 } from '../../access/index.js';
 import { createAlertSink } from '../../alerts/index.js';
 import { MamoriError } from '../../shared/errors.js';
@@ -82,13 +83,30 @@ async function signatureOf(store: Store, userId: number, body: unknown, nowMs: n
       details: { reason: 'passkey' },
     });
   }
+  const authenticatorData = str('authenticatorData');
+  const authData = Buffer.from(authenticatorData, 'base64url');
+  const counter = authData.length >= 37 ? authData.readUInt32BE(33) : 0;
+  // WebAuthn §6.1.1: a counter that does not grow means the key may have been cloned.
+  if ((counter > 0 || key.signCount > 0) && counter <= key.signCount) {
+    throw new MamoriError(
+      'E_POLICY',
+      'the passkey signature counter went back: a cloned authenticator?',
+      {
+        details: { reason: 'passkey-counter' },
+      },
+    );
+  }
   return {
-    by: key.identityId,
-    at,
-    webauthn: {
-      authenticatorData: str('authenticatorData'),
-      clientDataJSON: str('clientDataJSON'),
-      signature: str('signature'),
+    key,
+    counter,
+    sig: {
+      by: key.identityId,
+      at,
+      webauthn: {
+        authenticatorData,
+        clientDataJSON: str('clientDataJSON'),
+        signature: str('signature'),
+      },
     },
   };
 }
@@ -133,9 +151,10 @@ export function custodyApprovalRoutes(app: Hono<GateEnv>, deps: { store: Store }
     const id = Number(c.req.param('id'));
     if (!Number.isSafeInteger(id) || id <= 0)
       throw new MamoriError('E_INPUT', 'no such withdrawal id');
-    const sig = await signatureOf(store, p.id, await c.req.json(), Date.now());
+    const { key, counter, sig } = await signatureOf(store, p.id, await c.req.json(), Date.now());
     const cu = await custody();
     const w = await cu.approveWithdrawal(custodyCtx(store, p.name), id, sig);
+    await recordPasskeyUse(store, key.id, counter);
     return c.json({
       withdrawal: w,
       message:
@@ -168,9 +187,10 @@ export function custodyApprovalRoutes(app: Hono<GateEnv>, deps: { store: Store }
 
   app.post('/api/v1/custody/unfreeze-votes', async (c) => {
     const p = mustApprove(c);
-    const sig = await signatureOf(store, p.id, await c.req.json(), Date.now());
+    const { key, counter, sig } = await signatureOf(store, p.id, await c.req.json(), Date.now());
     const cu = await custody();
     const r = await cu.unfreeze(custodyCtx(store, p.name), sig);
+    await recordPasskeyUse(store, key.id, counter);
     return c.json({
       freeze: { frozen: r.frozen, votes: r.votes ?? [], needed: r.needed },
       message: r.frozen
@@ -216,7 +236,7 @@ ${approver && canVote ? html`<p><button type="button" data-unfreeze-vote>${t(lan
 <p class="muted">${t(lang, 'An approval is a passkey signature over the withdrawal statement; the offline cosigner verifies it again before it signs.')}${approver && !keys.length ? html` <a href="/account/passkeys">${t(lang, 'Register a passkey')}</a>.` : ''}</p>
 ${
   queue.length
-    ? html`<div class="table-wrap"><table data-table="approvals"><thead><tr><th scope="col">id</th><th scope="col">${t(lang, 'Wallet')}</th><th scope="col">${t(lang, 'Outputs')}</th><th scope="col">${t(lang, 'Requested')}</th><th scope="col">${t(lang, 'Approvals')}</th><th scope="col">${t(lang, 'Waiting for')}</th><th scope="col">${t(lang, 'Action')}</th></tr></thead><tbody>
+    ? html`<div class="table-wrap"><table data-table="approvals" tabindex="0" aria-labelledby="approvals-h"><thead><tr><th scope="col">id</th><th scope="col">${t(lang, 'Wallet')}</th><th scope="col">${t(lang, 'Outputs')}</th><th scope="col">${t(lang, 'Requested')}</th><th scope="col">${t(lang, 'Approvals')}</th><th scope="col">${t(lang, 'Waiting for')}</th><th scope="col">${t(lang, 'Action')}</th></tr></thead><tbody>
 ${queue.map(
   (w) =>
     html`<tr data-withdrawal="${w.id}"><td>${w.id}</td><td>${w.wallet}</td><td><ul class="plain">${w.outputs.map((o) => html`<li><code>${o.address}</code> ${btc(o.amount)} BTC</li>`)}</ul></td><td>${w.requestedAt}<br><span class="muted">${w.requestedBy}</span>${w.expires ? html`<br><span class="muted">${t(lang, 'expires')} ${w.expires}</span>` : ''}</td><td><span data-approved>${w.approvedBy.length}</span> / <span data-required>${w.required}</span></td><td>${w.waitingFor.length ? html`<ul class="plain" data-waiting>${w.waitingFor.map((a) => html`<li>${idCell(a, mine, lang)}</li>`)}</ul>` : '—'}</td><td>${

@@ -77,7 +77,7 @@ export function pipelineAndBalances(p: Pipeline, h: History, ctx: PageCtx) {
   return html`<section aria-labelledby="pipeline-h"><h2 id="pipeline-h">${t(lang, 'Withdrawal pipeline')}</h2>
 ${
   p.rows.length
-    ? html`<div class="table-wrap"><table data-table="pipeline"><thead><tr><th scope="col">id</th><th scope="col">${t(lang, 'Wallet')}</th><th scope="col">BTC</th><th scope="col">${t(lang, 'Status')}</th>${STAGES.map((s) => html`<th scope="col">${t(lang, s)}</th>`)}<th scope="col">${t(lang, 'confirmations')}</th></tr></thead><tbody>
+    ? html`<div class="table-wrap"><table data-table="pipeline" tabindex="0" aria-labelledby="pipeline-h"><thead><tr><th scope="col">id</th><th scope="col">${t(lang, 'Wallet')}</th><th scope="col">BTC</th><th scope="col">${t(lang, 'Status')}</th>${STAGES.map((s) => html`<th scope="col">${t(lang, s)}</th>`)}<th scope="col">${t(lang, 'confirmations')}</th></tr></thead><tbody>
 ${p.rows.map((r) => html`<tr data-pipeline="${r.id}"><td>${r.id}</td><td>${r.wallet}</td><td>${btc(r.amount)}</td><td>${r.status}</td>${STAGES.map((s) => stageCell(r.stages[s]))}<td data-confirmations="${r.confirmations ?? ''}">${r.confirmations === null ? '—' : r.confirmations}</td></tr>`)}
 </tbody></table></div>
 <p class="muted">${t(lang, '"signed" is the hot key\'s signature; the offline cosigner signs off-line. Confirmations are as of the last chain sync')}${p.syncHeight === null ? '' : html` (${t(lang, 'height')} ${p.syncHeight})`}.</p>`
@@ -88,7 +88,7 @@ ${p.rows.map((r) => html`<tr data-pipeline="${r.id}"><td>${r.id}</td><td>${r.wal
 ${
   h.tiers.length
     ? html`${balanceChart(h, t(lang, 'Balance per tier against the hot cap (BTC)'))}
-<div class="table-wrap"><table data-table="wallet-balances"><thead><tr><th scope="col">${t(lang, 'Wallet')}</th><th scope="col">tier</th><th scope="col">${t(lang, 'Last snapshot')}</th><th scope="col">BTC</th></tr></thead><tbody>
+<div class="table-wrap"><table data-table="wallet-balances" tabindex="0" aria-labelledby="balances-h"><thead><tr><th scope="col">${t(lang, 'Wallet')}</th><th scope="col">tier</th><th scope="col">${t(lang, 'Last snapshot')}</th><th scope="col">BTC</th></tr></thead><tbody>
 ${latest.map((w) => html`<tr><td>${w.wallet}</td><td>${w.tier}</td><td>${w.last.at} (${t(lang, 'height')} ${w.last.height})</td><td data-value="${w.last.total}">${btc(w.last.total)}</td></tr>`)}
 </tbody></table></div>`
     : html`<p class="muted">${t(lang, 'No balance snapshots yet: they are recorded when the chain is synced (mamori custody balance --node …, or the watcher).')}</p>`

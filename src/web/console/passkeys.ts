@@ -208,7 +208,7 @@ export function passkeyRoutes(app: Hono<GateEnv>, deps: { store: Store; frame: F
 <section aria-labelledby="pk-h"><h2 id="pk-h">${t(lang, 'Your passkeys')} (<span data-passkey-count>${keys.length}</span>)</h2>
 ${
   keys.length
-    ? html`<div class="table-wrap"><table data-table="passkeys"><thead><tr><th scope="col">${t(lang, 'Name')}</th><th scope="col">${t(lang, 'Custody identity')}</th><th scope="col">RP ID</th><th scope="col">${t(lang, 'Registered')}</th><th scope="col">${t(lang, 'Identity document')}</th></tr></thead><tbody>
+    ? html`<div class="table-wrap"><table data-table="passkeys" tabindex="0" aria-labelledby="pk-h"><thead><tr><th scope="col">${t(lang, 'Name')}</th><th scope="col">${t(lang, 'Custody identity')}</th><th scope="col">RP ID</th><th scope="col">${t(lang, 'Registered')}</th><th scope="col">${t(lang, 'Identity document')}</th></tr></thead><tbody>
 ${keys.map((k) => html`<tr><td>${k.label}</td><td><code data-identity="${k.identityId}">${k.identityId}</code></td><td>${k.rpId}</td><td>${k.createdAt}</td><td><a href="/api/v1/passkeys/${k.id}/identity.json" download>${k.identityId.slice(0, 12)}….json</a></td></tr>`)}
 </tbody></table></div>
 <p class="muted">${t(lang, 'An admin lists it as an approver:')} <code>mamori custody trust init --approvers &lt;identity document&gt;,… </code></p>`

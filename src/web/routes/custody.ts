@@ -43,14 +43,14 @@ export const custodyWeb: AreaWeb = {
     return html`
       ${t.frozen ? html`<p class="alert"><strong>FROZEN</strong>: all withdrawals are halted until the approvers' quorum lifts it.</p>` : ''}
       <h2>Tiers</h2>
-      <table>
+      <table tabindex="0" aria-label="Tiers">
         <tr><th>tier</th><th>wallets</th><th>confirmed BTC</th><th>unconfirmed BTC</th></tr>
         ${t.tiers.map((x) => html`<tr><td>${x.tier}</td><td>${x.wallets}</td><td>${btc(x.confirmed)}</td><td>${btc(x.unconfirmed)}</td></tr>`)}
       </table>
       <p>Hot float ${btc(t.hotFloat)} BTC against a cap of ${t.hotFloatCap === null ? 'none' : `${btc(t.hotFloatCap)} BTC`}${t.overCap ? html` — <strong>over cap</strong>: run <code>mamori custody sweep</code>` : ''}.
       Policy coverage ${(t.policyCoverage * 100).toFixed(0)}%.</p>
       <h2>Withdrawals</h2>
-      <table>
+      <table tabindex="0" aria-label="Withdrawals">
         <tr><th>id</th><th>wallet</th><th>to</th><th>BTC</th><th>status</th><th>decided by</th></tr>
         ${ws.slice(-50).map((w) => html`<tr><td>${w.id}</td><td>${w.wallet}</td><td><code>${w.to}</code></td><td>${btc(w.amount)}</td><td>${w.status}</td><td title="${w.decision.reason}">${w.decision.rule}</td></tr>`)}
       </table>
