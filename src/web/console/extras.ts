@@ -14,6 +14,7 @@ import { barChart } from '../ui/chart.js';
 import { t } from '../ui/i18n.js';
 import { type Frame, pageCtx, renderPage } from '../ui/render.js';
 import { bulletinExtra } from './bulletin.js';
+import { combine, exposureMoreExtra, honeypotClassExtra } from './more.js';
 import { traceExtra } from './trace.js';
 
 type Deps = WebDeps & { frame: Frame };
@@ -276,8 +277,8 @@ ${pending.length ? html`<div class="table-wrap"><table data-table="approvals"><t
 
 export const CONSOLE_EXTRAS: Record<string, ConsoleExtra> = {
   vuln: vulnExtra,
-  exposure: exposureExtra,
-  honeypot: honeypotExtra,
+  exposure: combine(exposureExtra, exposureMoreExtra),
+  honeypot: combine(honeypotExtra, honeypotClassExtra),
   custody: custodyExtra,
   bulletin: bulletinExtra,
   trace: traceExtra,

@@ -73,6 +73,10 @@ const JA: Record<string, string> = {
   'Stories per day': '日ごとの記事数',
   'Guard matches': 'ガードの検知数',
   'Running now': '実行中',
+  'Events per hour by class': '分類ごとの時間あたりイベント数',
+  'Sources by class': '分類ごとの送信元',
+  'Top products': '上位製品',
+  'Changes between scans': 'スキャン間の変化',
 };
 
 /** Pick the language: the cookie if set, else the first of Accept-Language we have. */
