@@ -4,7 +4,7 @@
  * and the classes summing to the plain events-per-hour API.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { importResults } from '../../src/exposure/index.js';
+import { importResults, recordFinding } from '../../src/exposure/index.js';
 import { type HoneypotEvent, Recorder } from '../../src/honeypot/index.js';
 import { HOSTILE } from '../helpers/console-seed.js';
 import { freshStore, type TestStore, testBackends } from '../helpers/db.js';
@@ -24,6 +24,13 @@ ${[...new Set(ports.map((p) => p[0]))]
   )
   .join('\n')}
 </nmaprun>`;
+
+const esc = (v: string) =>
+  v
+    .replaceAll('&', '&amp;')
+    .replaceAll('"', '&quot;')
+    .replaceAll('<', '&lt;')
+    .replaceAll('>', '&gt;');
 
 function chart(page: string, id: string) {
   const at = page.indexOf(`data-chart="${id}"`);
@@ -128,6 +135,44 @@ for (const backend of testBackends()) {
       expect(page).toMatch(/data-appeared>1</);
       expect(page).toMatch(/data-disappeared>1</);
       expect((await app.request('/api/v1/exposure/diff?since=x')).status).toBe(400);
+    });
+
+    it('shows a host page with banners, history across scans and findings, equal to its API; hostile banners stay text', async () => {
+      await importResults(
+        t.store,
+        scan([['192.0.2.9', 8080, `${esc(HOSTILE.img)} cam`]]).replace(
+          'name="x"',
+          `name="http" extrainfo="${esc(HOSTILE.script)}"`,
+        ),
+        'third.xml',
+      );
+      await recordFinding(t.store, {
+        ip: '192.0.2.9',
+        port: 8080,
+        kind: 'no-auth',
+        detail: `open ${HOSTILE.script}`,
+        time: new Date().toISOString(),
+      });
+      const h = await (await app.request('/api/v1/exposure/host/192.0.2.1')).json();
+      expect(h.services.map((s: { port: number }) => s.port)).toEqual([22, 443]);
+      expect(
+        h.history.map((r: { scanId: number; port: number }) => `${r.scanId}:${r.port}`).sort(),
+      ).toEqual(['1:22', '1:443', '2:443']);
+      const page = await (await app.request('/exposure/host/192.0.2.1')).text();
+      expect(page.match(/data-banner="/g)).toHaveLength(2);
+      const history = page.slice(page.indexOf('data-table="host-history"'));
+      expect(history.slice(0, history.indexOf('</table>')).match(/<tr>/g)).toHaveLength(
+        h.history.length + 1,
+      );
+      const nine = await (await app.request('/api/v1/exposure/host/192.0.2.9')).json();
+      expect(nine.findings).toHaveLength(1);
+      const hostile = await (await app.request('/exposure/host/192.0.2.9')).text();
+      expect(hostile).toContain('data-table="host-findings"');
+      expect(hostile).toContain('&lt;img src=x onerror=alert(1)&gt; cam');
+      expect(hostile).not.toContain('<img src=x');
+      expect(hostile).not.toContain('<script>alert');
+      expect((await app.request('/api/v1/exposure/host/192.0.2.77')).status).toBe(404);
+      expect((await app.request('/api/v1/exposure/host/not-an-ip')).status).toBe(400);
     });
   });
 }

@@ -7,6 +7,7 @@
 import { html } from 'hono/html';
 import { MamoriError } from '../../shared/errors.js';
 import type { Store } from '../../storage/index.js';
+import type { PageCtx } from '../types.js';
 import { barChart } from '../ui/chart.js';
 import { t } from '../ui/i18n.js';
 import type { ConsoleExtra } from './extras.js';
@@ -150,6 +151,36 @@ ${diff.disappeared.length ? html`<div class="table-wrap"><table data-table="disa
           scanIdOf(c.req.query('until'), 'until'),
         ),
       );
+    });
+  },
+};
+
+/** The host page's banners, certificate names, history and findings (GET /api/v1/exposure/host/:ip). */
+export async function hostSections(store: Store, ip: string, lang: PageCtx['lang']) {
+  const h = await (await exposure()).hostDetail(store, ip);
+  if (!h.services.length && !h.history.length) return html``;
+  return html`<section aria-labelledby="banners-h"><h2 id="banners-h">${t(lang, 'Banners')}</h2>
+${h.services.map((s) => html`<details data-banner="${s.port}"><summary>${s.port}/${s.transport} ${s.protocol ?? ''} ${s.certCn ? html`· ${t(lang, 'Certificate')} CN <code>${s.certCn}</code>` : ''} ${s.cpe ? html`· <code>${s.cpe}</code>` : ''} · ${s.firstSeen} – ${s.lastSeen}</summary><pre class="banner">${s.banner}</pre></details>`)}
+</section>
+<section aria-labelledby="findings-host-h"><h2 id="findings-host-h">${t(lang, 'Findings')}</h2>
+${h.findings.length ? html`<div class="table-wrap"><table data-table="host-findings"><thead><tr><th scope="col">port</th><th scope="col">finding</th><th scope="col">detail</th><th scope="col">time</th></tr></thead><tbody>${h.findings.map((f) => html`<tr><td>${f.port}</td><td>${f.kind}</td><td>${f.detail}</td><td>${f.time}</td></tr>`)}</tbody></table></div>` : html`<p class="muted">None recorded.</p>`}
+</section>
+<section aria-labelledby="history-h"><h2 id="history-h">${t(lang, 'History')}</h2>
+<div class="table-wrap"><table data-table="host-history"><thead><tr><th scope="col">scan</th><th scope="col">port</th><th scope="col">protocol</th><th scope="col">seen</th><th scope="col">banner</th></tr></thead><tbody>${h.history.map((r) => html`<tr><td>#${r.scanId}</td><td>${r.port}/${r.transport}</td><td>${r.protocol ?? ''}</td><td>${r.seen}</td><td><code>${r.banner.slice(0, 120)}</code></td></tr>`)}</tbody></table></div></section>`;
+}
+
+export const exposureHostExtra: ConsoleExtra = {
+  async before() {
+    return html``;
+  },
+  routes(app, deps) {
+    app.get('/api/v1/exposure/host/:ip', async (c) => {
+      const ip = c.req.param('ip');
+      if (!/^[0-9a-fA-F:.]{2,45}$/.test(ip)) throw new MamoriError('E_USAGE', 'not an IP address');
+      const h = await (await exposure()).hostDetail(deps.store, ip);
+      if (!h.services.length && !h.history.length)
+        throw new MamoriError('E_NOT_FOUND', `no service seen on ${ip}`);
+      return c.json(h);
     });
   },
 };

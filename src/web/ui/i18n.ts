@@ -77,6 +77,9 @@ const JA: Record<string, string> = {
   'Sources by class': '分類ごとの送信元',
   'Top products': '上位製品',
   'Changes between scans': 'スキャン間の変化',
+  Banners: 'バナー',
+  Certificate: '証明書',
+  History: '履歴',
 };
 
 /** Pick the language: the cookie if set, else the first of Accept-Language we have. */
