@@ -35,6 +35,7 @@ export {
   parseNmapXml,
 } from './exchange.js';
 export { loadEngine, loadRecogDir, mamoriDatabases } from './fingerprints.js';
+export { type HostDetail, hostDetail } from './host.js';
 export {
   planShards,
   probe,

@@ -26,6 +26,7 @@ export {
   type ReportExtras,
   reportCsv,
 } from './core/report.js';
+export { eventsPerHourBySource } from './hourly-class.js';
 export { type EventSink, nullSink, Recorder } from './recorder.js';
 export {
   centreUrl,

@@ -171,7 +171,15 @@ describe('console pages in Chromium', () => {
       const { charts } = await api('/api/v1/overview/charts');
       return values(charts.find((c: { id: string }) => c.id === chart).bars);
     }
+    if (chart.startsWith('honeypot-class-')) {
+      const { classes } = await api('/api/v1/honeypot/hourly-by-class');
+      return classes.find((c: { class: string }) => `honeypot-class-${c.class}` === chart).events;
+    }
     switch (chart) {
+      case 'exposure-products':
+        return (await api('/api/v1/exposure/products')).products.map(
+          (p: { count: number }) => p.count,
+        );
       case 'vuln-quarter':
         return (await api('/api/v1/vuln/charts')).quarter.map((r: { count: number }) => r.count);
       case 'vuln-cwe':
@@ -253,6 +261,7 @@ describe('console pages in Chromium', () => {
       'bulletin-sources',
       'trace-flow',
       'trace-verdicts',
+      'exposure-products',
     ])
       expect(seen, id).toContain(id);
     expect(charts).toBeGreaterThan(10);

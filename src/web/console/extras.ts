@@ -15,6 +15,13 @@ import { t } from '../ui/i18n.js';
 import { type Frame, pageCtx, renderPage } from '../ui/render.js';
 import { bulletinExtra } from './bulletin.js';
 import { custodyApprovalsExtra } from './custody-approvals.js';
+import {
+  combine,
+  exposureHostExtra,
+  exposureMoreExtra,
+  honeypotClassExtra,
+  hostSections,
+} from './more.js';
 import { traceExtra } from './trace.js';
 
 type Deps = WebDeps & { frame: Frame };
@@ -180,7 +187,7 @@ ${result.matches.map((m) => html`<tr><td><a href="/exposure/host/${encodeURIComp
           r.matches.length
             ? html`<div class="table-wrap"><table data-table="host"><thead><tr><th scope="col">port</th><th scope="col">protocol</th><th scope="col">product</th><th scope="col">title</th><th scope="col">auth</th><th scope="col">findings</th><th scope="col">seen</th></tr></thead><tbody>${r.matches.map((m) => html`<tr><td>${m.port}/${m.transport}</td><td>${m.protocol ?? ''}</td><td>${[m.vendor, m.product, m.version].filter(Boolean).join(' ')}</td><td>${m.title ?? ''}</td><td>${m.auth_required === null ? '?' : m.auth_required ? 'yes' : 'NO'}</td><td>${m.findings.join(', ')}</td><td>${m.seen}</td></tr>`)}</tbody></table></div>`
             : html`<p>No service seen on this host.</p>`
-        }`,
+        }${await hostSections(deps.store, ip, pageCtx(c).lang)}`,
       );
     });
   },
@@ -249,8 +256,8 @@ ${barChart({ id: 'honeypot-hourly', title: t(lang, 'Events per hour'), bars: hou
 
 export const CONSOLE_EXTRAS: Record<string, ConsoleExtra> = {
   vuln: vulnExtra,
-  exposure: exposureExtra,
-  honeypot: honeypotExtra,
+  exposure: combine(combine(exposureExtra, exposureMoreExtra), exposureHostExtra),
+  honeypot: combine(honeypotExtra, honeypotClassExtra),
   custody: custodyApprovalsExtra,
   bulletin: bulletinExtra,
   trace: traceExtra,

@@ -140,6 +140,13 @@ const JA: Record<string, string> = {
   'logged only': '記録のみ',
   'anomaly score': '異常スコア',
   phase: 'フェーズ',
+  'Events per hour by class': '分類ごとの時間あたりイベント数',
+  'Sources by class': '分類ごとの送信元',
+  'Top products': '上位製品',
+  'Changes between scans': 'スキャン間の変化',
+  Banners: 'バナー',
+  Certificate: '証明書',
+  History: '履歴',
 };
 
 /** Pick the language: the cookie if set, else the first of Accept-Language we have. */

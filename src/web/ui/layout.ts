@@ -113,6 +113,7 @@ svg.flow rect { fill: var(--card); stroke: var(--fg); }
 svg.flow rect.start { stroke: var(--accent); stroke-width: 3; }
 svg.flow a:focus rect, svg.flow a:hover rect { stroke: #1a73e8; stroke-width: 3; }
 svg.flow circle { fill: var(--fg); }
+pre.banner { white-space: pre-wrap; word-break: break-all; max-height: 16rem; overflow: auto; }
 .facets { display:flex; flex-wrap:wrap; gap:1rem; }
 .facets ul { margin:0; padding-left:1rem; }
 @media (max-width: 700px) {
