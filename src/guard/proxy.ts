@@ -117,6 +117,10 @@ export async function startProxy(opts: ProxyOptions): Promise<RunningProxy> {
       res.end('bad gateway\n');
     });
   });
+  // A client that half-closes after its request (shutdown(SHUT_WR), as raw-socket test tools
+  // do) still gets its answer: by default Node's HTTP server ends such a socket at once, which
+  // loses a response still waiting on the upstream and phase 4. (Long-standing Node property.)
+  Object.assign(server, { httpAllowHalfOpen: true });
   server.on('clientError', (_err, socket) => {
     if (socket.writable)
       socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
