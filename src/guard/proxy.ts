@@ -31,6 +31,8 @@ export interface ProxyMatchLog {
   msg: string;
   matchedVar: string;
   matchedData: string;
+  /** The rule's expanded `logdata` (e.g. `Matched Data: … found within ARGS:id: …`). */
+  logData: string;
   anomalyScore: number;
   action: 'blocked' | 'logged';
   client: string;
@@ -165,6 +167,7 @@ export async function startProxy(opts: ProxyOptions): Promise<RunningProxy> {
           msg: m.msg,
           matchedVar: m.matchedVarName,
           matchedData: m.matchedVar.slice(0, 1024),
+          logData: m.data.slice(0, 1024),
           anomalyScore: score,
           action,
           client: request.remoteAddr,

@@ -111,7 +111,7 @@ export async function runRegressionOverNetwork(
     onMatch: (m) => {
       ids.add(m.ruleId);
       // what go-ftw's match_regex reads: ModSecurity's error-log line for the match
-      log += `ModSecurity: Warning. Matched "${m.matchedVar}". [id "${m.ruleId}"] [msg "${m.msg}"]\n`;
+      log += `ModSecurity: Warning. Matched "${m.matchedVar}". [id "${m.ruleId}"] [msg "${m.msg}"] [data "${m.logData}"]\n`;
     },
   });
   const results: FtwResult[] = [];
