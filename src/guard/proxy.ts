@@ -2,17 +2,22 @@
  * The guard reverse proxy: HTTP/1.1 with keep-alive on both sides (node:http), request bodies
  * read up to a limit and inspected by phases 1 and 2 before anything reaches the upstream;
  * the upstream's headers (phase 3) and up to `responseBodyLimit` bytes of its body (phase 4)
- * are inspected before anything is sent back, and the rest is streamed. Requests Node's parser refuses (conflicting Content-Length
- * and Transfer-Encoding, bad framing, oversized headers) get 400. In block mode the CRS anomaly
+ * are inspected before anything is sent back, and the rest is streamed. Requests Node's parser
+ * refuses (conflicting Content-Length and Transfer-Encoding, bad framing, oversized headers)
+ * and those core/front.ts refuses (bad request line, target, protocol or Host) get 400;
+ * CONNECT is inspected, then answered 405 (a reverse proxy does not tunnel). In block mode the
+ * CRS anomaly
  * threshold (rule 949110's deny) answers 403; in detect mode everything passes and is logged.
  * Every match is one JSON line (and an alert when the request is blocked).
  * Not a cache, a TLS terminator or a load balancer.
  */
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { MamoriError } from '../shared/errors.js';
-import { type Engine, newTransaction, runPhase } from './core/engine.js';
+import { type Engine, formatMatch, newTransaction, runPhase } from './core/engine.js';
+import { frontReject } from './core/front.js';
 import type { HttpRequest } from './core/request.js';
 import {
   inspectableBody,
@@ -55,6 +60,8 @@ export interface ProxyOptions {
   responseBodyLimit?: number;
   /** Called for each match (JSON-line logging, store rows). */
   onMatch?: (m: ProxyMatchLog) => void;
+  /** Called with each match as a ModSecurity-style audit line (the network test runner). */
+  onAuditLine?: (line: string) => void;
   /** Called once per blocked request. */
   onBlock?: (info: {
     requestId: string;
@@ -129,10 +136,24 @@ export async function startProxy(opts: ProxyOptions): Promise<RunningProxy> {
     else socket.destroy();
   });
 
-  async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  // CONNECT never reaches 'request': it is inspected like any request, then refused
+  server.on('connect', (req: http.IncomingMessage, socket: Duplex) => {
+    socket.on('error', () => socket.destroy());
+    const res = new http.ServerResponse(req);
+    res.shouldKeepAlive = false;
+    res.assignSocket(socket as Socket);
+    res.on('finish', () => socket.end());
+    handle(req, res, true).catch(() => socket.destroy());
+  });
+
+  async function handle(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    connect = false,
+  ): Promise<void> {
     const requestId = randomUUID();
     const time = now().toISOString();
-    const body = await readBody(req, limit);
+    const body = connect ? Buffer.alloc(0) : await readBody(req, limit);
     if (body === 'too-large') {
       res.writeHead(413, { 'content-type': 'text/plain', connection: 'close' });
       res.end('request body too large\n');
@@ -152,12 +173,18 @@ export async function startProxy(opts: ProxyOptions): Promise<RunningProxy> {
       remotePort: req.socket.remotePort ?? 0,
       serverPort: (server.address() as AddressInfo).port,
     };
+    if (frontReject(request) !== undefined) {
+      res.writeHead(400, { 'content-type': 'text/plain', connection: 'close' });
+      res.end('bad request\n');
+      return;
+    }
     const t = newTransaction(opts.engine, request, requestId);
     t.ruleEngine = opts.mode === 'block' ? 'On' : 'DetectionOnly';
     runPhase(t, 1);
     runPhase(t, 2);
     const logMatches = (from: number, score: number, action: 'blocked' | 'logged') => {
       for (const m of t.matches.slice(from)) {
+        opts.onAuditLine?.(formatMatch(m, requestId));
         opts.onMatch?.({
           type: 'guard.match',
           time,
@@ -194,6 +221,14 @@ export async function startProxy(opts: ProxyOptions): Promise<RunningProxy> {
     logMatches(0, inbound, blocked ? 'blocked' : 'logged');
     if (blocked && t.interruption !== undefined) {
       refuse(t.interruption.status, inbound, 'request');
+      return;
+    }
+    if (connect) {
+      res.writeHead(405, {
+        'content-type': 'text/plain',
+        allow: 'GET, HEAD, POST, PUT, DELETE, OPTIONS, PATCH',
+      });
+      res.end('a reverse proxy does not tunnel CONNECT\n');
       return;
     }
     const outHeaders: http.OutgoingHttpHeaders = {};

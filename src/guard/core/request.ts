@@ -178,8 +178,9 @@ export function parseBody(
 ): void {
   const body = req.body;
   const proc = processor.toUpperCase();
-  if (proc === 'URLENCODED' || forceBodyVariable || proc === '') {
-    if (proc === 'URLENCODED' || forceBodyVariable) setScalar(c, 'REQUEST_BODY', body);
+  // ModSecurity 2.9 keeps the raw body readable behind the JSON processor too, not behind XML
+  if (proc === 'URLENCODED' || proc === 'JSON' || forceBodyVariable) {
+    setScalar(c, 'REQUEST_BODY', body);
   }
   if (body === '') return;
   try {
