@@ -3,9 +3,10 @@
  * read up to a limit and inspected by phases 1 and 2 before anything reaches the upstream;
  * the upstream's headers (phase 3) and up to `responseBodyLimit` bytes of its body (phase 4)
  * are inspected before anything is sent back, and the rest is streamed. Requests Node's parser
- * refuses (conflicting Content-Length and Transfer-Encoding, bad framing, oversized headers) and
- * those core/front.ts refuses (bad request line, target, protocol or Host) get 400; CONNECT is
- * inspected, then answered 405 (a reverse proxy does not tunnel). In block mode the CRS anomaly
+ * refuses (conflicting Content-Length and Transfer-Encoding, bad framing, oversized headers)
+ * and those core/front.ts refuses (bad request line, target, protocol or Host) get 400;
+ * CONNECT is inspected, then answered 405 (a reverse proxy does not tunnel). In block mode the
+ * CRS anomaly
  * threshold (rule 949110's deny) answers 403; in detect mode everything passes and is logged.
  * Every match is one JSON line (and an alert when the request is blocked).
  * Not a cache, a TLS terminator or a load balancer.
@@ -35,6 +36,8 @@ export interface ProxyMatchLog {
   msg: string;
   matchedVar: string;
   matchedData: string;
+  /** The rule's expanded `logdata` (e.g. `Matched Data: … found within ARGS:id: …`). */
+  logData: string;
   anomalyScore: number;
   action: 'blocked' | 'logged';
   client: string;
@@ -123,6 +126,10 @@ export async function startProxy(opts: ProxyOptions): Promise<RunningProxy> {
       res.end('bad gateway\n');
     });
   });
+  // A client that half-closes after its request (shutdown(SHUT_WR), as raw-socket test tools
+  // do) still gets its answer: by default Node's HTTP server ends such a socket at once, which
+  // loses a response still waiting on the upstream and phase 4. (Long-standing Node property.)
+  Object.assign(server, { httpAllowHalfOpen: true });
   server.on('clientError', (_err, socket) => {
     if (socket.writable)
       socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
@@ -177,7 +184,7 @@ export async function startProxy(opts: ProxyOptions): Promise<RunningProxy> {
     runPhase(t, 2);
     const logMatches = (from: number, score: number, action: 'blocked' | 'logged') => {
       for (const m of t.matches.slice(from)) {
-        if (opts.onAuditLine) opts.onAuditLine(formatMatch(m, requestId));
+        opts.onAuditLine?.(formatMatch(m, requestId));
         opts.onMatch?.({
           type: 'guard.match',
           time,
@@ -187,6 +194,7 @@ export async function startProxy(opts: ProxyOptions): Promise<RunningProxy> {
           msg: m.msg,
           matchedVar: m.matchedVarName,
           matchedData: m.matchedVar.slice(0, 1024),
+          logData: m.data.slice(0, 1024),
           anomalyScore: score,
           action,
           client: request.remoteAddr,

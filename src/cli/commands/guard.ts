@@ -39,7 +39,7 @@ export const area: AreaSpec = {
         'mamori guard test ../shared/vectors/waf/crs-regression --rules ../shared/vectors/waf/crs-rules --only 942100',
       ],
       description:
-        'Uses the CRS project settings of its docker-compose file (paranoia 4, DetectionOnly,\nargument and file limits). Response-side tests (95x, 980) are counted as skipped.\nExit 1 when a test fails.',
+        'Uses the CRS project settings of its docker-compose file (paranoia 4, DetectionOnly,\nargument and file limits). Response-side tests (95x, 980) are counted as skipped\n(with --network --response-side, 95x run through the proxy).\nExit 1 when a test fails.',
       options: {
         rules: { type: 'string', value: '<dir>', description: 'CRS-style rules directory' },
         only: {
@@ -50,6 +50,11 @@ export const area: AreaSpec = {
         network: {
           type: 'boolean',
           description: 'send each request over a socket through the guard proxy instead',
+        },
+        'response-side': {
+          type: 'boolean',
+          description:
+            "with --network: also run the RESPONSE-95x tests (the upstream answers /reflect as go-ftw's albedo does)",
         },
         overrides: {
           type: 'string',
@@ -66,6 +71,7 @@ export const area: AreaSpec = {
             String(positionals[0]),
             String(values.rules),
             values.only === undefined ? undefined : String(values.only),
+            { responseSide: values['response-side'] === true },
           );
           const run = results.filter((r) => r.skipped === undefined);
           const passed = run.filter((r) => r.passed).length;
