@@ -7,7 +7,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
@@ -69,6 +69,7 @@ export const run: BenchFn = async (ctx) => {
     ctx.log(cached ? `reusing the seeded store ${dbPath}` : `seeded ${dbPath}`);
     const { firstVuln, findings } = seeded;
 
+    const loadBefore = loadavg();
     const server = await startServer({ store, host: '127.0.0.1', port: 0, version: 'bench' });
     const { token } = await createToken(store, { role: 'operator', ttlMs: 3_600_000 });
     const auth = { authorization: `Bearer ${token}` };
@@ -172,10 +173,11 @@ export const run: BenchFn = async (ctx) => {
     } finally {
       await server.close();
     }
+    const loadAfter = loadavg();
     notes.unshift(
       `store (SQLite, WAL): ${nServices.toLocaleString('en')} synthetic exposure services (bench/exposure-search.ts generator), ${nAdvisories.toLocaleString('en')} advisories replicated from the 2,661 real pypa OSV records with one recorded 1,000-component check (${findings.toLocaleString('en')} findings), ${nEvents.toLocaleString('en')} honeypot events over ${Math.round((nEvents * 25) / 3600)} hours, 50 alerts.`,
       `pages: one untimed request, then ${reps} sequential requests each over HTTP on 127.0.0.1 with a bearer token (operator); the time includes the access gate and reading the whole body.`,
-      'The machine has 2 cores and other sessions run concurrently: figures are noisy.',
+      `The machine has 2 cores and other sessions run concurrently: figures are noisy. Load average (1, 5, 15 min) ${loadBefore.map((x) => x.toFixed(1)).join(', ')} when the pages started, ${loadAfter.map((x) => x.toFixed(1)).join(', ')} at the end.`,
     );
     return { figures, notes };
   } finally {
