@@ -9,6 +9,7 @@ import { MamoriError } from '../shared/errors.js';
 import type { Store } from '../storage/index.js';
 import { cidrContains, parseAddr, parseCidr } from './core/cidr.js';
 import { expandTargets } from './core/scope.js';
+import { ipKey } from './search.js';
 import {
   createScan,
   getScan,
@@ -373,29 +374,60 @@ function reached(scan: ScanRow, ip: string, port: number): boolean {
 
 /** Cameras, DVRs and NVRs reachable without a password or with a factory default (for bulletin). */
 export async function openCameras(store: Store) {
-  const rows = await store.db
-    .selectFrom('exposure_finding as f')
-    .innerJoin('exposure_service as s', (j) =>
-      j.onRef('s.ip', '=', 'f.ip').onRef('s.port', '=', 'f.port'),
-    )
-    .select([
-      'f.ip',
-      'f.port',
-      'f.kind',
-      'f.time',
-      's.vendor',
-      's.product',
-      's.protocol',
-      's.device_type',
-    ])
-    .where('f.kind', 'in', [
+  // The findings first (few, through exposure_finding_kind_time), then their services through
+  // the (ip_key, port, transport) key: joining on the service's ip text has no index and made
+  // the planner walk every service.
+  const found = await store.db
+    .selectFrom('exposure_finding')
+    .select(['ip', 'port', 'kind', 'time'])
+    .where('kind', 'in', [
       'no-auth',
       'default-credentials',
       'weak-auth-control-failed',
       'unauthenticated-path',
       'auth-bypass',
     ])
-    .orderBy('f.time', 'desc')
+    .orderBy('time', 'desc')
+    .orderBy('id', 'desc')
     .execute();
-  return rows.map((r) => ({ ...r, port: Number(r.port) }));
+  const services = new Map<
+    string,
+    {
+      vendor: string | null;
+      product: string | null;
+      protocol: string | null;
+      device_type: string | null;
+    }[]
+  >();
+  const keys = [...new Set(found.map((f) => keyOf(f.ip)).filter((k) => k !== null))];
+  for (let i = 0; i < keys.length; i += 500) {
+    const rows = await store.db
+      .selectFrom('exposure_service')
+      .select(['ip', 'port', 'vendor', 'product', 'protocol', 'device_type'])
+      .where('ip_key', 'in', keys.slice(i, i + 500))
+      .orderBy('id')
+      .execute();
+    for (const { ip, port, ...r } of rows) {
+      const k = `${ip}|${Number(port)}`;
+      services.set(k, [...(services.get(k) ?? []), r]);
+    }
+  }
+  return found.flatMap((f) =>
+    (services.get(`${f.ip}|${Number(f.port)}`) ?? []).map((s) => ({
+      ip: f.ip,
+      port: Number(f.port),
+      kind: f.kind,
+      time: f.time,
+      ...s,
+    })),
+  );
+}
+
+/** A finding's address as the service key's ip_key; null for text that is not an address. */
+function keyOf(ip: string): string | null {
+  try {
+    return ipKey(ip);
+  } catch {
+    return null;
+  }
 }

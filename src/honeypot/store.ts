@@ -18,10 +18,10 @@ export interface ReportQuery {
   /** ISO-8601 time, a date, or a relative span like `7d`, `12h`. */
   since?: string | undefined;
   topN?: number;
-  /** For relative spans. */
-  now?: number;
   /** Only the events this sensor delivered (absent: this machine's and every sensor's). */
   sensor?: string | undefined;
+  /** For relative spans. */
+  now?: number;
 }
 
 /**
@@ -53,18 +53,47 @@ export async function honeypotReport(
   query: ReportQuery = {},
 ): Promise<{ report: HoneypotReport; extras: ReportExtras }> {
   const since = query.since ? parseSince(query.since, query.now ?? Date.now()) : null;
+  const topN = query.topN ?? 20;
+  if (query.sensor !== undefined) {
+    // A sensor's runs are on the sensor: its cut is measured from its first event.
+    const builder = new ReportBuilder({ startedAt: since, since, topN });
+    await addSensorEvents(store, builder, since, query.sensor);
+    return builder.finish();
+  }
+  // The kept whole-history report reads this machine's events only; with sensors' events in
+  // the store the merged report is built afresh.
+  const fromSensors = await store.db
+    .selectFrom('honeypot_sensor_event')
+    .select('seq')
+    .limit(1)
+    .executeTakeFirst();
+  if (since === null && !fromSensors) return wholeReport(store, topN);
+  const builder = new ReportBuilder({
+    startedAt: await firstRunStart(store, since),
+    since,
+    topN,
+  });
+  await feed(store, builder, 0, since);
+  if (fromSensors) await addSensorEvents(store, builder, since, undefined);
+  return builder.finish();
+}
+
+async function firstRunStart(store: Store, since: string | null): Promise<string | null> {
   let runs = store.db.selectFrom('honeypot_run').select('started_at').orderBy('started_at');
   if (since) runs = runs.where('started_at', '>=', since);
-  // A sensor's runs are on the sensor: its cut is measured from its first event.
-  const firstRun = query.sensor ? undefined : await runs.limit(1).executeTakeFirst();
-  const builder = new ReportBuilder({
-    startedAt: firstRun?.started_at ?? since,
-    since,
-    topN: query.topN ?? 20,
-  });
-  let lastId = 0;
+  return (await runs.limit(1).executeTakeFirst())?.started_at ?? since;
+}
+
+/** Feed the events after `afterId` to the builder in id order; returns the last id and how many. */
+async function feed(
+  store: Store,
+  builder: ReportBuilder,
+  afterId: number,
+  since: string | null,
+): Promise<{ lastId: number; added: number }> {
+  let lastId = afterId;
+  let added = 0;
   for (;;) {
-    if (query.sensor) break;
     let q = store.db
       .selectFrom('honeypot_event')
       .select(['id', 'eventid', 'time', 'src_ip', 'protocol', 'username', 'password', 'summary'])
@@ -86,10 +115,75 @@ export async function honeypotReport(
       };
       builder.add(ev);
     }
+    added += rows.length;
     lastId = Number(rows[rows.length - 1]!.id);
   }
-  await addSensorEvents(store, builder, since, query.sensor);
-  return builder.finish();
+  return { lastId, added };
+}
+
+/**
+ * The whole-history report (the console's page and `/api/v1/honeypot/report` without `since`)
+ * from one builder kept per store and fed only the events recorded since the last call: events
+ * are append-only, and the builder reads them in id order either way, so the answer equals a
+ * full rebuild. Nothing is added to the recording path. Before it is used, the builder is
+ * checked against the table: the same first run, and exactly as many events up to its last id
+ * as it has read (an event committed late under a lower id on PostgreSQL, or a deleted one,
+ * makes it start over from the first event).
+ */
+interface KeptReport {
+  builder: ReportBuilder;
+  startedAt: string | null;
+  lastId: number;
+  events: number;
+}
+const kept = new WeakMap<Store, KeptReport>();
+const keptTurn = new WeakMap<Store, Promise<unknown>>();
+
+async function wholeReport(
+  store: Store,
+  topN: number,
+): Promise<{ report: HoneypotReport; extras: ReportExtras }> {
+  // One caller at a time feeds a store's builder.
+  const turn = (keptTurn.get(store) ?? Promise.resolve()).then(async () => {
+    const startedAt = await firstRunStart(store, null);
+    let k = kept.get(store);
+    // Taken out while it is fed: a failure part-way leaves no half-fed builder behind.
+    kept.delete(store);
+    if (!k || k.startedAt !== startedAt)
+      k = {
+        builder: new ReportBuilder({ startedAt, since: null }),
+        startedAt,
+        lastId: 0,
+        events: 0,
+      };
+    const { lastId, added } = await feed(store, k.builder, k.lastId, null);
+    const counted = await store.db
+      .selectFrom('honeypot_event')
+      .select((e) => e.fn.countAll().as('n'))
+      .where('id', '<=', lastId)
+      .executeTakeFirstOrThrow();
+    if (Number(counted.n) !== k.events + added) {
+      k = {
+        builder: new ReportBuilder({ startedAt, since: null }),
+        startedAt,
+        lastId: 0,
+        events: 0,
+      };
+      const again = await feed(store, k.builder, 0, null);
+      k.lastId = again.lastId;
+      k.events = again.added;
+    } else {
+      k.lastId = lastId;
+      k.events += added;
+    }
+    kept.set(store, k);
+    return k.builder.finish(topN);
+  });
+  keptTurn.set(
+    store,
+    turn.catch(() => undefined),
+  );
+  return turn;
 }
 
 export interface HoneypotSummary {

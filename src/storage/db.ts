@@ -39,6 +39,11 @@ export interface Store {
   backend: Backend;
   /** Where the store is, with any password removed. Safe to print. */
   display: string;
+  /**
+   * What `openDb` opened, for a second connection to the same store (a worker thread). Holds a
+   * PostgreSQL URL's password: never print it (use `display`). Not enumerable.
+   */
+  readonly target?: DbTarget;
   close(): Promise<void>;
   /**
    * Enter bulk-load mode for a long import; the returned function leaves it. SQLite: WAL
@@ -229,6 +234,7 @@ export async function openDb(spec: string | DbTarget, options: OpenDbOptions = {
     target.backend === 'sqlite'
       ? await openSqlite(target.location)
       : await openPostgres(target.location, options);
+  Object.defineProperty(store, 'target', { value: { ...target }, enumerable: false });
   try {
     if (options.migrate ?? true) await migrate(store);
     else await assertNotNewer(store);

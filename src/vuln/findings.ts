@@ -29,33 +29,9 @@ export async function lastCheckTable(
 }> {
   const last = await lastCheckRun(store);
   if (!last) return { runId: null, runTime: null, total: 0, rows: [], upgrades: [] };
-  const raw = await store.db
-    .selectFrom('vuln_check_finding')
-    .selectAll()
-    .where('run_id', '=', last.id)
-    .orderBy('id')
-    .execute();
-  const seen = new Map<string, FindingRow>();
-  for (const r of raw) {
-    const key = `${r.vuln_id}\u0000${r.ecosystem}\u0000${r.package_name}\u0000${r.package_version}`;
-    const prev = seen.get(key);
-    const fixed = JSON.parse(r.fixed) as string[];
-    if (prev) {
-      for (const f of fixed) if (!prev.fixed.includes(f)) prev.fixed.push(f);
-      continue;
-    }
-    seen.set(key, {
-      id: r.vuln_id,
-      aliases: JSON.parse(r.aliases) as string[],
-      severity: r.severity,
-      package: { name: r.package_name, version: r.package_version, ecosystem: r.ecosystem },
-      fixed,
-      confidence: r.confidence,
-      source: r.source,
-    });
-  }
+  const all = await runRows(store, last.id);
   const q = opts.q?.trim().toUpperCase();
-  let rows = [...seen.values()];
+  let rows = all;
   if (q)
     rows = rows.filter(
       (r) =>
@@ -63,12 +39,6 @@ export async function lastCheckTable(
         r.aliases.some((a) => a.toUpperCase().includes(q)) ||
         r.package.name.toUpperCase().includes(q),
     );
-  rows.sort(
-    (a, b) =>
-      severityRank(b.severity) - severityRank(a.severity) ||
-      a.id.localeCompare(b.id) ||
-      a.package.name.localeCompare(b.package.name),
-  );
   // The smallest fixing version that covers the most of a package's findings.
   const perPackage = new Map<string, Map<string, number>>();
   for (const r of rows) {
@@ -90,4 +60,49 @@ export async function lastCheckTable(
     rows: rows.slice(0, opts.limit ?? 500),
     upgrades,
   };
+}
+
+/**
+ * A run's rows, deduplicated and sorted, kept per store for the newest run read: a recorded
+ * run's findings never change, so the console does not parse them again on every page.
+ */
+const keptRun = new WeakMap<Store, { runId: number; rows: FindingRow[] }>();
+
+async function runRows(store: Store, runId: number): Promise<FindingRow[]> {
+  const k = keptRun.get(store);
+  if (k?.runId === runId) return k.rows;
+  const raw = await store.db
+    .selectFrom('vuln_check_finding')
+    .selectAll()
+    .where('run_id', '=', runId)
+    .orderBy('id')
+    .execute();
+  const seen = new Map<string, FindingRow>();
+  for (const r of raw) {
+    const key = `${r.vuln_id}\u0000${r.ecosystem}\u0000${r.package_name}\u0000${r.package_version}`;
+    const prev = seen.get(key);
+    const fixed = JSON.parse(r.fixed) as string[];
+    if (prev) {
+      for (const f of fixed) if (!prev.fixed.includes(f)) prev.fixed.push(f);
+      continue;
+    }
+    seen.set(key, {
+      id: r.vuln_id,
+      aliases: JSON.parse(r.aliases) as string[],
+      severity: r.severity,
+      package: { name: r.package_name, version: r.package_version, ecosystem: r.ecosystem },
+      fixed,
+      confidence: r.confidence,
+      source: r.source,
+    });
+  }
+  const rows = [...seen.values()];
+  rows.sort(
+    (a, b) =>
+      severityRank(b.severity) - severityRank(a.severity) ||
+      a.id.localeCompare(b.id) ||
+      a.package.name.localeCompare(b.package.name),
+  );
+  keptRun.set(store, { runId, rows });
+  return rows;
 }

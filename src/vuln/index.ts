@@ -13,6 +13,13 @@ export {
   reachesFailOn,
 } from './check.js';
 export {
+  type CheckRequest,
+  type CheckResponse,
+  checkInventory,
+  checkInventoryText,
+  OFF_THREAD_BYTES,
+} from './check-request.js';
+export {
   type CoverageSource,
   coverageOf,
   type EcosystemCoverage,
@@ -57,6 +64,7 @@ export { lookup, type VulnDetail } from './show.js';
 export { registrationStats, type StatsOptions } from './stats.js';
 export { type SyncOptions, type SyncSummary, syncFrom } from './sync.js';
 
+import { sql } from 'kysely';
 import type { Store } from '../storage/index.js';
 import { advisoryInfo, type Confidence, cpeHits } from './check.js';
 import { platformFacts as factsOf } from './core/match.js';
@@ -140,8 +148,11 @@ export async function vulnOverview(store: Store): Promise<{
       'vuln_record.title',
       'vuln_record.title_ja',
     ])
-    .where('vuln_record.withdrawn', 'is', null)
-    .where('vuln_record.severity', 'in', ['critical', 'high'])
+    // Literals, not parameters, so the planner can prove the partial index
+    // vuln_record_severe_published applies (SQLite and PostgreSQL alike).
+    .where(
+      sql<boolean>`vuln_record.withdrawn is null and vuln_record.severity in ('critical', 'high')`,
+    )
     .orderBy('vuln_record.published', 'desc')
     .limit(20)
     .execute();

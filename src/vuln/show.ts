@@ -80,19 +80,28 @@ export async function lookup(store: Store, name: string): Promise<VulnDetail | u
     .orderBy('source')
     .orderBy('external_id')
     .execute();
-  const affected = await store.db
-    .selectFrom('vuln_affected')
-    .selectAll()
-    .where('advisory_id', '=', id)
-    .orderBy('id')
-    .execute();
-  const products = await store.db
-    .selectFrom('vuln_product')
-    .select(['confidence', 'matches'])
-    .where('advisory_id', '=', id)
-    .where('vulnerable', '=', 1)
-    .orderBy('id')
-    .execute();
+  // An advisory's affected and product rows are its records' (a merge moves them together):
+  // found through the record_id indexes, as advisory_id has none on these tables.
+  const recordIds = recs.map((r) => Number(r.id));
+  const affected = recordIds.length
+    ? await store.db
+        .selectFrom('vuln_affected')
+        .selectAll()
+        .where('record_id', 'in', recordIds)
+        .where('advisory_id', '=', id)
+        .orderBy('id')
+        .execute()
+    : [];
+  const products = recordIds.length
+    ? await store.db
+        .selectFrom('vuln_product')
+        .select(['confidence', 'matches'])
+        .where('record_id', 'in', recordIds)
+        .where('advisory_id', '=', id)
+        .where('vulnerable', '=', 1)
+        .orderBy('id')
+        .execute()
+    : [];
   let severity: string | null = null;
   for (const r of recs)
     if (severityRank(r.severity) > severityRank(severity)) severity = r.severity;

@@ -216,8 +216,11 @@ export class ReportBuilder {
     }
   }
 
-  finish(): { report: HoneypotReport; extras: ReportExtras } {
-    const topN = this.#opts.topN ?? 20;
+  /**
+   * The report so far. It does not change the builder: more events may be added after it and
+   * `finish` called again (the console keeps one builder and feeds it only the new events).
+   */
+  finish(topN = this.#opts.topN ?? 20): { report: HoneypotReport; extras: ReportExtras } {
     const credentials: CredentialRow[] = [...this.#creds.entries()]
       .map(([key, c]) => {
         const [username, stored] = key.split('\u0000') as [string, string];
@@ -243,7 +246,12 @@ export class ReportBuilder {
     const top = (m: Map<string, number>) =>
       [...m.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).slice(0, topN);
     return {
-      report: { first: this.#first, sources: this.#classifier.counts(), credentials, timeline },
+      report: {
+        first: { ...this.#first },
+        sources: this.#classifier.counts(),
+        credentials,
+        timeline,
+      },
       extras: {
         since: this.#opts.since ?? null,
         startedAt: this.#startMs === null ? null : new Date(this.#startMs).toISOString(),

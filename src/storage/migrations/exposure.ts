@@ -167,4 +167,12 @@ export const exposureMigrations: MigrationSet = {
       );
     },
   },
+  '20261204_81_exposure_finding_kind': {
+    // The console's "anyone can log in" list reads findings by kind, newest first.
+    async up(db: Kysely<unknown>) {
+      await sql`create index if not exists exposure_finding_kind_time on exposure_finding (kind, time)`.execute(
+        db,
+      );
+    },
+  },
 };

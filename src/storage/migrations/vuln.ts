@@ -223,4 +223,13 @@ export const vulnMigrations: MigrationSet = {
       await db.schema.alterTable('vuln_check_run').addColumn('coverage', 'text').execute();
     },
   },
+  '20261204_80_vuln_console_indexes': {
+    // The console's "most severe, most recent" list walks this small partial index newest
+    // first and stops at its LIMIT, instead of reading every record. Written by syncs only
+    // for critical and high records that are not withdrawn.
+    async up(db: Kysely<unknown>) {
+      await sql`create index if not exists vuln_record_severe_published on vuln_record (published)
+        where withdrawn is null and severity in ('critical', 'high')`.execute(db);
+    },
+  },
 };

@@ -4,16 +4,7 @@
  */
 import { html } from 'hono/html';
 import { MamoriError } from '../../shared/errors.js';
-import {
-  type Component,
-  checkComponents,
-  InventoryError,
-  lookup,
-  parseInventory,
-  recordCheckRun,
-  registrationStats,
-  vulnOverview,
-} from '../../vuln/index.js';
+import { checkInventory, lookup, registrationStats, vulnOverview } from '../../vuln/index.js';
 import type { AreaWeb } from '../types.js';
 import { emptyState } from '../ui/layout.js';
 
@@ -49,48 +40,14 @@ export const vulnWeb: AreaWeb = {
       if (len > MAX_BODY) throw new MamoriError('E_INPUT', 'inventory larger than 10 MB');
       const text = await c.req.text();
       if (text.length > MAX_BODY) throw new MamoriError('E_INPUT', 'inventory larger than 10 MB');
-      let components: Component[];
-      let unsupported: string[] = [];
-      try {
-        const maybe = text.trimStart().startsWith('{')
-          ? (JSON.parse(text) as Record<string, unknown>)
-          : undefined;
-        if (maybe && Array.isArray(maybe.components) && maybe.bomFormat === undefined) {
-          components = (maybe.components as Record<string, unknown>[]).filter(
-            (x) =>
-              typeof x.name === 'string' &&
-              typeof x.version === 'string' &&
-              typeof x.ecosystem === 'string',
-          ) as unknown as Component[];
-        } else {
-          const { parse } = await import('smol-toml');
-          const inv = parseInventory(c.req.query('name') ?? 'inventory', text, parse);
-          components = inv.components;
-          unsupported = inv.unsupported;
-        }
-      } catch (err) {
-        if (err instanceof InventoryError || err instanceof SyntaxError)
-          throw new MamoriError('E_INPUT', `inventory: ${(err as Error).message}`);
-        throw err;
-      }
-      const result = await checkComponents(deps.store, components);
-      // Recorded as the newest "last check" unless ?record=false (the CLI's --no-record).
+      // Parsed, checked and recorded by the vuln area; a large body on a worker thread.
       const record = c.req.query('record');
-      if (record !== 'false' && record !== '0')
-        await recordCheckRun(deps.store, {
-          origin: 'api',
-          inventories: [c.req.query('name') ?? 'inventory'],
-          components: components.length,
-          result,
-          unsupported: unsupported.length,
-        });
-      return c.json({
-        findings: result.findings,
-        unsupported: [...unsupported, ...result.unsupported],
-        covered: result.notCovered + unsupported.length === 0,
-        notCovered: result.notCovered,
-        coverage: result.coverage,
+      const json = await checkInventory(deps.store, {
+        text,
+        name: c.req.query('name') ?? 'inventory',
+        record: record !== 'false' && record !== '0',
       });
+      return c.body(json, 200, { 'content-type': 'application/json; charset=UTF-8' });
     });
     app.get('/:id', async (c) => {
       const d = await lookup(deps.store, c.req.param('id'));
