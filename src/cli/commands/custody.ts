@@ -14,6 +14,14 @@ import * as trustVerbs from './custody-trust.js';
 type Custody = typeof import('../../custody/index.js');
 const lib = (): Promise<Custody> => import('../../custody/index.js');
 
+/** `--min-conf <n>`: confirmations a third-party deposit needs before it is spent. */
+const MIN_CONF_OPT: OptionSpec = {
+  type: 'string',
+  value: '<n>',
+  description:
+    'build: confirmations a deposit from outside needs before it is spent (default 1, as Bitcoin Core; own change 0; a coinbase always 100)',
+};
+
 const NETWORK_OPT: OptionSpec = {
   type: 'string',
   value: 'mainnet|testnet|regtest',
@@ -605,6 +613,7 @@ const withdraw: VerbSpec = {
     },
     out: { type: 'string', value: '<file>', description: 'build: write the PSBT here' },
     'sign-hot': { type: 'boolean', description: 'build: add the online hot cosigner signature' },
+    'min-conf': MIN_CONF_OPT,
     ...CHAIN_OPTS,
   },
   positionals: { min: 1, name: 'request|approve|list|build' },
@@ -679,6 +688,7 @@ const withdraw: VerbSpec = {
       ...(str(p, 'wallet') ? { wallet: str(p, 'wallet')! } : {}),
       ...(fee ? { feeRate: Number(fee) } : {}),
       ...(chain ? { chain } : {}),
+      ...minConfOf(p),
     });
     let psbt = built.psbt;
     let hotSigned = 0;
@@ -931,6 +941,7 @@ const sweepVerb: VerbSpec = {
       description: 'also build the PSBT at this fee rate',
     },
     out: { type: 'string', value: '<file>', description: 'write the PSBT here' },
+    'min-conf': MIN_CONF_OPT,
     ...syncOpt,
   },
   positionals: { min: 1, max: 1, name: 'hot-wallet' },
@@ -950,6 +961,7 @@ const sweepVerb: VerbSpec = {
       built = await c.buildWithdrawals(cx, {
         ids: [r.withdrawal.id],
         feeRate: Number(str(p, 'fee-rate')),
+        ...minConfOf(p),
       });
       if (str(p, 'out')) writeFileSync(str(p, 'out')!, `${built.psbt}\n`);
     }
@@ -961,6 +973,16 @@ const sweepVerb: VerbSpec = {
     return 0;
   },
 };
+
+function minConfOf(p: Parsed): { minConf?: number } {
+  const v = str(p, 'min-conf');
+  if (v === undefined) return {};
+  const n = Number(v);
+  if (!/^\d+$/.test(v) || !Number.isSafeInteger(n)) {
+    throw new MamoriError('E_USAGE', `--min-conf needs a whole number ≥ 0, not "${v}"`);
+  }
+  return { minConf: n };
+}
 
 function seconds(p: Parsed, name: string, fallback: number): number {
   const v = str(p, name);
@@ -1063,9 +1085,21 @@ const unfreezeVerb: VerbSpec = {
 const audit: VerbSpec = {
   summary: 'audit verify|checkpoint|export: the hash-chained, signed log of every state change',
   usage:
-    'mamori custody audit verify [--head <seq:hash>] | checkpoint --as <id file> [--out <file>] | export [--out <file>]',
+    'mamori custody audit verify [--head <seq:hash>] [--file <export> [--trust <genesis.json>]] | checkpoint --as <id file> [--out <file>] | export [--out <file>]',
+  description:
+    'verify --file checks an export offline, with no store: the hash chain, each identity’s\nsignature, the checkpoints it carries and --head (a checkpoint kept elsewhere: without one,\na log cut at its end cannot be told from a short one). With --trust, every signer must be\nan identity of that genesis.',
   options: {
     head: { type: 'string', value: '<seq:hash>', description: 'verify: a head kept elsewhere' },
+    file: {
+      type: 'string',
+      value: '<export.json>',
+      description: 'verify: an `audit export` file, offline (no store)',
+    },
+    trust: {
+      type: 'string',
+      value: '<genesis.json>',
+      description: 'verify --file: signers must be identities of this genesis',
+    },
     as: AS_OPT,
     out: { type: 'string', value: '<file>', description: 'checkpoint|export: write here' },
   },
@@ -1086,7 +1120,21 @@ const audit: VerbSpec = {
       return 0;
     }
     const head = str(p, 'head');
-    const v = await c.verifyAudit(await ctxOf(ctx), head ? { head } : {});
+    const file = str(p, 'file');
+    if (str(p, 'trust') && !file) {
+      throw new MamoriError('E_USAGE', '--trust goes with --file (an export checked offline)');
+    }
+    const v = file
+      ? c.verifyAuditExport(
+          c.parseDocument(readText(file, 'audit export'), `audit export ${file}`),
+          {
+            ...(head ? { head } : {}),
+            ...(str(p, 'trust')
+              ? { genesis: c.checkGenesis(c.readGenesisFile(str(p, 'trust')!), Date.now()) }
+              : {}),
+          },
+        )
+      : await c.verifyAudit(await ctxOf(ctx), head ? { head } : {});
     ctx.print(v, () =>
       v.ok
         ? `audit log intact: ${v.count} entries, head ${v.head}`

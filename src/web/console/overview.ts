@@ -16,7 +16,7 @@ import { t } from '../ui/i18n.js';
 import type { Frame } from '../ui/render.js';
 import { pageCtx, renderPage } from '../ui/render.js';
 
-const SEVERITY_ORDER = ['critical', 'high', 'medium', 'low', 'info'];
+const SEVERITY_ORDER = ['critical', 'high', 'warning', 'medium', 'low', 'notice', 'info'];
 
 export async function alertInbox(store: Store, limit = 50) {
   const alerts = await recentAlerts(store, limit);
