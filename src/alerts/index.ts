@@ -6,7 +6,24 @@
  */
 import type { Store } from '../storage/index.js';
 
-export type AlertSeverity = 'info' | 'low' | 'medium' | 'high' | 'critical';
+/**
+ * From least to most urgent: info < notice < low < medium < warning < high < critical.
+ * `notice` (a change someone should know of: a new wallet, a policy change) and `warning` (a
+ * condition to act on soon: a hot float over its cap, a refused test transfer) were added
+ * later, in between, without moving the others (`SEVERITY_RANK`).
+ */
+export type AlertSeverity = 'info' | 'low' | 'medium' | 'high' | 'critical' | 'notice' | 'warning';
+
+/** Urgency rank of each severity (higher is more urgent), for sorting and thresholds. */
+export const SEVERITY_RANK: Record<AlertSeverity, number> = {
+  info: 0,
+  notice: 1,
+  low: 2,
+  medium: 3,
+  warning: 4,
+  high: 5,
+  critical: 6,
+};
 
 export interface Alert {
   area: 'vuln' | 'custody' | 'trace' | 'exposure' | 'honeypot' | 'bulletin' | 'core' | 'guard';

@@ -6,7 +6,12 @@
 import { MamoriError } from '../shared/errors.js';
 import { AUDIT_DOMAIN, type CustodyContext, now } from './context.js';
 import { type AuditEntry, type AuditProblem, verifyChain } from './core/audit.js';
-import { type Signature, schnorrIdentityOf, verifySignature } from './core/trust.js';
+import {
+  type Signature,
+  schnorrIdentityOf,
+  type TrustRoot,
+  verifySignature,
+} from './core/trust.js';
 import { getState, setState } from './freeze.js';
 
 export const CHECKPOINT_DOMAIN = 'mamori/audit.checkpoint';
@@ -20,7 +25,7 @@ export interface AuditCheckpoint {
 
 export type AuditVerifyProblem =
   | AuditProblem
-  | { seq: number; problem: 'bad-signature' | 'truncated'; detail: string };
+  | { seq: number; problem: 'bad-signature' | 'truncated' | 'unknown-identity'; detail: string };
 
 async function entries(c: CustodyContext): Promise<(AuditEntry & { sig: string | null })[]> {
   const rows = await c.store.db.selectFrom('custody_audit').selectAll().orderBy('seq').execute();
@@ -37,11 +42,36 @@ export async function verifyAudit(
   opts: { head?: string; checkpoints?: AuditCheckpoint[] } = {},
 ) {
   const es = await entries(c);
+  const cps = [
+    ...((await getState<AuditCheckpoint[]>(c.store.db, 'audit_checkpoints')) ?? []),
+    ...(opts.checkpoints ?? []),
+  ];
+  return verifyAuditEntries(es, cps, opts.head);
+}
+
+/**
+ * The same verification on entries and checkpoints from anywhere (an export, offline). With a
+ * `genesis` (a checked trust root), every identity that signed an entry or a checkpoint must be
+ * one the genesis lists: an entry signed by an unknown key is `unknown-identity`, and a
+ * checkpoint by one does not count.
+ * @example verifyAuditEntries(doc.entries, doc.checkpoints, '41:ab12…', root)
+ */
+export function verifyAuditEntries(
+  es: (AuditEntry & { sig: string | null })[],
+  checkpoints: AuditCheckpoint[],
+  head?: string,
+  genesis?: TrustRoot,
+) {
   const v = verifyChain(es);
   const problems: AuditVerifyProblem[] = [...v.problems];
+  const known = (id: string) => !genesis || genesis.identities.has(id);
+  let unsigned = 0;
   for (const e of es) {
     const idn = schnorrIdentityOf(e.actor);
-    if (!idn) continue;
+    if (!idn) {
+      unsigned++; // a process actor (watcher, sweep) or a store without identities
+      continue;
+    }
     let sig: Signature | undefined;
     try {
       sig = e.sig ? (JSON.parse(e.sig) as Signature) : undefined;
@@ -50,22 +80,28 @@ export async function verifyAudit(
     }
     if (!sig || !verifySignature(sig, idn, AUDIT_DOMAIN, { hash: e.hash })) {
       problems.push({ seq: e.seq, problem: 'bad-signature', detail: `not signed by ${e.actor}` });
+    } else if (!known(e.actor)) {
+      problems.push({
+        seq: e.seq,
+        problem: 'unknown-identity',
+        detail: `signed by ${e.actor}, who is not in the genesis`,
+      });
     }
   }
-  const cps = [
-    ...((await getState<AuditCheckpoint[]>(c.store.db, 'audit_checkpoints')) ?? []),
-    ...(opts.checkpoints ?? []),
-  ];
-  const heads: { seq?: number; hash: string; from: string }[] = cps
+  const heads: { seq?: number; hash: string; from: string }[] = (
+    Array.isArray(checkpoints) ? checkpoints : []
+  )
     .filter((cp) => {
-      const idn = schnorrIdentityOf(cp.signature?.by ?? '');
+      const idn = schnorrIdentityOf(cp?.signature?.by ?? '');
       return (
-        idn && verifySignature(cp.signature, idn, CHECKPOINT_DOMAIN, { seq: cp.seq, hash: cp.hash })
+        idn &&
+        known(idn.id) &&
+        verifySignature(cp.signature, idn, CHECKPOINT_DOMAIN, { seq: cp.seq, hash: cp.hash })
       );
     })
     .map((cp) => ({ seq: cp.seq, hash: cp.hash, from: `checkpoint by ${cp.signature.by}` }));
-  if (opts.head) {
-    const m = /^(?:(\d+):)?([0-9a-f]{64})$/.exec(opts.head.trim());
+  if (head) {
+    const m = /^(?:(\d+):)?([0-9a-f]{64})$/.exec(head.trim());
     if (!m) throw new MamoriError('E_INPUT', '--head takes <hash> or <seq>:<hash>');
     heads.push({ ...(m[1] ? { seq: Number(m[1]) } : {}), hash: m[2]!, from: '--head' });
   }
@@ -79,7 +115,51 @@ export async function verifyAudit(
       });
     }
   }
-  return { ...v, ok: problems.length === 0, problems, checkpoints: heads.length };
+  return { ...v, ok: problems.length === 0, problems, checkpoints: heads.length, unsigned };
+}
+
+export const AUDIT_EXPORT_FORMAT = 'mamori-custody-audit/1';
+
+/**
+ * Verify an `audit export` document offline: no store. Malformed → E_INPUT.
+ * @example verifyAuditExport(JSON.parse(text), { head: '41:ab…', genesis: root })
+ */
+export function verifyAuditExport(doc: unknown, opts: { head?: string; genesis?: TrustRoot } = {}) {
+  const d = doc as { format?: string; entries?: unknown; checkpoints?: unknown };
+  const entryOk = (e: unknown): e is AuditEntry & { sig: string | null } => {
+    const x = e as Record<string, unknown>;
+    return (
+      !!x &&
+      typeof x.seq === 'number' &&
+      typeof x.hash === 'string' &&
+      typeof x.prev_hash === 'string' &&
+      typeof x.actor === 'string' &&
+      typeof x.action === 'string' &&
+      typeof x.at === 'string' &&
+      typeof x.data === 'string'
+    );
+  };
+  if (
+    !d ||
+    d.format !== AUDIT_EXPORT_FORMAT ||
+    !Array.isArray(d.entries) ||
+    !d.entries.every(entryOk) ||
+    (d.checkpoints !== undefined && !Array.isArray(d.checkpoints))
+  ) {
+    throw new MamoriError(
+      'E_INPUT',
+      `not a ${AUDIT_EXPORT_FORMAT} export (truncated or altered?)`,
+      {
+        details: { reason: 'evidence-malformed' },
+      },
+    );
+  }
+  return verifyAuditEntries(
+    d.entries.map((e) => ({ ...e, sig: e.sig ?? null })),
+    (d.checkpoints as AuditCheckpoint[] | undefined) ?? [],
+    opts.head,
+    opts.genesis,
+  );
 }
 
 /**
@@ -108,7 +188,7 @@ export async function auditCheckpoint(c: CustodyContext): Promise<AuditCheckpoin
 /** The whole log and its checkpoints, for an outside witness. */
 export async function exportAudit(c: CustodyContext) {
   return {
-    format: 'mamori-custody-audit/1',
+    format: AUDIT_EXPORT_FORMAT,
     entries: await entries(c),
     checkpoints: (await getState<AuditCheckpoint[]>(c.store.db, 'audit_checkpoints')) ?? [],
   };

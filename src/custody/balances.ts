@@ -1,8 +1,11 @@
 /**
- * Balances per wallet and per tier: the custody posture. Reads only.
+ * Balances per wallet and per tier: the custody posture. Reads only, but for the hot float's
+ * over-cap alert, which remembers whether it already warned.
  */
-import { type CustodyContext, TIERS, type Tier } from './context.js';
-import { freezeState } from './freeze.js';
+
+import { alert, type CustodyContext, TIERS, type Tier } from './context.js';
+import { formatBtc } from './core/amount.js';
+import { freezeState, getState, setState } from './freeze.js';
 import { getWallet, listWallets } from './wallets.js';
 
 export interface Balance {
@@ -79,4 +82,30 @@ export async function tiers(c: CustodyContext) {
     policyCoverage: bs.length ? policies.length / bs.length : 0,
     frozen: (await freezeState(c)).frozen,
   };
+}
+
+/**
+ * A WARNING when a hot wallet's float (confirmed and unconfirmed) goes over its cap: once per
+ * episode, again only after the float was back under it. Called after a chain sync that moved
+ * coins.
+ * @example await alertFloatOverCap(ctx)
+ */
+export async function alertFloatOverCap(c: CustodyContext): Promise<void> {
+  for (const b of await balances(c)) {
+    if (b.tier !== 'hot' || b.floatCap === null) continue;
+    const key = `float_over_cap:${b.wallet}`;
+    const was = (await getState<boolean>(c.store.db, key)) ?? false;
+    const over = b.total > b.floatCap;
+    if (over === was) continue;
+    await setState(c.store.db, key, over);
+    if (!over) continue;
+    await alert(
+      c,
+      'warning',
+      'custody.float_over_cap',
+      `hot wallet ${b.wallet} holds ${formatBtc(BigInt(b.total))} BTC, over its cap of ${formatBtc(BigInt(b.floatCap))} BTC`,
+      `sweep the excess to cold: mamori custody sweep ${b.wallet} --to-tier cold`,
+      { wallet: b.wallet, float: b.total, cap: b.floatCap },
+    );
+  }
 }

@@ -3,7 +3,7 @@
  * modules. Decides nothing.
  */
 
-import type { AlertSink } from '../alerts/index.js';
+import type { AlertSeverity, AlertSink } from '../alerts/index.js';
 import { type Clock, isoUtc, systemClock } from '../shared/clock.js';
 import { MamoriError } from '../shared/errors.js';
 import type { Store } from '../storage/index.js';
@@ -88,7 +88,7 @@ export async function inTx<T>(
 /** Raise a custody alert when the context has a sink (best effort; never hides the refusal). */
 export async function alert(
   c: CustodyContext,
-  severity: 'critical' | 'high' | 'medium' | 'low' | 'info',
+  severity: AlertSeverity,
   kind: string,
   message: string,
   next: string,

@@ -5,9 +5,18 @@
  * store, no chain. Not the check itself.
  */
 import { timingSafeEqual } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  writeSync,
+} from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { dirname, resolve } from 'node:path';
 import type { HDKey } from '@scure/bip32';
 import { MamoriError } from '../shared/errors.js';
 import { type CosignApproval, cosignCheck, type LedgerEntry, parseLedger } from './core/cosign.js';
@@ -21,14 +30,31 @@ export function readLedger(path: string | undefined): LedgerEntry[] {
   return parseLedger(readFileSync(path, 'utf8'));
 }
 
-/** Append one entry and fsync it, before any signature leaves the cosigner. */
+/**
+ * Add one entry, before any signature leaves the cosigner, so that the file is never left
+ * half-written: the whole ledger goes to `<path>.tmp`, is fsynced, and replaces the old file
+ * by rename (atomic on POSIX), then the folder is fsynced. A crash leaves the old ledger or the
+ * new one, never a torn line. A torn last line left by an older Mamori's append is dropped.
+ * @example appendLedger('ledger.jsonl', check.ledgerEntry)
+ */
 export function appendLedger(path: string, e: LedgerEntry): void {
-  const fd = openSync(path, 'a', 0o600);
+  const old = existsSync(path) ? readFileSync(path, 'utf8') : '';
+  parseLedger(old); // refuses a ledger damaged anywhere but in its last line
+  const kept = old.endsWith('\n') || old === '' ? old : old.slice(0, old.lastIndexOf('\n') + 1);
+  const tmp = `${path}.tmp`;
+  const fd = openSync(tmp, 'w', 0o600);
   try {
-    writeSync(fd, `${JSON.stringify(e)}\n`);
+    writeSync(fd, `${kept}${JSON.stringify(e)}\n`);
     fsyncSync(fd);
   } finally {
     closeSync(fd);
+  }
+  renameSync(tmp, path);
+  const dir = openSync(dirname(resolve(path)), 'r');
+  try {
+    fsyncSync(dir);
+  } finally {
+    closeSync(dir);
   }
 }
 

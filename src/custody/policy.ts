@@ -4,7 +4,7 @@
  */
 
 import { MamoriError } from '../shared/errors.js';
-import { appendAudit, type CustodyContext, type Db, inTx, type Trx } from './context.js';
+import { alert, appendAudit, type CustodyContext, type Db, inTx, type Trx } from './context.js';
 import { network } from './core/network.js';
 import {
   compilePolicy,
@@ -35,7 +35,7 @@ export async function setPolicy(
   walletName: string,
   input: { flags?: PolicyFlags; document?: unknown },
 ): Promise<Policy> {
-  return inTx(c, async (trx, at, actor) => {
+  const policy = await inTx(c, async (trx, at, actor) => {
     await assertNotFrozen(trx, c);
     const w = await getWallet(trx, walletName);
     if (w.genesisHash) {
@@ -78,6 +78,15 @@ export async function setPolicy(
     await appendAudit(trx, at, actor, 'policy.set', { wallet: w.name, policy });
     return policy;
   });
+  await alert(
+    c,
+    'notice',
+    'custody.policy_change',
+    `policy of ${walletName} was replaced (a wallet without a trust root: no admin signatures)`,
+    'check that the change was expected (mamori custody policy show)',
+    { wallet: walletName, policy },
+  );
+  return policy;
 }
 
 export async function showPolicies(c: CustodyContext, walletName?: string) {

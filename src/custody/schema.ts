@@ -44,6 +44,8 @@ export interface CustodyUtxoTable {
   spent_txid: string | null;
   spent_height: number | null;
   seen_at: string;
+  /** 1 coinbase, 0 not, null recorded before it was noted. */
+  coinbase: Generated<number | null>;
 }
 
 export interface CustodyPolicyTable {

@@ -382,7 +382,7 @@ export async function alertRefusedUnknown(
   if (decision.outcome !== 'rejected' || decision.rule !== 'whitelist') return;
   await alert(
     c,
-    'medium',
+    'warning',
     'custody.refused_unknown_address',
     `a withdrawal of ${amount} sat from ${wallet} to ${to}, not on the whitelist, was refused`,
     'a "test transfer" to a new address often precedes a theft: check who asked',

@@ -2,6 +2,7 @@
  * Chain sync: our outputs and the spends of them, reorgs.
  */
 import { isoUtc } from '../shared/clock.js';
+import { alertFloatOverCap } from './balances.js';
 import { appendAudit, type CustodyContext, inTx, now } from './context.js';
 import type { ChainAdapter } from './core/chain.js';
 import { getState, setState } from './freeze.js';
@@ -16,14 +17,28 @@ export interface SyncResult {
   spent: { txid: string; vout: number; spentBy: string; approved: boolean }[];
 }
 
+type SyncOptions = { mempool?: boolean; fromHeight?: number; seenMempool?: Set<string> };
+
 /**
  * Follow the chain from the last synced height and the mempool: record our outputs and the
- * spends of them. Returns what changed (the watcher decides whether a spend is approved).
+ * spends of them. Returns what changed (the watcher decides whether a spend is approved). When
+ * coins moved, a hot float over its cap raises a warning.
+ * @example const r = await syncChain(ctx, coreRpc(url))
  */
 export async function syncChain(
   c: CustodyContext,
   chain: ChainAdapter,
-  opts: { mempool?: boolean; fromHeight?: number; seenMempool?: Set<string> } = {},
+  opts: SyncOptions = {},
+): Promise<SyncResult> {
+  const r = await syncOnce(c, chain, opts);
+  if (r.received.length || r.spent.length || r.reorg) await alertFloatOverCap(c);
+  return r;
+}
+
+async function syncOnce(
+  c: CustodyContext,
+  chain: ChainAdapter,
+  opts: SyncOptions,
 ): Promise<SyncResult> {
   const addrRows = await c.store.db
     .selectFrom('custody_address')
@@ -134,6 +149,7 @@ export async function syncChain(
             spent_txid: null,
             spent_height: null,
             seen_at: at,
+            coinbase: t.vin.length === 0 ? 1 : 0,
           })
           .execute();
         result.received.push({ txid: t.txid, vout: o.n, value: o.value, wallet: a.name });

@@ -249,7 +249,7 @@ export async function applyPolicy(
   });
   await alert(
     c,
-    'info',
+    'notice',
     'custody.policy_change',
     `policy of ${result.wallet} is now version ${result.version} (${result.hash.slice(0, 12)}…)`,
     'check that the change was expected (mamori custody policy show)',

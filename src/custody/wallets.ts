@@ -188,7 +188,7 @@ export async function createWallet(c: CustodyContext, w: CreateWalletInput): Pro
   });
   await alert(
     c,
-    'info',
+    'notice',
     'custody.new_wallet',
     `new ${created.tier} wallet ${created.name} (${created.threshold}-of-${created.cosigners})`,
     'check that it was expected; an own wallet is trusted only once a signed policy lists it',

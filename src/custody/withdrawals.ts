@@ -14,6 +14,7 @@ import {
 } from './context.js';
 import { formatBtc } from './core/amount.js';
 import type { ChainAdapter } from './core/chain.js';
+import { DEFAULT_MIN_CONF, notSpendable } from './core/coins.js';
 import type { Evidence } from './core/cosign.js';
 import { bytesToHex, hexToBytes } from './core/descriptor.js';
 import { network } from './core/network.js';
@@ -27,7 +28,7 @@ import {
   signPsbt,
 } from './core/psbt.js';
 import type { Signature } from './core/trust.js';
-import { assertNotFrozen } from './freeze.js';
+import { assertNotFrozen, getState } from './freeze.js';
 import { unlockKeyFile } from './keyfile.js';
 import { getPolicy } from './policy.js';
 import {
@@ -282,8 +283,21 @@ export interface BuiltWithdrawal {
  */
 export async function buildWithdrawals(
   c: CustodyContext,
-  opts: { ids?: number[]; wallet?: string; feeRate?: number; chain?: ChainAdapter },
+  opts: {
+    ids?: number[];
+    wallet?: string;
+    feeRate?: number;
+    chain?: ChainAdapter;
+    /** Confirmations a third-party deposit needs before it is spent (default 1, as Core). */
+    minConf?: number;
+  },
 ): Promise<BuiltWithdrawal> {
+  const minConf = opts.minConf ?? DEFAULT_MIN_CONF;
+  if (!Number.isInteger(minConf) || minConf < 0) {
+    throw new MamoriError('E_INPUT', `--min-conf ${minConf} is not a whole number ≥ 0`);
+  }
+  // The tip the confirmations count from: the node's when there is one, else the last sync.
+  const tipNow = opts.chain ? await opts.chain.tipHeight() : undefined;
   let feeRate = opts.feeRate;
   if (feeRate === undefined && opts.chain) feeRate = await opts.chain.feeRate();
   if (feeRate === undefined) {
@@ -347,10 +361,40 @@ export async function buildWithdrawals(
         'custody_utxo.value',
         'custody_address.branch',
         'custody_address.idx',
+        'custody_utxo.height',
+        'custody_utxo.coinbase',
       ])
       .where('custody_utxo.wallet_id', '=', w.id)
       .where('custody_utxo.spent_txid', 'is', null)
       .execute();
+    const tip = tipNow ?? (await getState<number>(trx, 'sync_height')) ?? -1;
+    // Our own change: its transaction spent one of our coins (as the chain sync recorded it).
+    const fundingTxids = [...new Set(utxoRows.map((u) => u.txid))];
+    const own = new Set(
+      fundingTxids.length
+        ? (
+            await trx
+              .selectFrom('custody_utxo')
+              .select('spent_txid')
+              .where('spent_txid', 'in', fundingTxids)
+              .execute()
+          ).map((r) => r.spent_txid)
+        : [],
+    );
+    const held: string[] = [];
+    const spendableRows = utxoRows.filter((u) => {
+      const why = notSpendable(
+        {
+          height: u.height === null ? null : Number(u.height),
+          coinbase: u.coinbase === null ? null : Number(u.coinbase),
+          own: own.has(u.txid),
+        },
+        tip,
+        minConf,
+      );
+      if (why) held.push(`${u.txid}:${u.vout} (${why})`);
+      return !why;
+    });
     // Coins already promised to a built, unbroadcast PSBT are not offered twice.
     const reserved = new Set<string>();
     const open = await trx
@@ -363,7 +407,7 @@ export async function buildWithdrawals(
       for (const i of inspectPsbt(decodePsbt(p.psbt), network(w.network)).inputs)
         reserved.add(i.outpoint);
     }
-    const utxos = utxoRows
+    const utxos = spendableRows
       .filter((u) => !reserved.has(`${u.txid}:${u.vout}`))
       .map((u) => ({
         txid: u.txid,
@@ -372,15 +416,26 @@ export async function buildWithdrawals(
         derived: deriver.derive(Number(u.idx), Number(u.branch)),
       }));
     const changeAddr = await issueAddress(trx, w, 1, 'change', at);
-    const built = buildPsbt({
-      utxos,
-      payees: ws.map((x) => ({ address: x.to, amount: x.amount })),
-      change: deriver.derive(changeAddr.index, 1),
-      feeRate: rate,
-      threshold: w.threshold,
-      cosigners: w.cosigners,
-      net: network(w.network),
-    });
+    let built: ReturnType<typeof buildPsbt>;
+    try {
+      built = buildPsbt({
+        utxos,
+        payees: ws.map((x) => ({ address: x.to, amount: x.amount })),
+        change: deriver.derive(changeAddr.index, 1),
+        feeRate: rate,
+        threshold: w.threshold,
+        cosigners: w.cosigners,
+        net: network(w.network),
+      });
+    } catch (e) {
+      if (e instanceof MamoriError && held.length && e.details?.reason === 'insufficient-funds') {
+        throw new MamoriError('E_INPUT', `${e.message}; ${held.length} coin(s) not spendable yet`, {
+          hint: `held back: ${held.slice(0, 5).join('; ')}${held.length > 5 ? '; …' : ''} (--min-conf ${minConf}; a coinbase needs 100)`,
+          details: { reason: 'coins-not-spendable', held },
+        });
+      }
+      throw e;
+    }
     const psbt = encodePsbt(decodePsbt(built.psbt));
     // A bound wallet's PSBT must pass the cosigner's own check before it is even recorded.
     const evidence = w.genesisHash

@@ -50,7 +50,7 @@ describe('mamori custody trust (built CLI, bcoin regtest)', () => {
   });
 
   it('honest flow: genesis, signed policy, signed approvals, --sign-hot, psbt sign --trust, broadcast', {
-    timeout: 240_000,
+    timeout: 480_000, // ~40 CLI processes; each took 4–6 s at load average 20+
   }, async () => {
     for (const n of ['a1', 'a2', 'a3', 'p1', 'p2', 'p3', 'op']) {
       const r = await json(['id', 'new', n, '--out', f(`${n}.id`)]);

@@ -587,7 +587,7 @@ for (const backend of testBackends()) {
       expect(w.status).not.toBe('rejected');
     });
 
-    it('bad input: truncated evidence, unknown identity, expired approval, clock skew', async () => {
+    it('bad input: truncated or altered evidence, unknown identity, expired approval, clock skew', async () => {
       const text = JSON.stringify(evidence1);
       const trunc = await refusal(() =>
         custody.parseDocument(text.slice(0, text.length / 2), 'evidence'),
@@ -598,6 +598,21 @@ for (const backend of testBackends()) {
         details: { reason: 'evidence-malformed' },
       });
       const st = evidence1.withdrawals[0]!;
+      // altered after signing: the expiry stretched, or the signed policy's limits raised
+      const stretched = structuredClone(evidence1);
+      stretched.withdrawals[0]!.statement.expires = new Date(
+        Date.parse(st.statement.expires) + 86_400_000,
+      ).toISOString();
+      expect(await cosignerSays(psbt1, stretched)).toMatchObject({
+        code: 'E_POLICY',
+        details: { reason: 'bad-signature' },
+      });
+      const raised = structuredClone(evidence1);
+      raised.policies[0]!.sweepLimits = { perTxSats: 21e14 };
+      expect(await cosignerSays(psbt1, raised)).toMatchObject({
+        code: 'E_POLICY',
+        details: { reason: 'bad-signature' },
+      });
       const unknownReq = {
         ...evidence1,
         withdrawals: [

@@ -112,6 +112,7 @@ export function buildWithdrawal(b: BuildInput): Built {
     throw new MamoriError(
       'E_INPUT',
       `insufficient funds: need ${formatBtc(BigInt(want))} BTC plus fee, have ${formatBtc(BigInt(have))}`,
+      { details: { reason: 'insufficient-funds' } },
     );
   }
   const tx = new Transaction({ allowUnknownOutputs: false });

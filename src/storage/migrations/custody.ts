@@ -182,4 +182,11 @@ export const custodyMigrations: MigrationSet = {
         .execute();
     },
   },
+  '20261204_03_custody_coinbase': {
+    // Whether a coin is a coinbase output (immature for 100 blocks): null for coins recorded
+    // before this, which coin selection treats as possibly a coinbase.
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('custody_utxo').addColumn('coinbase', 'integer').execute();
+    },
+  },
 };

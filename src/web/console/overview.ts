@@ -17,7 +17,7 @@ import type { Frame } from '../ui/render.js';
 import { pageCtx, renderPage } from '../ui/render.js';
 import { overviewChartRoutes, overviewChartsSection } from './overview-charts.js';
 
-const SEVERITY_ORDER = ['critical', 'high', 'medium', 'low', 'info'];
+const SEVERITY_ORDER = ['critical', 'high', 'warning', 'medium', 'low', 'notice', 'info'];
 
 export async function alertInbox(store: Store, limit = 50) {
   const alerts = await recentAlerts(store, limit);

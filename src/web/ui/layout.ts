@@ -105,6 +105,7 @@ label { display:block; margin:.5rem 0 .2rem; }
 .muted { color:var(--muted); }
 .table-wrap { overflow-x:auto; }
 .sev-critical, .sev-high { color:var(--accent); font-weight:700; }
+.sev-warning { font-weight:700; }
 svg.chart { max-width:100%; height:auto; }
 svg.chart text { fill: var(--fg); font-size:11px; }
 svg.chart rect.bar { fill: var(--accent); }
