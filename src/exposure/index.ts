@@ -36,6 +36,7 @@ export {
 } from './exchange.js';
 export { loadEngine, loadRecogDir, mamoriDatabases } from './fingerprints.js';
 export {
+  DeadlineQueue,
   planShards,
   probe,
   runScan,
