@@ -81,4 +81,9 @@ export const AREAS: AreaEntry[] = [
     summary: 'an IPS/WAF: SecLang engine running the OWASP Core Rule Set, regression tests, proxy',
     load: async () => (await import('./commands/guard.js')).area,
   },
+  {
+    name: 'sensor',
+    summary: 'honeypot sensors that report to this store: add, list, revoke',
+    load: async () => (await import('./commands/sensor.js')).area,
+  },
 ];

@@ -13,6 +13,13 @@ export {
 } from './core/credentials.js';
 export { EVENT_IDS, type EventId, type HoneypotEvent } from './core/events.js';
 export {
+  MAX_BATCH_EVENTS,
+  parseBatch,
+  SENSOR_NAME,
+  type SensorBatch,
+  type SensorEvent,
+} from './core/ingest.js';
+export {
   CSV_TABLES,
   type CsvTable,
   type HoneypotReport,
@@ -20,6 +27,25 @@ export {
   reportCsv,
 } from './core/report.js';
 export { type EventSink, nullSink, Recorder } from './recorder.js';
+export {
+  centreUrl,
+  INGEST_PATH,
+  type ReporterStatus,
+  readCa,
+  readSensorToken,
+  SensorQueue,
+  SensorReporter,
+} from './sensor.js';
+export {
+  addSensor,
+  authenticateSensor,
+  type IngestResult,
+  ingestBatch,
+  listSensors,
+  revokeSensor,
+  type SensorAuth,
+  type SensorRow,
+} from './sensors.js';
 export {
   DEFAULT_PORTS,
   type HoneypotPorts,

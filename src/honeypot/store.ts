@@ -12,6 +12,7 @@ import {
   type ReportEvent,
   type ReportExtras,
 } from './core/report.js';
+import { addSensorEvents } from './sensor-report.js';
 
 export interface ReportQuery {
   /** ISO-8601 time, a date, or a relative span like `7d`, `12h`. */
@@ -19,6 +20,8 @@ export interface ReportQuery {
   topN?: number;
   /** For relative spans. */
   now?: number;
+  /** Only the events this sensor delivered (absent: this machine's and every sensor's). */
+  sensor?: string | undefined;
 }
 
 /**
@@ -52,7 +55,8 @@ export async function honeypotReport(
   const since = query.since ? parseSince(query.since, query.now ?? Date.now()) : null;
   let runs = store.db.selectFrom('honeypot_run').select('started_at').orderBy('started_at');
   if (since) runs = runs.where('started_at', '>=', since);
-  const firstRun = await runs.limit(1).executeTakeFirst();
+  // A sensor's runs are on the sensor: its cut is measured from its first event.
+  const firstRun = query.sensor ? undefined : await runs.limit(1).executeTakeFirst();
   const builder = new ReportBuilder({
     startedAt: firstRun?.started_at ?? since,
     since,
@@ -60,6 +64,7 @@ export async function honeypotReport(
   });
   let lastId = 0;
   for (;;) {
+    if (query.sensor) break;
     let q = store.db
       .selectFrom('honeypot_event')
       .select(['id', 'eventid', 'time', 'src_ip', 'protocol', 'username', 'password', 'summary'])
@@ -83,6 +88,7 @@ export async function honeypotReport(
     }
     lastId = Number(rows[rows.length - 1]!.id);
   }
+  await addSensorEvents(store, builder, since, query.sensor);
   return builder.finish();
 }
 

@@ -31,4 +31,5 @@ export {
   scheduleRuns,
   tickSchedules,
 } from './schedule.js';
+export { type WorkerStatus, workerStatus } from './status.js';
 export { BEAT_SECONDS, beat, listWorkers, registerWorker, type WorkerInfo } from './workers.js';

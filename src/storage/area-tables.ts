@@ -8,6 +8,7 @@ import type { CustodyTables } from '../custody/schema.js';
 import type { CustodyWatchTables } from '../custody/watch-schema.js';
 import type { ExposureTables } from '../exposure/schema.js';
 import type { HoneypotTables } from '../honeypot/schema.js';
+import type { HoneypotSensorTables } from '../honeypot/sensor-schema.js';
 import type { JobsTables } from '../jobs/schema.js';
 import type { TraceTables } from '../trace/schema.js';
 import type { VulnTables } from '../vuln/schema.js';
@@ -20,4 +21,5 @@ export type AreaTables = VulnTables &
   BulletinTables &
   JobsTables &
   CustodyWatchTables &
-  AccessTables;
+  AccessTables &
+  HoneypotSensorTables;

@@ -12,11 +12,13 @@ import { accountRoutes } from './console/account.js';
 import { CONSOLE_EXTRAS } from './console/extras.js';
 import { overviewRoutes } from './console/overview.js';
 import { CONSOLE_JS } from './console/script.js';
+import { workersWeb } from './console/workers.js';
 import { accessGate, type GateEnv, hostGate, IN_PROCESS_ACCESS, noStore, refuse } from './guard.js';
 import { bulletinWeb } from './routes/bulletin.js';
 import { custodyWeb } from './routes/custody.js';
 import { exposureWeb } from './routes/exposure.js';
 import { honeypotWeb } from './routes/honeypot.js';
+import { ingestRoute } from './routes/honeypot-sensors.js';
 import { traceWeb } from './routes/trace.js';
 import { vulnWeb } from './routes/vuln.js';
 import type { AreaWeb, WebDeps } from './types.js';
@@ -31,6 +33,7 @@ export const AREA_WEBS: AreaWeb[] = [
   exposureWeb,
   honeypotWeb,
   bulletinWeb,
+  workersWeb,
 ];
 
 const STATUS_FOR_CODE: Record<string, 400 | 403 | 404 | 409 | 429 | 501 | 503> = {
@@ -78,6 +81,8 @@ export function createApp(deps: WebDeps): Hono<GateEnv> {
   );
   app.use('*', noStore);
   app.use('*', hostGate(access));
+  // Sensors authenticate with their own tokens, not console sessions: before the gate.
+  ingestRoute(app, deps.store);
   app.use('*', accessGate(deps.store, access));
   // Heavy work is bounded: one inventory check at a time, others are told to retry.
   let checking = false;

@@ -4,6 +4,7 @@ import { MamoriError } from '../../shared/errors.js';
 import { dataDir } from '../../shared/paths.js';
 import { formatTable } from '../../shared/text.js';
 import type { AreaSpec } from '../types.js';
+import { runSensor, SENSOR_OPTIONS } from './honeypot-sensor.js';
 
 function port(name: string, v: unknown, dflt: number): number {
   if (v === undefined) return dflt;
@@ -30,11 +31,12 @@ export const area: AreaSpec = {
     start: {
       summary: 'run the camera honeypot until SIGINT/SIGTERM',
       usage:
-        'mamori honeypot start [--profile camera] [--bind 127.0.0.1] [--http 8080] [--rtsp 8554] [--telnet 2323] [--onvif 8000] [--auth none|weak|flawed|strong]',
+        'mamori honeypot start [--profile camera] [--bind 127.0.0.1] [--http 8080] [--rtsp 8554] [--telnet 2323] [--onvif 8000] [--auth none|weak|flawed|strong] [--report-to <url> --sensor <name> --token <file> [--ca <pem>]]',
       examples: [
         'mamori honeypot start --auth weak',
         'mamori honeypot start --bind 0.0.0.0 --auth flawed --log /var/log/mamori/honeypot.jsonl',
         'mamori honeypot start --http 0 --rtsp 0 --telnet 0 --onvif 0 --json   # any free ports',
+        'mamori honeypot start --report-to https://centre:8443 --sensor tokyo-1 --token tokyo-1.token --ca centre.pem',
       ],
       options: {
         profile: {
@@ -84,6 +86,7 @@ export const area: AreaSpec = {
           value: '<n>',
           description: 'concurrent sessions allowed per source address (default 32)',
         },
+        ...SENSOR_OPTIONS,
       },
       async run(ctx, { values: flags }) {
         // flag, then MAMORI_HONEYPOT__<KEY> or [honeypot] in the config file, then the default
@@ -123,6 +126,14 @@ export const area: AreaSpec = {
         const logPath =
           (values.log as string | undefined) ??
           join(dataDir(ctx.io.env), 'honeypot', 'events.jsonl');
+        if (flags['report-to'] !== undefined)
+          return runSensor(ctx, flags, {
+            bind: String(values.bind),
+            ports,
+            auth: auth as (typeof AUTH_MODES)[number],
+            logPath,
+            maxSessionsPerSource: positiveInt('max-per-source', values['max-per-source'], 32),
+          });
         const store = await ctx.store();
         const { createAlertSink } = await import('../../alerts/index.js');
         // Alerts go to the store and, as JSON lines, to stderr: stdout carries only the result.
@@ -191,6 +202,12 @@ export const area: AreaSpec = {
           value: '<table>',
           description: 'print one table as CSV: timeline, credentials, sources or commands',
         },
+        sensor: {
+          type: 'string',
+          value: '<name>',
+          description:
+            "only the events this sensor delivered (default: this machine's and every sensor's)",
+        },
       },
       async run(ctx, { values }) {
         const { CSV_TABLES, honeypotReport, reportCsv } = await import('../../honeypot/index.js');
@@ -202,6 +219,7 @@ export const area: AreaSpec = {
         const { report, extras } = await honeypotReport(await ctx.store(), {
           since: values.since as string | undefined,
           topN: positiveInt('top', values.top, 20),
+          sensor: values.sensor as string | undefined,
         });
         if (csv !== undefined) {
           ctx.io.stdout(reportCsv(report, extras, csv as (typeof CSV_TABLES)[number]));

@@ -3,6 +3,7 @@ import { html } from 'hono/html';
 import { honeypotReport } from '../../honeypot/index.js';
 import type { AreaWeb } from '../types.js';
 import { emptyState } from '../ui/layout.js';
+import { sensorApi, sensorSection } from './honeypot-sensors.js';
 
 function when(x: { at: string; afterSeconds: number } | null) {
   return x ? `${x.at} (+${x.afterSeconds}s)` : '—';
@@ -16,19 +17,23 @@ export const honeypotWeb: AreaWeb = {
     app.get('/report', async (c) => {
       const since = c.req.query('since');
       const top = c.req.query('top');
+      const sensor = c.req.query('sensor');
       const { report } = await honeypotReport(deps.store, {
         since,
+        ...(sensor ? { sensor } : {}),
         topN: top && /^\d{1,4}$/.test(top) && Number(top) > 0 ? Number(top) : 20,
       });
       return c.json(report);
     });
+    sensorApi(app, deps.store);
   },
-  async page(deps) {
+  async page(deps, ctx) {
     const { report, extras } = await honeypotReport(deps.store, { topN: 10 });
+    const sensors = await sensorSection(deps.store, ctx?.lang ?? 'en');
     if (extras.events === 0)
-      return emptyState('The honeypot has recorded no events yet.', 'mamori honeypot start');
+      return html`${emptyState('The honeypot has recorded no events yet.', 'mamori honeypot start')}${sensors}`;
     const s = report.sources;
-    return html`<section data-honeypot="first"><h2>Time to first…</h2><table>
+    return html`${sensors}<section data-honeypot="first"><h2>Time to first…</h2><table>
 <tr><th>contact</th><td>${when(report.first.contact)}</td></tr>
 <tr><th>login</th><td>${when(report.first.login)}</td></tr>
 <tr><th>view</th><td>${when(report.first.view)}</td></tr>

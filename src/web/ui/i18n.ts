@@ -13,6 +13,7 @@ const JA: Record<string, string> = {
   Exposure: '露出',
   Honeypot: 'ハニーポット',
   Bulletin: 'ニュース',
+  Workers: 'ワーカー',
   'Sign in': 'サインイン',
   'Sign out': 'サインアウト',
   'User name': 'ユーザー名',
