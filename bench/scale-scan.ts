@@ -98,21 +98,7 @@ export const run: BenchFn = async (ctx) => {
       await new Promise((r) => setTimeout(r, 3000));
       t0 = performance.now();
       const dist = JSON.parse(
-        cli(
-          [
-            'exposure',
-            'scan',
-            range,
-            ...FLAGS,
-            '--distribute',
-            '--shard-size',
-            '256',
-            '--json',
-            '--db',
-            db,
-          ],
-          env,
-        ),
+        cli(['exposure', 'scan', range, ...FLAGS, '--distribute', '--json', '--db', db], env),
       );
       const sec = (performance.now() - t0) / 1000;
       const rate = addresses / sec;
@@ -133,7 +119,7 @@ export const run: BenchFn = async (ctx) => {
       await new Promise((r) => setTimeout(r, 1500));
     }
     notes.push(
-      `Range ${range} (${addresses} addresses) × ports ${PORTS}, 40 live listeners, discovery only; flags ${FLAGS.join(' ')}; distributed in shards of 256 addresses (${Math.ceil(addresses / 256)} shards); workers started before timing; time = from queuing the shards to the last shard's completion seen by the coordinator (it polls every 0.5 s).`,
+      `Range ${range} (${addresses} addresses) × ports ${PORTS}, 40 live listeners, discovery only; flags ${FLAGS.join(' ')}; distributed in shards of the default 1,024 addresses (${Math.ceil(addresses / 1024)} shards); each worker runs its shards on its own open store (one pool for all its jobs) and fetches the next shard as soon as one ends; workers started before timing; time = from queuing the shards to the last shard's completion seen by the coordinator (it polls every 0.5 s).`,
       'Each worker runs each shard as `exposure scan --probe-range` in process; all write to the same throwaway PostgreSQL over loopback. This machine has 2 cores, shared with other sessions working in parallel: ratios move between runs.',
     );
   } finally {

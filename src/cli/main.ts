@@ -157,6 +157,11 @@ function splitArgs(
 export interface RunOptions {
   io: Io;
   signal?: AbortSignal;
+  /**
+   * An open store for `--db` to use instead of opening one (a worker's jobs share the worker's
+   * pool); the caller keeps it open.
+   */
+  store?: Store;
 }
 
 /**
@@ -279,6 +284,7 @@ export async function runCli(argv: string[], options: RunOptions): Promise<numbe
       version,
       dbSpec: () => config.getString('db')!,
       store: async () => {
+        if (options.store) return options.store;
         if (!openedStore) {
           const { openDb } = await import('../storage/index.js');
           openedStore = await openDb(config.getString('db')!);

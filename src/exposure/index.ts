@@ -37,6 +37,7 @@ export {
 export { loadEngine, loadRecogDir, mamoriDatabases } from './fingerprints.js';
 export { type HostDetail, hostDetail } from './host.js';
 export {
+  DeadlineQueue,
   planShards,
   probe,
   runScan,

@@ -91,21 +91,90 @@ export interface ScanDeps {
 
 type ConnectOutcome = 'open' | 'closed' | 'timeout' | 'error';
 
-/** One TCP connect probe; the socket is always destroyed. */
-export function probe(host: string, port: number, timeoutMs: number): Promise<ConnectOutcome> {
+/**
+ * One timer for all of a scan's probes instead of one per socket: every probe has the same
+ * timeout and they are queued in launch order, so their deadlines are in order too, and one
+ * interval sweeping the head of a FIFO fires each within `tickMs` of its deadline. A setTimeout
+ * and a clearTimeout per connection were a tenth of a connect scan's time in the profile.
+ */
+export class DeadlineQueue {
+  #at: number[] = [];
+  #fire: ((() => void) | undefined)[] = [];
+  #head = 0;
+  #timer: ReturnType<typeof setInterval> | undefined;
+  readonly #tickMs: number;
+
+  constructor(tickMs = 20) {
+    this.#tickMs = tickMs;
+  }
+
+  /** Call `fire` once `at` (performance.now() time) has passed, unless it is already moot. */
+  add(at: number, fire: () => void): void {
+    this.#at.push(at);
+    this.#fire.push(fire);
+    if (this.#timer === undefined) {
+      this.#timer = setInterval(() => this.#sweep(), this.#tickMs);
+      // the sockets waiting on it keep the process alive; the sweep alone must not
+      this.#timer.unref();
+    }
+  }
+
+  /** Drop every deadline and the timer (the scan is over). */
+  clear(): void {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+    this.#at = [];
+    this.#fire = [];
+    this.#head = 0;
+  }
+
+  #sweep(): void {
+    const now = performance.now();
+    while (this.#head < this.#at.length && this.#at[this.#head]! <= now) {
+      const fire = this.#fire[this.#head];
+      this.#fire[this.#head] = undefined;
+      this.#head++;
+      fire?.();
+    }
+    if (this.#head === this.#at.length) {
+      this.#at = [];
+      this.#fire = [];
+      this.#head = 0;
+      clearInterval(this.#timer);
+      this.#timer = undefined;
+    } else if (this.#head > 4096 && this.#head * 2 > this.#at.length) {
+      this.#at = this.#at.slice(this.#head);
+      this.#fire = this.#fire.slice(this.#head);
+      this.#head = 0;
+    }
+  }
+}
+
+/**
+ * One TCP connect probe; the socket is always destroyed. Its timeout is a timer of its own, or
+ * an entry in `deadlines` (a scan's shared timer; the timeouts must then all be equal).
+ */
+export function probe(
+  host: string,
+  port: number,
+  timeoutMs: number,
+  deadlines?: DeadlineQueue,
+): Promise<ConnectOutcome> {
   return new Promise((resolve) => {
     const socket = createConnection({ host, port });
     let done = false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
     const finish = (o: ConnectOutcome) => {
       if (done) return;
       done = true;
-      clearTimeout(timer);
+      if (timer) clearTimeout(timer);
       socket.destroy();
       resolve(o);
     };
-    const timer = setTimeout(() => finish('timeout'), timeoutMs);
-    socket.once('connect', () => finish('open'));
-    socket.once('error', (err: NodeJS.ErrnoException) =>
+    if (deadlines) deadlines.add(performance.now() + timeoutMs, () => finish('timeout'));
+    else timer = setTimeout(() => finish('timeout'), timeoutMs);
+    socket.on('connect', () => finish('open'));
+    socket.on('error', (err: NodeJS.ErrnoException) =>
       finish(err.code === 'ECONNREFUSED' ? 'closed' : 'error'),
     );
   });
@@ -230,6 +299,7 @@ export async function runScan(
     let silent = 0;
     let lost = 0;
     let retried = 0;
+    const deadlines = new DeadlineQueue();
     let synInterrupted = false;
     const grab = req.grab ?? true;
     // open ports are written in batches, one transaction each; a checkpoint flushes first, so the
@@ -291,7 +361,7 @@ export async function runScan(
         let outcome: ConnectOutcome = 'timeout';
         for (let attempt = 0; attempt <= options.retries; attempt++) {
           if (attempt > 0) retried++;
-          outcome = await probe(host, port, options.timeoutMs);
+          outcome = await probe(host, port, options.timeoutMs, deadlines);
           if (outcome !== 'timeout') break;
         }
         if (outcome === 'timeout') silent++;
@@ -380,6 +450,7 @@ export async function runScan(
         slotWaiter = r;
       });
     }
+    deadlines.clear();
     await flush();
     if (failure) {
       await checkpoint(true);

@@ -140,11 +140,16 @@ export async function openQueue(url: string): Promise<JobQueue> {
     async work(queues, concurrency, handler, events) {
       for (const q of queues) {
         for (let i = 0; i < concurrency; i++) {
+          const me = { id: '' };
           const id = await boss.work<unknown>(
             PREFIX + q,
             { batchSize: 1, pollingIntervalSeconds: 0.5 },
             async ([job]) => {
               if (!job) return;
+              // A worker that just had a job fetches the next one at once, not after the polling
+              // interval: 256-address shards take less than the interval, and waiting out the
+              // rest of it after each was most of a distributed scan's time.
+              if (me.id) boss.notifyWorker(me.id);
               let payload: JobPayload;
               try {
                 payload = validatePayload(job.data);
@@ -183,6 +188,7 @@ export async function openQueue(url: string): Promise<JobQueue> {
               return { exitCode: outcome.exitCode, result: outcome.result ?? null };
             },
           );
+          me.id = id;
           workers.push(id);
         }
       }

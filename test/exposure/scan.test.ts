@@ -5,6 +5,7 @@ import { bannerText, faviconHash, htmlTitle, murmur3 } from '../../src/exposure/
 import {
   addScope,
   auditCredentials,
+  DeadlineQueue,
   loadEngine,
   probe,
   runScan,
@@ -39,6 +40,28 @@ describe('banner helpers', () => {
   });
 });
 
+describe('DeadlineQueue (one timer for all probes)', () => {
+  it('fires each entry once, in order, never before its deadline, and none after clear()', async () => {
+    const q = new DeadlineQueue(5);
+    const fired: { i: number; late: number }[] = [];
+    const t0 = performance.now();
+    for (let i = 0; i < 50; i++) {
+      const at = t0 + i;
+      q.add(at, () => fired.push({ i, late: performance.now() - at }));
+    }
+    const dropped = { fired: false };
+    await new Promise<void>((r) => q.add(performance.now() + 60, r));
+    expect(fired.map((f) => f.i)).toEqual(Array.from({ length: 50 }, (_, i) => i));
+    expect(fired.every((f) => f.late >= 0)).toBe(true);
+    q.add(performance.now() + 10, () => {
+      dropped.fired = true;
+    });
+    q.clear();
+    await new Promise((r) => setTimeout(r, 40));
+    expect(dropped.fired).toBe(false);
+  });
+});
+
 describe('probe', () => {
   it('tells open, closed and timed-out ports apart and leaks no descriptors', async () => {
     const server: Server = createServer((s) => s.destroy());
@@ -53,6 +76,14 @@ describe('probe', () => {
       Array.from({ length: 300 }, (_, i) => probe('127.0.0.1', i % 2 ? port : 1, 1000)),
     );
     expect(outcomes.filter((o) => o === 'open')).toHaveLength(150);
+    // the same through a scan's shared deadline queue
+    const q = new DeadlineQueue();
+    const shared = await Promise.all(
+      Array.from({ length: 300 }, (_, i) => probe('127.0.0.1', i % 2 ? port : 1, 1000, q)),
+    );
+    q.clear();
+    expect(shared.filter((o) => o === 'open')).toHaveLength(150);
+    expect(shared.filter((o) => o === 'closed')).toHaveLength(150);
     await new Promise<void>((r) => server.close(() => r()));
     await new Promise((r) => setTimeout(r, 50));
     expect(readdirSync('/proc/self/fd').length).toBeLessThanOrEqual(before + 2);

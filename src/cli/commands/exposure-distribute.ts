@@ -44,7 +44,9 @@ export async function distributeScan(
   const store = await ctx.store();
   jobs.requirePostgres(store, 'exposure scan --distribute');
   if (targets.length === 0) throw new MamoriError('E_USAGE', '--distribute needs targets');
-  const shardSize = Number(values['shard-size'] ?? '256');
+  // 1,024 addresses: big enough that a shard's fixed cost (queue round trip, scope gate, scan
+  // row) is small beside its probes, small enough that a /20 still splits among 4 workers.
+  const shardSize = Number(values['shard-size'] ?? '1024');
   const lease = Number(values.lease ?? '600');
   if (!Number.isInteger(lease) || lease < 5 || lease > 86_400)
     throw new MamoriError('E_USAGE', '--lease must be whole seconds from 5 to 86400');

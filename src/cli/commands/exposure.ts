@@ -125,7 +125,7 @@ const scan: VerbSpec = {
     'shard-size': {
       type: 'string',
       value: '<n>',
-      description: 'addresses per shard with --distribute (default 256)',
+      description: 'addresses per shard with --distribute (default 1024)',
     },
     lease: {
       type: 'string',

@@ -46,9 +46,12 @@ async function runJobVerb(ctx: CommandContext, argv: string[], signal: AbortSign
     stderrIsTTY: false,
     env: ctx.io.env,
   };
+  // The job's verb uses the worker's open store (same --db): no pool, connection and schema
+  // check per job, which was a fixed cost of every shard of a distributed scan.
   const exitCode = await runCli([...argv, '--db', ctx.dbSpec(), '--json', '--quiet'], {
     io,
     signal,
+    store: await ctx.store(),
   });
   let result: unknown;
   try {
