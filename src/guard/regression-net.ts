@@ -42,20 +42,64 @@ function sendRaw(port: number, raw: Buffer, timeoutMs: number): Promise<number> 
   });
 }
 
-/** @example await runRegressionOverNetwork('crs-regression', 'crs-rules') */
+/**
+ * The upstream: `ok` for every request, except POST /reflect, which answers as go-ftw's albedo
+ * backend does: `{"status", "headers", "body" | "encodedBody"}` in the request body become the
+ * response (that is how the response-side tests make a server leak). Without a content type,
+ * one is sniffed from the body as Go's http server does for text.
+ */
+function reflector(req: http.IncomingMessage, res: http.ServerResponse): void {
+  const chunks: Buffer[] = [];
+  req.on('data', (c: Buffer) => chunks.push(c));
+  req.on('end', () => {
+    if (req.method !== 'POST' || req.url !== '/reflect') {
+      res.end('ok\n');
+      return;
+    }
+    let spec: {
+      status?: number;
+      headers?: Record<string, string>;
+      body?: string;
+      encodedBody?: string;
+    };
+    try {
+      spec = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    } catch {
+      res.writeHead(400).end('bad reflect spec\n');
+      return;
+    }
+    const body =
+      spec.encodedBody !== undefined
+        ? Buffer.from(spec.encodedBody, 'base64')
+        : Buffer.from(spec.body ?? '', 'utf8');
+    const headers: Record<string, string> = { ...(spec.headers ?? {}) };
+    if (!Object.keys(headers).some((k) => k.toLowerCase() === 'content-type')) {
+      headers['content-type'] = /^\s*</.test(body.toString('latin1'))
+        ? 'text/html; charset=utf-8'
+        : 'text/plain; charset=utf-8';
+    }
+    const status = Number(spec.status ?? 200);
+    res.writeHead(status >= 100 && status <= 599 ? status : 200, headers);
+    res.end(body);
+  });
+}
+
+/**
+ * Response-side tests (950-959) run only with `responseSide` (980, correlation in phase 5,
+ * is always skipped).
+ * @example await runRegressionOverNetwork('crs-regression', 'crs-rules')
+ */
 export async function runRegressionOverNetwork(
   dir: string,
   rulesDir: string,
   only?: string,
+  opts: { responseSide?: boolean } = {},
 ): Promise<FtwResult[]> {
   let tests: FtwTest[] = readRegressionTests(dir);
   if (only !== undefined) {
     tests = tests.filter((t) => String(t.ruleId) === only || `${t.ruleId}-${t.testId}` === only);
   }
-  const upstream = http.createServer((req, res) => {
-    req.resume();
-    req.on('end', () => res.end('ok\n'));
-  });
+  const upstream = http.createServer(reflector);
   await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
   const { engine } = loadRules(rulesDir, { paranoia: 4, testSettings: true });
   let ids = new Set<number>();
@@ -72,7 +116,7 @@ export async function runRegressionOverNetwork(
   try {
     for (const t of tests) {
       const id = `${t.ruleId}-${t.testId}`;
-      if (isResponseSide(t.ruleId)) {
+      if (isResponseSide(t.ruleId) && (opts.responseSide !== true || t.ruleId >= 980000)) {
         results.push({
           id,
           ruleId: t.ruleId,

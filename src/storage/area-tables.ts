@@ -7,6 +7,7 @@ import type { BulletinTables } from '../bulletin/schema.js';
 import type { CustodyTables } from '../custody/schema.js';
 import type { CustodyWatchTables } from '../custody/watch-schema.js';
 import type { ExposureTables } from '../exposure/schema.js';
+import type { GuardTables } from '../guard/schema.js';
 import type { HoneypotTables } from '../honeypot/schema.js';
 import type { JobsTables } from '../jobs/schema.js';
 import type { TraceTables } from '../trace/schema.js';
@@ -20,4 +21,5 @@ export type AreaTables = VulnTables &
   BulletinTables &
   JobsTables &
   CustodyWatchTables &
-  AccessTables;
+  AccessTables &
+  GuardTables;

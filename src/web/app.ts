@@ -16,6 +16,7 @@ import { accessGate, type GateEnv, hostGate, IN_PROCESS_ACCESS, noStore, refuse 
 import { bulletinWeb } from './routes/bulletin.js';
 import { custodyWeb } from './routes/custody.js';
 import { exposureWeb } from './routes/exposure.js';
+import { guardWeb } from './routes/guard.js';
 import { honeypotWeb } from './routes/honeypot.js';
 import { traceWeb } from './routes/trace.js';
 import { vulnWeb } from './routes/vuln.js';
@@ -31,6 +32,7 @@ export const AREA_WEBS: AreaWeb[] = [
   exposureWeb,
   honeypotWeb,
   bulletinWeb,
+  guardWeb,
 ];
 
 const STATUS_FOR_CODE: Record<string, 400 | 403 | 404 | 409 | 429 | 501 | 503> = {
