@@ -9,6 +9,7 @@ import { MamoriError } from '../shared/errors.js';
 import type { Engine } from './core/engine.js';
 import { BASE_RULES, buildEngine, crsTestSettings, paranoiaSettings } from './core/ftw.js';
 import type { RuleSet } from './core/seclang.js';
+import { enableRegexBound, linearCapable } from './regex-bound.js';
 
 export interface LoadOptions {
   /** Paranoia level 1-4 (blocking and detection). */
@@ -57,7 +58,9 @@ export function loadRules(dir: string, opts: LoadOptions = {}): LoadedRules {
     ...(opts.extra !== undefined ? [{ name: 'extra', text: opts.extra }] : []),
     ...files.map((f) => ({ name: basename(f), text: readFileSync(f, 'latin1') })),
   ];
+  enableRegexBound();
   const { engine, ruleSet } = buildEngine(texts, {
+    linearCapable,
     readData(name) {
       const p = resolve(rulesDir, name);
       if (!p.startsWith(rulesDir)) throw new Error(`data file outside the rules: ${name}`);

@@ -7,7 +7,7 @@ import { runRegressionOverNetwork } from '../../src/guard/index.js';
 import { vector } from '../helpers/vectors.js';
 
 describe('CRS regression suite (request side, through the proxy)', () => {
-  it('passes at least 98% of the request-side tests', { timeout: 900_000 }, async () => {
+  it('passes at least 99% of the request-side tests', { timeout: 900_000 }, async () => {
     const results = await runRegressionOverNetwork(
       vector('waf/crs-regression'),
       vector('waf/crs-rules'),
@@ -16,6 +16,6 @@ describe('CRS regression suite (request side, through the proxy)', () => {
     const passed = run.filter((r) => r.passed).length;
     console.log(`${passed} passed, ${run.length - passed} failed (through the proxy)`);
     expect(run.length).toBeGreaterThan(4900);
-    expect(passed / run.length).toBeGreaterThanOrEqual(0.98);
+    expect(passed / run.length).toBeGreaterThanOrEqual(0.99);
   });
 });

@@ -17,8 +17,15 @@ const op = (name: string, param: string) =>
 const id = (s: string) => s;
 
 describe('PCRE translation', () => {
-  it('moves leading flags and always adds dotall', () => {
-    expect(translatePcre('(?i)abc')).toMatchObject({ source: 'abc', flags: 'si' });
+  it('folds a leading (?i) into ASCII classes (no V8 i flag) and always adds dotall', () => {
+    expect(translatePcre('(?i)abc')).toMatchObject({ source: '[aA][bB][cC]', flags: 's' });
+    // \xHH is not read as letters; a range ending in a non-letter still folds its letters
+    expect(translatePcre('(?i)[\\x0b_a-\\{]\\x0b').source).toBe('[\\x0b_a-\\{\\x41-\\x5a]\\x0b');
+    const re = compilePcre('(?i)^[@-z]+$');
+    expect('regex' in re && re.regex.test('@AZaz')).toBe(true);
+    // PCRE without UTF folds ASCII only: é (0xe9) is not É (0xc9)
+    const e9 = compilePcre('(?i)\\xe9');
+    expect('regex' in e9 && e9.regex.test('\xc9')).toBe(false);
   });
   it('turns possessive quantifiers and atomic groups into greedy ones', () => {
     expect(translatePcre('a++b*+(?>cd)').source).toBe('a+b*(?:cd)');

@@ -251,10 +251,7 @@ function resolveVariables(t: Transaction, cr: CompiledRule): Value[] {
       continue;
     }
     for (const e of entries) {
-      if (
-        excluded !== undefined &&
-        excluded.some((x) => x.collection === spec.collection && keyMatches(x, e.key))
-      ) {
+      if (excluded?.some((x) => x.collection === spec.collection && keyMatches(x, e.key))) {
         continue;
       }
       const name = e.key === '' ? spec.collection : `${spec.collection}:${e.key}`;

@@ -1,8 +1,11 @@
 /**
  * SecLang operators (`@rx`, `@pm`, `@detectSQLi`, `@validateByteRange`, comparisons …), each
- * compiled once per rule into a matcher over byte strings. Regexes run bounded: the input is cut
- * to `RX_INPUT_LIMIT` bytes, and the proxy turns on V8's linear-time fallback for patterns that
- * backtrack too much. Not the evaluator: engine.ts decides what a match means.
+ * compiled once per rule into a matcher over byte strings. Regexes run bounded: a pattern V8's
+ * linear-time engine can run (the caller's `linearCapable`, regex-bound.ts) sees up to
+ * `RX_INPUT_LIMIT` bytes of a value and falls back to that engine when it backtracks too much;
+ * any other pattern sees up to `RX_BACKTRACKING_INPUT_LIMIT` bytes, or `RX_NESTED_INPUT_LIMIT` when
+ * it nests unbounded quantifiers (the shape of catastrophic backtracking).
+ * Not the evaluator: engine.ts decides what a match means.
  */
 import { compilePcre } from './pcre.js';
 import { detectSqli } from './sqli-fold.js';
@@ -10,6 +13,10 @@ import { detectXss } from './xss.js';
 
 /** Longest input an @rx sees; longer values are checked on their first 256 KiB. */
 export const RX_INPUT_LIMIT = 256 * 1024;
+/** Longest input a pattern the linear-time engine cannot run sees (a polynomial-time bound). */
+export const RX_BACKTRACKING_INPUT_LIMIT = 8 * 1024;
+/** Longest input such a pattern sees when it also nests unbounded repeats (CRS: 934120 only). */
+export const RX_NESTED_INPUT_LIMIT = 1024;
 
 export interface OpResult {
   matched: boolean;
@@ -22,6 +29,58 @@ export type Matcher = (input: string, expand: (s: string) => string) => OpResult
 export interface OperatorContext {
   /** Reads a data file beside the rules (for @pmFromFile), as text. */
   readData(name: string): string;
+  /** Whether a compiled regex can fall back to a linear-time engine (absent: it cannot). */
+  linearCapable?(source: string, flags: string): boolean;
+}
+
+/**
+ * Whether a (JavaScript) pattern repeats, without bound, a group that itself holds an unbounded
+ * repeat: `(a+)+`, `(?:x*y)*` — the shape of catastrophic backtracking.
+ * @example nestsUnboundedRepeats('^(a+)+$') // true
+ */
+export function nestsUnboundedRepeats(source: string): boolean {
+  // per open group: whether it holds an unbounded repeat so far
+  const stack: boolean[] = [false];
+  for (let i = 0; i < source.length; i++) {
+    const c = source[i] as string;
+    const unboundedHere = () => {
+      const d = source[i + 1];
+      if (d === '*' || d === '+') return true;
+      if (d === '{') return /^\{\d*,\}/.test(source.slice(i + 1));
+      return false;
+    };
+    if (c === '\\') {
+      i++;
+      if (unboundedHere()) stack[stack.length - 1] = true;
+      continue;
+    }
+    if (c === '[') {
+      let j = i + 1;
+      if (source[j] === '^') j++;
+      if (source[j] === ']') j++;
+      while (j < source.length && source[j] !== ']') j += source[j] === '\\' ? 2 : 1;
+      i = j;
+      if (unboundedHere()) stack[stack.length - 1] = true;
+      continue;
+    }
+    if (c === '(') {
+      stack.push(false);
+      continue;
+    }
+    if (c === ')') {
+      const inner = stack.pop() === true;
+      if (stack.length === 0) stack.push(false);
+      if (unboundedHere()) {
+        if (inner) return true;
+        stack[stack.length - 1] = true;
+      } else if (inner) stack[stack.length - 1] = true;
+      continue;
+    }
+    if (c !== '*' && c !== '+' && c !== '?' && c !== '{' && unboundedHere()) {
+      stack[stack.length - 1] = true;
+    }
+  }
+  return false;
 }
 
 const NO: OpResult = { matched: false };
@@ -199,8 +258,14 @@ export function compileOperator(name: string, param: string, ctx: OperatorContex
       const c = compilePcre(param);
       if ('error' in c) throw new Error(`@rx: V8 cannot compile the pattern: ${c.error}`);
       const re = c.regex;
+      const linear = ctx.linearCapable?.(re.source, re.flags) === true;
+      const limit = linear
+        ? RX_INPUT_LIMIT
+        : nestsUnboundedRepeats(re.source)
+          ? RX_NESTED_INPUT_LIMIT
+          : RX_BACKTRACKING_INPUT_LIMIT;
       return (input) => {
-        const m = re.exec(input.length > RX_INPUT_LIMIT ? input.slice(0, RX_INPUT_LIMIT) : input);
+        const m = re.exec(input.length > limit ? input.slice(0, limit) : input);
         if (!m) return NO;
         return { matched: true, captures: m.slice(0, 10).map((x) => x ?? '') };
       };

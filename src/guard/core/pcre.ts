@@ -55,9 +55,12 @@ export function translatePcre(pattern: string): Translated {
     p = p.slice(lead[0].length);
   }
   const out: string[] = [];
-  // stack of "case-insensitive" state per group
+  // A leading (?i) folds ASCII letters into classes instead of V8's `i` flag: PCRE (no UTF, C
+  // locale) folds ASCII only, and without `i` V8's linear-time engine can take the pattern over
+  // when it backtracks too much (see regex-bound.ts)
   const ciStack: boolean[] = [flags.includes('i')];
-  const globalCi = flags.includes('i');
+  flags = flags.replace('i', '');
+  const globalCi = false;
   let i = 0;
   const n = p.length;
   const ci = () => ciStack[ciStack.length - 1] === true && !globalCi;
@@ -92,6 +95,11 @@ export function translatePcre(pattern: string): Translated {
           code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u{${code.toString(16)}}`,
         );
         i = end + 1;
+        continue;
+      } else if (d === 'x' && /^[0-9a-fA-F]{2}$/.test(p.slice(i + 2, i + 4))) {
+        // whole \xHH, so that folding does not read its hex digits as letters
+        out.push(p.slice(i, i + 4));
+        i += 4;
         continue;
       } else out.push(`\\${d}`);
       i += 2;
@@ -209,9 +217,24 @@ function translateClass(p: string, start: number, ci: boolean): [string, number]
           code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u{${code.toString(16)}}`;
         i = end + 1;
         continue;
+      } else if (d === 'x' && /^[0-9a-fA-F]{2}$/.test(p.slice(i + 2, i + 4))) {
+        // whole \xHH, so that a folded class does not read its hex digits as letters
+        out += p.slice(i, i + 4);
+        i += 4;
+        continue;
       } else out += `\\${d}`;
       i += 2;
       continue;
+    }
+    if (ci && p[i + 1] === '-' && p[i + 2] !== undefined && p[i + 2] !== ']') {
+      // a range whose low end is a plain character: fold the letters it covers, whatever its ends
+      const hi = rangeEnd(p, i + 2);
+      if (hi !== undefined) {
+        out += p.slice(i, hi.next);
+        extra.push(...foldedRanges(c.charCodeAt(0), hi.code));
+        i = hi.next;
+        continue;
+      }
     }
     if (c === '[') {
       out += '\\[';
@@ -237,6 +260,34 @@ function translateClass(p: string, start: number, ci: boolean): [string, number]
   }
   out += `${extra.join('')}]`;
   return [out, i + 1];
+}
+
+/** The high end of a class range at p[i]: a plain character, `\\xHH` or an escaped literal. */
+function rangeEnd(p: string, i: number): { code: number; next: number } | undefined {
+  const c = p[i] as string;
+  if (c !== '\\') return { code: c.charCodeAt(0), next: i + 1 };
+  const d = p[i + 1];
+  if (d === 'x' && /^[0-9a-fA-F]{2}$/.test(p.slice(i + 2, i + 4))) {
+    return { code: Number.parseInt(p.slice(i + 2, i + 4), 16), next: i + 4 };
+  }
+  if (d !== undefined && !/[0-9a-zA-Z]/.test(d)) return { code: d.charCodeAt(0), next: i + 2 };
+  return undefined;
+}
+
+const hex2 = (n: number) => `\\x${n.toString(16).padStart(2, '0')}`;
+
+/** The other-case ranges of the ASCII letters inside lo..hi. */
+function foldedRanges(lo: number, hi: number): string[] {
+  const out: string[] = [];
+  for (const [a, z, shift] of [
+    [97, 122, -32],
+    [65, 90, 32],
+  ] as const) {
+    const from = Math.max(lo, a);
+    const to = Math.min(hi, z);
+    if (from <= to) out.push(`${hex2(from + shift)}-${hex2(to + shift)}`);
+  }
+  return out;
 }
 
 const swapCase = (c: string) => (c === c.toLowerCase() ? c.toUpperCase() : c.toLowerCase());
