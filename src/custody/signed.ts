@@ -14,7 +14,6 @@ import {
   forged,
   inTx,
   now,
-  raiseIfForged,
   type Trx,
 } from './context.js';
 import { canonicalJson } from './core/audit.js';

@@ -28,7 +28,6 @@ import {
   POLICY_FORMAT,
   type PolicyVersion,
   policyBody,
-  policyHash,
   type TrustRoot,
   type VerifiedPolicy,
   verifyPolicyChain,
