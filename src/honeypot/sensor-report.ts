@@ -5,8 +5,8 @@
  */
 import { MamoriError } from '../shared/errors.js';
 import type { Store } from '../storage/index.js';
-import type { EventId } from './core/events.js';
 import type { ReportBuilder } from './core/report.js';
+import { reportEvent } from './event-row.js';
 
 /** @example await addSensorEvents(store, builder, null, 'tokyo-1'); */
 export async function addSensorEvents(
@@ -44,17 +44,7 @@ export async function addSensorEvents(
       if (since) q = q.where('time', '>=', since);
       const rows = await q.execute();
       if (rows.length === 0) break;
-      for (const r of rows) {
-        builder.add({
-          eventid: r.eventid as EventId,
-          time: r.time,
-          srcIp: r.src_ip,
-          protocol: r.protocol,
-          username: r.username,
-          password: r.password,
-          summary: JSON.parse(r.summary) as Record<string, unknown>,
-        });
-      }
+      for (const r of rows) builder.add(reportEvent(r));
       lastSeq = Number(rows[rows.length - 1]!.seq);
     }
   }

@@ -5,13 +5,8 @@
  */
 import { MamoriError } from '../shared/errors.js';
 import type { Store } from '../storage/index.js';
-import type { EventId } from './core/events.js';
-import {
-  type HoneypotReport,
-  ReportBuilder,
-  type ReportEvent,
-  type ReportExtras,
-} from './core/report.js';
+import { type HoneypotReport, ReportBuilder, type ReportExtras } from './core/report.js';
+import { reportEvent } from './event-row.js';
 import { addSensorEvents } from './sensor-report.js';
 
 export interface ReportQuery {
@@ -103,18 +98,7 @@ async function feed(
     if (since) q = q.where('time', '>=', since);
     const rows = await q.execute();
     if (rows.length === 0) break;
-    for (const r of rows) {
-      const ev: ReportEvent = {
-        eventid: r.eventid as EventId,
-        time: r.time,
-        srcIp: r.src_ip,
-        protocol: r.protocol,
-        username: r.username,
-        password: r.password,
-        summary: JSON.parse(r.summary) as Record<string, unknown>,
-      };
-      builder.add(ev);
-    }
+    for (const r of rows) builder.add(reportEvent(r));
     added += rows.length;
     lastId = Number(rows[rows.length - 1]!.id);
   }
