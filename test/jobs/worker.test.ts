@@ -5,8 +5,10 @@
  * refuses workers and schedules with a usage error.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { sql } from 'kysely';
 import PgBoss from 'pg-boss';
 import { afterEach, describe, expect, it } from 'vitest';
+import { MIGRATION_TABLE, openDb } from '../../src/storage/db.js';
 import { BIN, runMamori } from '../helpers/cli.js';
 import { freshSpec } from '../helpers/db.js';
 import { PROJECT_ROOT, vector } from '../helpers/vectors.js';
@@ -86,6 +88,35 @@ describe('on SQLite', () => {
 });
 
 describe.skipIf(!process.env.MAMORI_TEST_PG)('on PostgreSQL (MAMORI_TEST_PG)', () => {
+  it('refuses a store from a newer mamori before it takes a job (E_SCHEMA, exit 3), and changes nothing', async () => {
+    const { spec, cleanup } = await freshSpec('postgres');
+    cleanups.push(cleanup);
+    // Migrate the store, then mark it as migrated further by a newer build.
+    expect((await runMamori(['schedule', 'list', '--db', spec])).code).toBe(0);
+    const store = await openDb(spec);
+    try {
+      await sql`insert into ${sql.table(MIGRATION_TABLE)} (name, timestamp) values ('29991231_01_from_the_future', '2999-12-31T00:00:00Z')`.execute(
+        store.db,
+      );
+      const w = await runMamori(['worker', '--db', spec]);
+      expect(w.code).toBe(3);
+      expect(w.stderr).toMatch(/newer mamori/);
+      const rows = await sql<{
+        n: string;
+      }>`select count(*) as n from ${sql.table(MIGRATION_TABLE)}`.execute(store.db);
+      // Nothing applied or removed by the refused worker.
+      expect(Number(rows.rows[0]!.n)).toBeGreaterThan(1);
+      const after = await sql<{
+        name: string;
+      }>`select name from ${sql.table(MIGRATION_TABLE)} order by name desc limit 1`.execute(
+        store.db,
+      );
+      expect(after.rows[0]!.name).toBe('29991231_01_from_the_future');
+    } finally {
+      await store.close();
+    }
+  });
+
   it('checks a schedule when it is added: kind, period and the verb’s own flags', async () => {
     const { spec, cleanup } = await freshSpec('postgres');
     cleanups.push(cleanup);
