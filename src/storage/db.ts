@@ -353,6 +353,9 @@ function migrator(store: Store, migrations: MigrationSet): Migrator {
     provider: { getMigrations: async () => migrations },
     migrationTableName: MIGRATION_TABLE,
     migrationLockTableName: MIGRATION_LOCK_TABLE,
+    // Areas add migrations independently; one whose name sorts before a migration a store has
+    // already applied (work merged later than a release) is applied, not refused as corrupt.
+    allowUnorderedMigrations: true,
   });
 }
 

@@ -133,6 +133,22 @@ for (const backend of testBackends()) {
       expect(state.pending).toEqual(['29990101_00_test_good', '29990101_01_test_bad']);
     });
 
+    it('applies a migration merged after a release even when its name sorts before one the store has', async () => {
+      const table = (name: string) => ({
+        async up(db: Kysely<unknown>) {
+          await addIdColumn(db.schema.createTable(name), db).execute();
+        },
+      });
+      const released = { ...allMigrations(), '29990101_05_test_released': table('test_released') };
+      expect(await migrate(t.store, released)).toEqual(['29990101_05_test_released']);
+      // An area's migration from work merged later, named before the released one.
+      const upgraded = { ...released, '29990101_01_test_merged_later': table('test_merged_later') };
+      expect(await migrate(t.store, upgraded)).toEqual(['29990101_01_test_merged_later']);
+      const tables = (await t.store.db.introspection.getTables()).map((x) => x.name);
+      expect(tables).toEqual(expect.arrayContaining(['test_released', 'test_merged_later']));
+      expect((await schemaState(t.store, upgraded)).pending).toEqual([]);
+    });
+
     it('refuses a store made by a newer mamori with E_SCHEMA', async () => {
       await sql`insert into mamori_migration (name, timestamp) values (${'29990101_00_future'}, ${'2999-01-01T00:00:00.000Z'})`.execute(
         t.store.db,

@@ -69,7 +69,7 @@ export const accessMigrations: MigrationSet = {
         .execute();
     },
   },
-  '20261204_01_access_passkeys': {
+  '20261204_10_access_passkeys': {
     async up(db: Kysely<unknown>) {
       await addIdColumn(db.schema.createTable('access_passkey'), db)
         .addColumn('user_id', 'integer', (c) => c.notNull())

@@ -7,7 +7,7 @@ import { addIdColumn } from './helpers.js';
 import type { MigrationSet } from './types.js';
 
 export const guardMigrations: MigrationSet = {
-  '20261204_01_guard_match': {
+  '20261204_11_guard_match': {
     async up(db: Kysely<unknown>) {
       await addIdColumn(db.schema.createTable('guard_match'), db)
         .addColumn('request_id', 'text', (c) => c.notNull())

@@ -47,7 +47,7 @@ export const honeypotMigrations: MigrationSet = {
         .execute();
     },
   },
-  '20261204_01_honeypot_sensor': {
+  '20261204_12_honeypot_sensor': {
     async up(db: Kysely<unknown>) {
       await db.schema
         .createTable('honeypot_sensor')

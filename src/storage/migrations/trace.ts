@@ -84,7 +84,7 @@ export const traceMigrations: MigrationSet = {
         .execute();
     },
   },
-  '20261204_01_trace_screening': {
+  '20261204_13_trace_screening': {
     async up(db: Kysely<unknown>) {
       await addIdColumn(db.schema.createTable('trace_screening'), db)
         .addColumn('created_at', 'text', (c) => c.notNull())
