@@ -4,6 +4,7 @@
  * findings. Read-only; banners are stored printable text, to be escaped by whoever prints them.
  */
 import type { Store } from '../storage/index.js';
+import { ipKey } from './search.js';
 
 export interface HostDetail {
   ip: string;
@@ -38,6 +39,13 @@ export async function hostDetail(
   ip: string,
   historyLimit = 200,
 ): Promise<HostDetail> {
+  let key: string;
+  try {
+    key = ipKey(ip);
+  } catch {
+    return { ip, services: [], history: [], findings: [] };
+  }
+  // Services and banners by their indexed address key; the text column has no index.
   const [services, history, findings] = await Promise.all([
     store.db
       .selectFrom('exposure_service')
@@ -53,13 +61,13 @@ export async function hostDetail(
         'first_seen',
         'last_seen',
       ])
-      .where('ip', '=', ip)
+      .where('ip_key', '=', key)
       .orderBy('port')
       .execute(),
     store.db
       .selectFrom('exposure_banner')
       .select(['scan_id', 'port', 'transport', 'protocol', 'seen', 'banner'])
-      .where('ip', '=', ip)
+      .where('ip_key', '=', key)
       .orderBy('seen', 'desc')
       .orderBy('port')
       .limit(historyLimit)

@@ -175,4 +175,12 @@ export const exposureMigrations: MigrationSet = {
       );
     },
   },
+  '20261204_82_exposure_banner_host': {
+    // The host page's banner history reads one address's banners, newest first.
+    async up(db: Kysely<unknown>) {
+      await sql`create index if not exists exposure_banner_host on exposure_banner (ip_key, seen)`.execute(
+        db,
+      );
+    },
+  },
 };
