@@ -43,6 +43,7 @@ export {
   type IngestResult,
   ingestBatch,
   listSensors,
+  openRuns,
   revokeSensor,
   type SensorAuth,
   type SensorRow,

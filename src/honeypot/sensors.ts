@@ -199,3 +199,21 @@ export async function ingestBatch(
     return { accepted, duplicates: batch.events.length - accepted, highest };
   });
 }
+
+/**
+ * Honeypot runs on this machine that have no stop recorded: running now, or ended without a
+ * clean stop (killed). The console says which it cannot tell.
+ * @example (await openRuns(store)).map((r) => r.startedAt)
+ */
+export async function openRuns(
+  store: Store,
+): Promise<{ id: string; startedAt: string; profile: string; bind: string }[]> {
+  const rows = await store.db
+    .selectFrom('honeypot_run')
+    .select(['id', 'started_at', 'profile', 'bind'])
+    .where('stopped_at', 'is', null)
+    .orderBy('started_at', 'desc')
+    .limit(20)
+    .execute();
+  return rows.map((r) => ({ id: r.id, startedAt: r.started_at, profile: r.profile, bind: r.bind }));
+}

@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addScope, importResults } from '../../src/exposure/index.js';
-import { Recorder } from '../../src/honeypot/index.js';
+import { MatchRecorder } from '../../src/guard/index.js';
+import { addSensor, Recorder } from '../../src/honeypot/index.js';
 import { checkComponents, recordCheckRun, syncFrom } from '../../src/vuln/index.js';
 import { seedBulletin } from '../helpers/console-seed.js';
 import { freshStore, type TestStore, testBackends } from '../helpers/db.js';
@@ -55,7 +56,10 @@ for (const backend of testBackends()) {
       expect(page).toContain('No service seen yet.');
       expect(page).toContain('No honeypot event yet.');
       expect(page).toContain('No wallet yet.');
-      expect(page).toContain('The guard does not store its matches');
+      expect(page).toContain('No guard match in the last 24 hours.');
+      expect(page).toContain('data-heartbeat="never-run"');
+      expect(page).toContain('No honeypot run without a recorded stop');
+      expect(page).toContain('No honeypot sensor registered.');
       expect(page).not.toContain('data-chart="overview-');
       const { charts } = await (await app.request('/api/v1/overview/charts')).json();
       expect(charts.every((c: { bars: unknown[] }) => c.bars.length === 0)).toBe(true);
@@ -91,6 +95,25 @@ for (const backend of testBackends()) {
         });
       await rec.close();
       await seedBulletin(t.store, dir);
+      const guard = new MatchRecorder({ store: t.store });
+      const recent = Date.now() - 2 * 3600_000;
+      for (let i = 0; i < 7; i++)
+        guard.record({
+          requestId: `r${i}`,
+          time: new Date(recent + (i % 2) * 3600_000).toISOString(),
+          ruleId: 942100,
+          phase: 2,
+          msg: 'SQL Injection Attack Detected via libinjection',
+          matchedVar: 'ARGS:id',
+          matchedData: "1' or 1=1",
+          anomalyScore: 5,
+          action: i % 3 === 0 ? 'blocked' : 'logged',
+          client: '198.51.100.7',
+          method: 'GET',
+          path: '/?id=1',
+        });
+      await guard.close();
+      await addSensor(t.store, 'osaka-1');
 
       const page = await (await app.request('/')).text();
       const api = async (path: string) => (await app.request(path)).json();
@@ -135,6 +158,18 @@ for (const backend of testBackends()) {
       const days = [...perDay.keys()].sort().map((d) => ({ label: d, value: perDay.get(d) }));
       expect(stories.length).toBe(2);
       expect(drawn('overview-bulletin')).toEqual(days);
+
+      const since = new Date(Date.now() - 24 * 3600_000).toISOString();
+      const summary = await api(`/api/v1/guard/summary?since=${encodeURIComponent(since)}`);
+      const perHour = summary.perHour.map(
+        (h: { hour: string; blocked: number; logged: number }) => ({
+          label: `${h.hour.slice(11, 13)}:00`,
+          value: h.blocked + h.logged,
+        }),
+      );
+      expect(perHour.reduce((a: number, b: { value: number }) => a + b.value, 0)).toBe(7);
+      expect(drawn('overview-guard')).toEqual(perHour);
+      expect(page).toContain('sensor osaka-1: last batch never');
 
       expect(drawn('overview-custody')).toBeUndefined();
       expect(page).toContain('No exposure scan is running.');

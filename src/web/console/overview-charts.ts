@@ -3,7 +3,7 @@
  * by severity, exposure's top ports, honeypot events per hour (last 24 h), custody's hot float
  * against its cap, the bulletin's stories per day. Each figure comes from the same area call as
  * the area's own API (`GET /api/v1/overview/charts` serves exactly what is drawn). An area
- * without data gets no chart but a line saying so; guard matches are not stored, so none is drawn.
+ * without data gets no chart but a line saying so. Also the scans, honeypot runs and sensors running now.
  */
 import type { Hono } from 'hono';
 import { html } from 'hono/html';
@@ -112,14 +112,36 @@ export async function overviewCharts(store: Store): Promise<AreaChart[]> {
     exposureChart(store),
     honeypotChart(store),
     bulletinChart(store),
-    Promise.resolve<AreaChart>({
-      area: 'guard',
-      id: 'overview-guard',
-      title: 'Guard matches',
-      bars: [],
-      note: 'The guard does not store its matches yet, so there is nothing to count.',
-    }),
+    guardChart(store),
   ]);
+}
+
+/** Guard matches per hour over the last 24 hours, as `/api/v1/guard/summary?since=` counts them. */
+async function guardChart(store: Store): Promise<AreaChart> {
+  const g = await import('../../guard/index.js');
+  const since = new Date(Date.now() - 24 * 3600_000).toISOString();
+  const s = await g.matchSummary(store, { since });
+  return {
+    area: 'guard',
+    id: 'overview-guard',
+    title: 'Guard matches',
+    bars: s.perHour.map((h) => ({
+      label: `${h.hour.slice(11, 13)}:00`,
+      value: h.blocked + h.logged,
+    })),
+    ...(s.perHour.length ? {} : { note: 'No guard match in the last 24 hours.' }),
+  };
+}
+
+async function runningHoneypots(store: Store) {
+  const h = await import('../../honeypot/index.js');
+  const [runs, sensors] = await Promise.all([h.openRuns(store), h.listSensors(store)]);
+  return {
+    runs,
+    sensors: sensors
+      .filter((x) => x.revokedAt === null)
+      .map((x) => ({ name: x.name, lastSeen: x.lastSeen, queueDepth: x.queueDepth })),
+  };
 }
 
 async function runningScans(store: Store) {
@@ -137,14 +159,22 @@ async function runningScans(store: Store) {
 
 export function overviewChartRoutes(app: Hono<GateEnv>, store: Store) {
   app.get('/api/v1/overview/charts', async (c) =>
-    c.json({ charts: await overviewCharts(store), runningScans: await runningScans(store) }),
+    c.json({
+      charts: await overviewCharts(store),
+      runningScans: await runningScans(store),
+      honeypots: await runningHoneypots(store),
+    }),
   );
 }
 
 /** The Overview's section: one small chart per area, and the scans running now. */
 export async function overviewChartsSection(store: Store, ctx: PageCtx) {
   const lang = ctx.lang;
-  const [charts, scans] = await Promise.all([overviewCharts(store), runningScans(store)]);
+  const [charts, scans, pots] = await Promise.all([
+    overviewCharts(store),
+    runningScans(store),
+    runningHoneypots(store),
+  ]);
   return html`<section aria-labelledby="areas-h"><h2 id="areas-h">${t(lang, 'Each area at a glance')}</h2>
 <div class="cards charts">${charts.map(
     (ch) =>
@@ -165,5 +195,14 @@ ${
     ? html`<ul data-running-scans>${scans.map((s) => html`<li>exposure scan #${s.id} of ${s.targets.join(', ')} since ${s.startedAt}: ${s.done} / ${s.total}</li>`)}</ul>`
     : html`<p class="muted" data-running-scans>No exposure scan is running.</p>`
 }
-<p class="muted">Honeypots and sensors report no running state to the store yet, so this page cannot list them.</p></section>`;
+${
+  pots.runs.length
+    ? html`<ul data-honeypot-runs>${pots.runs.map((r) => html`<li>honeypot ${r.profile} on ${r.bind} since ${r.startedAt} (no stop recorded: running, or killed)</li>`)}</ul>`
+    : html`<p class="muted" data-honeypot-runs>No honeypot run without a recorded stop on this machine.</p>`
+}
+${
+  pots.sensors.length
+    ? html`<ul data-sensors>${pots.sensors.map((x) => html`<li>sensor ${x.name}: last batch ${x.lastSeen ?? 'never'}, queue ${x.queueDepth ?? '?'}</li>`)}</ul>`
+    : html`<p class="muted" data-sensors>No honeypot sensor registered.</p>`
+}</section>`;
 }

@@ -97,11 +97,12 @@ export function overviewRoutes(app: Hono<GateEnv>, deps: { store: Store; frame: 
 async function overviewBody(store: Store, frame: Frame, ctx: PageCtx) {
   const lang = ctx.lang;
   const canTriage = ctx.role === 'operator' || ctx.role === 'admin';
-  const [inbox, users, freeze, sources] = await Promise.all([
+  const [inbox, users, freeze, sources, watcher] = await Promise.all([
     alertInbox(store),
     listUsers(store),
     import('../../custody/index.js').then((m) => m.freezeState({ store })),
     import('../../bulletin/index.js').then((m) => m.listSources(store.db)),
+    import('../../custody/index.js').then((m) => m.watcherStatus({ store })),
   ]);
   const open = inbox.filter((a) => a.acknowledgedAt === null);
   return html`<h1>${t(lang, 'Overview')}</h1>
@@ -130,7 +131,11 @@ ${inbox.map(
 )}</tbody></table></div>`
 }
 </section>
-<section aria-labelledby="hb-h"><h2 id="hb-h">${t(lang, 'Watcher heartbeat')}</h2><p data-heartbeat="unknown">Not reported: the custody watcher does not publish a heartbeat yet, so Mamori cannot say whether it is running.</p></section>
+<section aria-labelledby="hb-h"><h2 id="hb-h">${t(lang, 'Watcher heartbeat')}</h2>${
+    watcher.state === 'never-run'
+      ? html`<p data-heartbeat="never-run">No heartbeat: the custody watcher has never run against this store, so Mamori cannot say that anyone watches the chain.</p>`
+      : html`<p data-heartbeat="${watcher.state}" ${watcher.state === 'watching' ? '' : html`role="alert"`}><strong>${watcher.state}</strong> — last poll ${watcher.lastPollAt ?? 'never'}, tip ${watcher.tipHeight ?? '?'}, cursor ${watcher.cursorHeight ?? '?'}${watcher.blindSince ? html`, blind since ${watcher.blindSince}: ${watcher.blindReason ?? ''}` : ''}</p>`
+  }</section>
 <section aria-labelledby="sync-h"><h2 id="sync-h">${t(lang, 'Last sync per source')}</h2>
 ${
   sources.length
