@@ -60,6 +60,7 @@ for (const backend of testBackends()) {
       expect(page).toContain('data-heartbeat="never-run"');
       expect(page).toContain('No honeypot run without a recorded stop');
       expect(page).toContain('No honeypot sensor registered.');
+      expect(page).toContain('No vulnerability sync and no bulletin feed yet.');
       expect(page).not.toContain('data-chart="overview-');
       const { charts } = await (await app.request('/api/v1/overview/charts')).json();
       expect(charts.every((c: { bars: unknown[] }) => c.bars.length === 0)).toBe(true);
@@ -170,6 +171,8 @@ for (const backend of testBackends()) {
       expect(perHour.reduce((a: number, b: { value: number }) => a + b.value, 0)).toBe(7);
       expect(drawn('overview-guard')).toEqual(perHour);
       expect(page).toContain('sensor osaka-1: last batch never');
+      // The OSV sync above shows as the vulnerability source's last sync, with its time.
+      expect(page).toMatch(/data-vuln-sync="osv"><td>vuln osv<\/td><td>\d{4}-\d\d-\d\dT/);
 
       expect(drawn('overview-custody')).toBeUndefined();
       expect(page).toContain('No exposure scan is running.');

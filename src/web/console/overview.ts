@@ -97,13 +97,19 @@ export function overviewRoutes(app: Hono<GateEnv>, deps: { store: Store; frame: 
 async function overviewBody(store: Store, frame: Frame, ctx: PageCtx) {
   const lang = ctx.lang;
   const canTriage = ctx.role === 'operator' || ctx.role === 'admin';
-  const [inbox, users, freeze, sources, watcher] = await Promise.all([
+  const [inbox, users, freeze, sources, watcher, marks] = await Promise.all([
     alertInbox(store),
     listUsers(store),
     import('../../custody/index.js').then((m) => m.freezeState({ store })),
     import('../../bulletin/index.js').then((m) => m.listSources(store.db)),
     import('../../custody/index.js').then((m) => m.watcherStatus({ store })),
+    import('../../vuln/index.js').then((m) => m.coverageMarks(store)),
   ]);
+  // A vulnerability source's last sync: the newest time its coverage marks carry ('' = kept
+  // before times were).
+  const vulnSyncs = new Map<string, string>();
+  for (const m of marks)
+    if ((vulnSyncs.get(m.source) ?? '') <= m.value) vulnSyncs.set(m.source, m.value);
   const open = inbox.filter((a) => a.acknowledgedAt === null);
   return html`<h1>${t(lang, 'Overview')}</h1>
 ${freeze.frozen ? html`<p class="banner-frozen" role="alert" data-freeze="true"><strong>${t(lang, 'Freeze')}: FROZEN</strong> — all withdrawals are halted until the approvers' quorum lifts it.</p>` : ''}
@@ -138,9 +144,9 @@ ${inbox.map(
   }</section>
 <section aria-labelledby="sync-h"><h2 id="sync-h">${t(lang, 'Last sync per source')}</h2>
 ${
-  sources.length
-    ? html`<div class="table-wrap"><table><thead><tr><th scope="col">source</th><th scope="col">last fetch</th><th scope="col">status</th></tr></thead><tbody>${sources.map((s) => html`<tr><td>${s.name}</td><td>${s.lastFetchAt ?? 'never'}</td><td>${s.lastStatus ?? '—'}${s.lastError ? html` — ${s.lastError}` : ''}</td></tr>`)}</tbody></table></div>`
-    : html`<p class="muted">No bulletin feeds yet. Vulnerability syncs record no time the console can read yet.</p>`
+  sources.length || vulnSyncs.size
+    ? html`<div class="table-wrap"><table><thead><tr><th scope="col">source</th><th scope="col">last fetch</th><th scope="col">status</th></tr></thead><tbody>${[...vulnSyncs].map(([name, at]) => html`<tr data-vuln-sync="${name}"><td>vuln ${name}</td><td>${at || 'before sync times were kept'}</td><td>—</td></tr>`)}${sources.map((s) => html`<tr><td>${s.name}</td><td>${s.lastFetchAt ?? 'never'}</td><td>${s.lastStatus ?? '—'}${s.lastError ? html` — ${s.lastError}` : ''}</td></tr>`)}</tbody></table></div>`
+    : html`<p class="muted">No vulnerability sync and no bulletin feed yet.</p>`
 }</section>
 ${await overviewChartsSection(store, ctx)}
 <div class="cards">${frame.nav.map(
