@@ -161,6 +161,9 @@ export function openSession(
   protocol: Protocol,
   opts: ServiceOptions,
 ): Session | undefined {
+  // A reset (a connect scan's RST) is never an uncaught error, whichever way the session goes:
+  // a refused one waits, unread, for its event to commit before it is destroyed.
+  socket.on('error', () => {});
   const session = new Session(socket, protocol, opts);
   const evict = () => socket.destroy();
   if (!opts.limiter.acquire(session.srcIp, evict)) {
