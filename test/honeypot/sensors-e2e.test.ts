@@ -233,12 +233,12 @@ describe.skipIf(!process.env.MAMORI_TEST_PG)(
       for (const name of names) {
         while (Date.now() < end) {
           let logged = Number.POSITIVE_INFINITY;
-        try {
-          logged = logKeys(join(dir, `${name}.jsonl`)).length;
-        } catch {
-          // a line being appended right now: read again
-        }
-        if ((await atCentre(name)).length >= logged) break;
+          try {
+            logged = logKeys(join(dir, `${name}.jsonl`)).length;
+          } catch {
+            // a line being appended right now: read again
+          }
+          if ((await atCentre(name)).length >= logged) break;
           await new Promise((r) => setTimeout(r, 200));
         }
       }
