@@ -118,6 +118,9 @@ export const run: BenchFn = async (ctx) => {
     );
     await waitFor(`http://127.0.0.1:${upPort}/`, 10_000);
     const bin = join(root, 'dist/cli/bin.js');
+    ctx.log(
+      `guard: node ${bin} guard proxy --listen 127.0.0.1:${proxyPort} --upstream http://127.0.0.1:${upPort} --rules ${RULES} --mode block --paranoia 1`,
+    );
     children.push(
       spawn(
         process.execPath,
@@ -141,11 +144,24 @@ export const run: BenchFn = async (ctx) => {
     );
     await waitFor(`http://127.0.0.1:${proxyPort}/`, 30_000);
     let apache = false;
-    if (
-      existsSync('/usr/lib/apache2/modules/mod_security2.so') &&
-      existsSync('/usr/sbin/apache2')
-    ) {
-      writeFileSync(join(dir, 'httpd.conf'), apacheConf(dir, apachePort, upPort));
+    const haveApache = () =>
+      existsSync('/usr/lib/apache2/modules/mod_security2.so') && existsSync('/usr/sbin/apache2');
+    if (!haveApache() && process.getuid?.() === 0) {
+      // the peer is Debian's own packages, installed for the bench only (not for the tests)
+      ctx.log('installing apache2 and libapache2-mod-security2 (apt-get) for the ModSecurity peer');
+      execFileSync(
+        'apt-get',
+        ['install', '-y', '--no-install-recommends', 'apache2', 'libapache2-mod-security2'],
+        {
+          stdio: 'inherit',
+          env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+        },
+      );
+    }
+    if (haveApache()) {
+      const conf = apacheConf(dir, apachePort, upPort);
+      ctx.log(`ModSecurity peer: /usr/sbin/apache2 -DFOREGROUND with\n${conf}`);
+      writeFileSync(join(dir, 'httpd.conf'), conf);
       execFileSync('/usr/sbin/apache2', ['-t', '-f', join(dir, 'httpd.conf')], {
         stdio: 'inherit',
       });

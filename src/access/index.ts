@@ -22,4 +22,5 @@ export {
   ROLES,
   type Role,
 } from './core/roles.js';
+export * from './passkeys.js';
 export * from './store.js';

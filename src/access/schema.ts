@@ -66,6 +66,31 @@ export interface AccessAlertStateTable {
   updated_at: string;
 }
 
+/** A user's WebAuthn passkey: also a custody identity (`mpk1…`) once a genesis lists it. */
+export interface AccessPasskeyTable {
+  id: Generated<number>;
+  user_id: number;
+  label: string;
+  /** base64url credential id, as the browser gives it. */
+  credential_id: string;
+  /** The COSE public key, base64url. */
+  public_key_cose: string;
+  /** The P-256 key, uncompressed (65 bytes), hex: what the custody genesis lists. */
+  public_key: string;
+  /** The custody identity id of this key (`mpk1…`). */
+  identity_id: string;
+  rp_id: string;
+  sign_count: number;
+  created_at: string;
+}
+
+/** A registration ceremony in progress: one challenge per user, short-lived. */
+export interface AccessPasskeyChallengeTable {
+  user_id: number;
+  challenge: string;
+  expires_at: string;
+}
+
 export interface AccessTables {
   access_user: AccessUserTable;
   access_token: AccessTokenTable;
@@ -73,4 +98,6 @@ export interface AccessTables {
   access_login_failure: AccessLoginFailureTable;
   access_audit: AccessAuditTable;
   access_alert_state: AccessAlertStateTable;
+  access_passkey: AccessPasskeyTable;
+  access_passkey_challenge: AccessPasskeyChallengeTable;
 }

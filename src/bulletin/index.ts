@@ -23,9 +23,11 @@ export {
   draftIssue,
   getIssue,
   listIssues,
+  MAX_COMMENTARY,
   parseSince,
   publishIssue,
   saveEditedMarkdown,
+  setCommentary,
 } from './issue.js';
 export { type CrossLinks, storeLinks } from './links.js';
 export { type FetchOptions, type FetchReport, fetchAll, type SourceOutcome } from './pipeline.js';

@@ -252,3 +252,39 @@ export async function publishIssue(
     .execute();
   return paths;
 }
+
+/** The longest commentary one story takes (characters), so one form post cannot bloat an issue. */
+export const MAX_COMMENTARY = 20_000;
+
+/**
+ * Set the editor's commentary on one story of a draft issue (the console's editor; the CLI's
+ * `edit` goes through the whole Markdown). A published issue is not changed: draft a new one.
+ * @example await setCommentary(db, 3, 41, 'Patch before Friday.', Date.now())
+ */
+export async function setCommentary(
+  db: Db,
+  id: number,
+  storyId: number,
+  commentary: string,
+  now: number,
+): Promise<Issue> {
+  if ([...commentary].length > MAX_COMMENTARY)
+    throw new MamoriError('E_INPUT', `commentary longer than ${MAX_COMMENTARY} characters`);
+  const issue = await getIssue(db, id);
+  if (issue.status === 'published')
+    throw new MamoriError('E_INPUT', `issue ${id} is already published`, {
+      hint: 'draft a new issue (mamori bulletin draft) to comment again',
+    });
+  const at = issue.items.findIndex((i) => i.storyId === storyId);
+  if (at < 0) throw new MamoriError('E_NOT_FOUND', `issue ${id} has no story ${storyId}`);
+  const items = issue.items.map((item, i) =>
+    i === at ? { ...item, commentary: commentary.replace(/\r\n?/g, '\n').trim() } : item,
+  );
+  await db
+    .updateTable('bulletin_issue')
+    .set({ items: JSON.stringify(items), updated_at: isoUtc(now) })
+    .where('id', '=', id)
+    .where('status', '=', 'draft')
+    .execute();
+  return { ...issue, items };
+}

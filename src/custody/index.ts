@@ -5,6 +5,14 @@
  * Other areas, the CLI and the web service import only this file.
  */
 
+export {
+  approvalChallenge,
+  approvalQueue,
+  type FreezeVotes,
+  freezeVotes,
+  type QueuedWithdrawal,
+  unfreezeChallenge,
+} from './approvals.js';
 export { BURN_ADDRESS, type RegtestNode, startRegtestNode } from './chain/bcoin-node.js';
 export { esplora } from './chain/esplora.js';
 export { coreRpc } from './chain/rpc.js';
@@ -46,14 +54,18 @@ export {
 export {
   canonicalStatement,
   checkGenesis,
+  checkIdentityDoc,
   type Genesis,
   genesisHash as checkGenesisHash,
   type IdentityDoc,
   identityId,
   makeGenesis,
+  memoSchnorrVerify,
+  nobleSchnorrVerify,
   type PolicyVersion,
   parseDocument,
   policyHash,
+  type SchnorrVerify,
   type Signature,
   statementDigest,
   type TrustRoot,
@@ -64,6 +76,12 @@ export {
   webauthnChallenge,
 } from './core/trust.js';
 export { appendLedger, cosign, readGenesisFile, readLedger, serveCosigner } from './cosigner.js';
+export {
+  type BalanceHistory,
+  balanceHistory,
+  type PipelineRow,
+  withdrawalPipeline,
+} from './history.js';
 export {
   type IdentityFile,
   newIdentity,
@@ -83,6 +101,7 @@ export {
   signPolicy,
   verifiedPolicyOf,
 } from './trust.js';
+export { fastSchnorrVerify } from './verifier.js';
 export {
   DEFAULT_BLIND_AFTER_MS,
   DEFAULT_STALE_AFTER_MS,

@@ -130,6 +130,19 @@ export interface CustodyHotLedgerTable {
   sweeps: number;
 }
 
+/** One wallet's balance when the chain was synced (the Custody page's history chart). */
+export interface CustodyBalanceSnapshotTable {
+  id: Generated<number>;
+  at: string;
+  height: number;
+  wallet: string;
+  tier: string;
+  confirmed: number;
+  unconfirmed: number;
+  /** The wallet's float cap then (satoshi), or null. */
+  float_cap: number | null;
+}
+
 export interface CustodyTables {
   custody_wallet: CustodyWalletTable;
   custody_address: CustodyAddressTable;
@@ -143,4 +156,5 @@ export interface CustodyTables {
   custody_genesis: CustodyGenesisTable;
   custody_policy_version: CustodyPolicyVersionTable;
   custody_hot_ledger: CustodyHotLedgerTable;
+  custody_balance_snapshot: CustodyBalanceSnapshotTable;
 }

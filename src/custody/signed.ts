@@ -42,6 +42,7 @@ import {
 import { assertNotFrozen } from './freeze.js';
 import { unlockKeyFile } from './keyfile.js';
 import { verifiedPolicyOf } from './trust.js';
+import { fastSchnorrVerify } from './verifier.js';
 import { getWallet, hotKeyOf, type WalletRow } from './wallets.js';
 
 /** Refusal reasons that mean a stored row claims an authority its signatures do not give. */
@@ -296,6 +297,7 @@ export async function checkWithEvidence(
       psbt: decodePsbt(psbt),
       evidence,
       genesis: g,
+      schnorrVerify: fastSchnorrVerify,
       ...(pinned?.hash || w.genesisHash
         ? { pinnedGenesisHash: pinned?.hash ?? w.genesisHash! }
         : {}),
@@ -423,6 +425,7 @@ export async function spendIsSigned(c: CustodyContext, txid: string): Promise<bo
       evidence,
       genesis: JSON.parse(g.document),
       pinnedGenesisHash: w.genesisHash,
+      schnorrVerify: fastSchnorrVerify,
       ledger: [],
       now: Date.parse(row.created_at),
     });

@@ -5,6 +5,7 @@ import { isoUtc } from '../shared/clock.js';
 import { appendAudit, type CustodyContext, inTx, now } from './context.js';
 import type { ChainAdapter } from './core/chain.js';
 import { getState, setState } from './freeze.js';
+import { recordBalanceSnapshots } from './history.js';
 
 export interface SyncResult {
   height: number;
@@ -157,6 +158,10 @@ export async function syncChain(
       seen.add(txid);
       await apply([await chain.tx(txid)], null);
     }
+  }
+  // Only when something moved: an idle watcher poll costs no store writes.
+  if (result.blocks || result.received.length || result.spent.length || result.reorg) {
+    await recordBalanceSnapshots(c, tip, at);
   }
   return result;
 }

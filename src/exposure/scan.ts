@@ -15,6 +15,7 @@ import { identify } from './core/identify.js';
 import type { RecogEngine } from './core/recog.js';
 import { addrAllowed, countTargets, expandTargets } from './core/scope.js';
 import { grabTcp, grabUdp } from './grab/grabbers.js';
+import { openRawTcp } from './raw.js';
 import { gateTargets } from './scope-store.js';
 import {
   checkpointScan,
@@ -26,6 +27,7 @@ import {
   type ScanOptionsRecord,
   type ServiceRecord,
 } from './store.js';
+import { synScan } from './syn-run.js';
 
 export const SCAN_DEFAULTS = {
   rate: 2000,
@@ -56,6 +58,8 @@ export interface ScanRequest {
    * the one a whole scan of the same targets and ports uses, so shards cover it exactly once.
    */
   probeRange?: { start: number; end: number };
+  /** A raw-socket SYN scan (IPv4, needs CAP_NET_RAW) instead of TCP connect. */
+  syn?: boolean;
 }
 
 export interface ScanSummary {
@@ -127,6 +131,7 @@ export async function runScan(
     timeoutMs: req.timeoutMs ?? SCAN_DEFAULTS.timeoutMs,
     retries: req.retries ?? SCAN_DEFAULTS.retries,
     udp: req.udp ?? false,
+    ...(req.syn ? { syn: true } : {}),
     ...(req.fingerprintsDir ? { fingerprints: req.fingerprintsDir } : {}),
   };
   let targetsText = req.targets;
@@ -171,240 +176,277 @@ export async function runScan(
     );
   }
   const addrs: Addr[] = [...expandTargets(targets, gate.broadcasts)];
-  const addrText = addrs.map(formatAddr);
-  const allProbes = addrs.length * ports.length;
-  if (req.probeRange && resumeId === undefined) {
-    const { start, end } = req.probeRange;
-    if (!(Number.isInteger(start) && Number.isInteger(end) && 0 <= start && start < end))
-      throw new MamoriError('E_USAGE', `--probe-range ${start}:${end} is not a range`);
-    if (start >= allProbes)
-      throw new MamoriError('E_USAGE', `--probe-range starts past the scan's ${allProbes} probes`);
-    startIndex = start;
-  }
-  const total =
-    resumeTotal !== undefined
-      ? Math.min(resumeTotal, allProbes)
-      : req.probeRange
-        ? Math.min(req.probeRange.end, allProbes)
-        : allProbes;
-  const scanId =
-    resumeId ??
-    (await createScan(store, {
-      targets: targets.map(formatCidr),
-      ports,
-      options,
-      total,
-      now: now().toISOString(),
-    }));
-  if (resumeId !== undefined || startIndex > 0)
-    await checkpointScan(store, scanId, startIndex, 'running');
-  const progress = deps.progress ?? noProgress;
-  progress.setTotal(total);
-  if (startIndex > 0) progress.tick(startIndex, 'resumed');
-  const started = performance.now();
-  const openFound: ScanSummary['open'] = [];
-  const liveHosts = new Set<string>();
-  const inflight = new Set<number>();
-  const perHostCount = new Map<string, number>();
-  const hostWaiters = new Map<string, (() => void)[]>();
-  let slotWaiter: (() => void) | undefined;
-  let next = startIndex;
-  let launched = 0;
-  let lastCheckpoint = performance.now();
-  let failure: unknown;
-  let silent = 0;
-  let lost = 0;
-  const grab = req.grab ?? true;
-  // open ports are written in batches, one transaction each; a checkpoint flushes first, so the
-  // resume point never passes an observation that is not stored
-  let pending: ServiceRecord[] = [];
-  let writing: Promise<void> = Promise.resolve();
-  const flush = () => {
-    const batch = pending;
-    pending = [];
-    writing = writing.then(() => recordServices(store, batch));
-    return writing;
-  };
-
-  const release = (host: string) => {
-    const c = (perHostCount.get(host) ?? 1) - 1;
-    if (c <= 0) perHostCount.delete(host);
-    else perHostCount.set(host, c);
-    hostWaiters.get(host)?.shift()?.();
-    slotWaiter?.();
-    slotWaiter = undefined;
-  };
-
-  const work = async (index: number, host: string, port: number) => {
-    try {
-      let outcome: ConnectOutcome = 'timeout';
-      for (let attempt = 0; attempt <= options.retries; attempt++) {
-        outcome = await probe(host, port, options.timeoutMs);
-        if (outcome !== 'timeout') break;
-      }
-      if (outcome === 'timeout') silent++;
-      else if (outcome === 'error') lost++;
-      if (outcome === 'open') {
-        deps.onOpen?.(host, port);
-        liveHosts.add(host);
-        const result = grab
-          ? await grabTcp(host, port, { timeoutMs: options.timeoutMs })
-          : {
-              protocol: 'unknown',
-              raw: Buffer.alloc(0),
-              data: {},
-              authRequired: null,
-              fingerprintInputs: [],
-            };
-        const identity = identify(deps.engine, result.fingerprintInputs);
-        pending.push({
-          scanId,
-          ip: host,
-          port,
-          transport: 'tcp',
-          grab: result,
-          identity,
-          seen: now().toISOString(),
-        });
-        if (pending.length >= 256) await flush();
-        openFound.push({
-          ip: host,
-          port,
-          transport: 'tcp',
-          protocol: result.protocol,
-          vendor: identity.vendor,
-          product: identity.product,
-        });
-      }
-    } catch (err) {
-      failure ??= err;
-    } finally {
-      inflight.delete(index);
-      release(host);
-      // the line shows the rate (the bar's /s) and the loss: probes no answer came back for
-      // after the retries, and probes the local stack failed to send (EMFILE, EADDRNOTAVAIL…)
-      progress.tick(
-        1,
-        `${openFound.length} open, ${silent} no answer, ${lost} lost to local errors`,
-      );
+  if (options.syn && addrs.some((a) => a.family !== 4))
+    throw new MamoriError('E_USAGE', 'exposure scan --syn scans IPv4 targets only', {
+      hint: 'scan IPv6 ranges without --syn (TCP connect)',
+    });
+  // no capability, no scan: refused (exit 3) before a scan is recorded, never a connect scan
+  const raw = options.syn ? openRawTcp() : undefined;
+  try {
+    const addrText = addrs.map(formatAddr);
+    const allProbes = addrs.length * ports.length;
+    if (req.probeRange && resumeId === undefined) {
+      const { start, end } = req.probeRange;
+      if (!(Number.isInteger(start) && Number.isInteger(end) && 0 <= start && start < end))
+        throw new MamoriError('E_USAGE', `--probe-range ${start}:${end} is not a range`);
+      if (start >= allProbes)
+        throw new MamoriError(
+          'E_USAGE',
+          `--probe-range starts past the scan's ${allProbes} probes`,
+        );
+      startIndex = start;
     }
-  };
+    const total =
+      resumeTotal !== undefined
+        ? Math.min(resumeTotal, allProbes)
+        : req.probeRange
+          ? Math.min(req.probeRange.end, allProbes)
+          : allProbes;
+    const scanId =
+      resumeId ??
+      (await createScan(store, {
+        targets: targets.map(formatCidr),
+        ports,
+        options,
+        total,
+        now: now().toISOString(),
+      }));
+    if (resumeId !== undefined || startIndex > 0)
+      await checkpointScan(store, scanId, startIndex, 'running');
+    const progress = deps.progress ?? noProgress;
+    progress.setTotal(total);
+    if (startIndex > 0) progress.tick(startIndex, 'resumed');
+    const started = performance.now();
+    const openFound: ScanSummary['open'] = [];
+    const liveHosts = new Set<string>();
+    const inflight = new Set<number>();
+    const perHostCount = new Map<string, number>();
+    const hostWaiters = new Map<string, (() => void)[]>();
+    let slotWaiter: (() => void) | undefined;
+    let next = startIndex;
+    let launched = 0;
+    let lastCheckpoint = performance.now();
+    let failure: unknown;
+    let silent = 0;
+    let lost = 0;
+    let retried = 0;
+    let synInterrupted = false;
+    const grab = req.grab ?? true;
+    // open ports are written in batches, one transaction each; a checkpoint flushes first, so the
+    // resume point never passes an observation that is not stored
+    let pending: ServiceRecord[] = [];
+    let writing: Promise<void> = Promise.resolve();
+    const flush = () => {
+      const batch = pending;
+      pending = [];
+      writing = writing.then(() => recordServices(store, batch));
+      return writing;
+    };
 
-  const checkpoint = async (force = false) => {
-    if (!force && performance.now() - lastCheckpoint < 1000) return;
-    lastCheckpoint = performance.now();
-    const done = inflight.size ? Math.min(...inflight) : next;
-    await flush();
-    await checkpointScan(store, scanId, done);
-  };
+    const release = (host: string) => {
+      const c = (perHostCount.get(host) ?? 1) - 1;
+      if (c <= 0) perHostCount.delete(host);
+      else perHostCount.set(host, c);
+      hostWaiters.get(host)?.shift()?.();
+      slotWaiter?.();
+      slotWaiter = undefined;
+    };
 
-  const nAddrs = addrs.length;
-  while (next < total) {
-    if (deps.signal?.aborted || failure) break;
-    const portIdx = Math.floor(next / nAddrs);
-    const addrIdx = next % nAddrs;
-    const a = addrs[addrIdx]!;
-    const host = addrText[addrIdx]!;
-    const port = ports[portIdx]!;
-    // defence in depth: the gate already passed, re-check the address right before connecting
-    if (!addrAllowed(gate.scope, a, gate.broadcasts)) {
-      throw new MamoriError('E_SCOPE', `refused: ${host} is outside the declared scope`);
+    /** Grab (unless discovery only), fingerprint and queue one open port for the store. */
+    const recordOpen = async (host: string, port: number) => {
+      deps.onOpen?.(host, port);
+      liveHosts.add(host);
+      const result = grab
+        ? await grabTcp(host, port, { timeoutMs: options.timeoutMs })
+        : {
+            protocol: 'unknown',
+            raw: Buffer.alloc(0),
+            data: {},
+            authRequired: null,
+            fingerprintInputs: [],
+          };
+      const identity = identify(deps.engine, result.fingerprintInputs);
+      pending.push({
+        scanId,
+        ip: host,
+        port,
+        transport: 'tcp',
+        grab: result,
+        identity,
+        seen: now().toISOString(),
+      });
+      if (pending.length >= 256) await flush();
+      openFound.push({
+        ip: host,
+        port,
+        transport: 'tcp',
+        protocol: result.protocol,
+        vendor: identity.vendor,
+        product: identity.product,
+      });
+    };
+
+    const work = async (index: number, host: string, port: number) => {
+      try {
+        let outcome: ConnectOutcome = 'timeout';
+        for (let attempt = 0; attempt <= options.retries; attempt++) {
+          if (attempt > 0) retried++;
+          outcome = await probe(host, port, options.timeoutMs);
+          if (outcome !== 'timeout') break;
+        }
+        if (outcome === 'timeout') silent++;
+        else if (outcome === 'error') lost++;
+        if (outcome === 'open') await recordOpen(host, port);
+      } catch (err) {
+        failure ??= err;
+      } finally {
+        inflight.delete(index);
+        release(host);
+        // the line shows the rate (the bar's /s) and the loss: retransmitted probes, probes no
+        // answer came back for after the retries, and probes the local stack failed to send
+        // (EMFILE, EADDRNOTAVAIL…)
+        progress.tick(
+          1,
+          `${openFound.length} open, ${retried} retransmitted, ${silent} no answer, ${lost} lost to local errors`,
+        );
+      }
+    };
+
+    const checkpoint = async (force = false) => {
+      if (!force && performance.now() - lastCheckpoint < 1000) return;
+      lastCheckpoint = performance.now();
+      const done = inflight.size ? Math.min(...inflight) : next;
+      await flush();
+      await checkpointScan(store, scanId, done);
+    };
+
+    const nAddrs = addrs.length;
+    if (raw) {
+      const swept = await synScan(raw, {
+        addrs,
+        targets,
+        ports,
+        start: next,
+        end: total,
+        options,
+        gate,
+        signal: deps.signal,
+        progress,
+        recordOpen,
+      });
+      next = swept.settled;
+      synInterrupted = swept.interrupted;
+      failure ??= swept.failure;
     }
-    while (inflight.size >= options.concurrency) {
+    while (!raw && next < total) {
+      if (deps.signal?.aborted || failure) break;
+      const portIdx = Math.floor(next / nAddrs);
+      const addrIdx = next % nAddrs;
+      const a = addrs[addrIdx]!;
+      const host = addrText[addrIdx]!;
+      const port = ports[portIdx]!;
+      // defence in depth: the gate already passed, re-check the address right before connecting
+      if (!addrAllowed(gate.scope, a, gate.broadcasts)) {
+        throw new MamoriError('E_SCOPE', `refused: ${host} is outside the declared scope`);
+      }
+      while (inflight.size >= options.concurrency) {
+        await new Promise<void>((r) => {
+          slotWaiter = r;
+        });
+      }
+      while ((perHostCount.get(host) ?? 0) >= options.perHost) {
+        await new Promise<void>((r) => {
+          const list = hostWaiters.get(host) ?? [];
+          list.push(r);
+          hostWaiters.set(host, list);
+        });
+      }
+      // packets per second: connection attempts are paced against the wall clock
+      const due = started + (launched / options.rate) * 1000;
+      const wait = due - performance.now();
+      if (wait > 1) await sleep(wait);
+      inflight.add(next);
+      perHostCount.set(host, (perHostCount.get(host) ?? 0) + 1);
+      launched++;
+      void work(next, host, port);
+      next++;
+      // yield to the event loop often: a connect that completed must be seen before its
+      // timeout timer fires (timers run before I/O in each loop turn)
+      if ((launched & 31) === 0) await new Promise<void>((r) => setImmediate(r));
+      if ((launched & 255) === 0) await checkpoint();
+    }
+    while (inflight.size > 0) {
       await new Promise<void>((r) => {
         slotWaiter = r;
       });
     }
-    while ((perHostCount.get(host) ?? 0) >= options.perHost) {
-      await new Promise<void>((r) => {
-        const list = hostWaiters.get(host) ?? [];
-        list.push(r);
-        hostWaiters.set(host, list);
-      });
+    await flush();
+    if (failure) {
+      await checkpoint(true);
+      await checkpointScan(store, scanId, Math.min(next, total), 'interrupted');
+      throw failure;
     }
-    // packets per second: connection attempts are paced against the wall clock
-    const due = started + (launched / options.rate) * 1000;
-    const wait = due - performance.now();
-    if (wait > 1) await sleep(wait);
-    inflight.add(next);
-    perHostCount.set(host, (perHostCount.get(host) ?? 0) + 1);
-    launched++;
-    void work(next, host, port);
-    next++;
-    // yield to the event loop often: a connect that completed must be seen before its
-    // timeout timer fires (timers run before I/O in each loop turn)
-    if ((launched & 31) === 0) await new Promise<void>((r) => setImmediate(r));
-    if ((launched & 255) === 0) await checkpoint();
-  }
-  while (inflight.size > 0) {
-    await new Promise<void>((r) => {
-      slotWaiter = r;
-    });
-  }
-  await flush();
-  if (failure) {
-    await checkpoint(true);
-    await checkpointScan(store, scanId, Math.min(next, total), 'interrupted');
-    throw failure;
-  }
-  if (options.udp && grab && !deps.signal?.aborted) {
-    // unicast SSDP / WS-Discovery to each live host, a few hosts at a time
-    const hosts = [...liveHosts];
-    const udpTimeout = Math.min(options.timeoutMs, 1000);
-    for (let i = 0; i < hosts.length; i += 32) {
-      const batch = hosts.slice(i, i + 32);
-      const answers = await Promise.all(
-        batch.map(async (host) => ({
-          host,
-          replies: await grabUdp(host, { timeoutMs: udpTimeout, id: `${scanId}-${host}` }),
-        })),
-      );
-      for (const { host, replies } of answers) {
-        for (const { port, result } of replies) {
-          const identity = identify(deps.engine, result.fingerprintInputs);
-          await recordService(store, {
-            scanId,
-            ip: host,
-            port,
-            transport: 'udp',
-            grab: result,
-            identity,
-            seen: now().toISOString(),
-          });
-          openFound.push({
-            ip: host,
-            port,
-            transport: 'udp',
-            protocol: result.protocol,
-            vendor: identity.vendor,
-            product: identity.product,
-          });
+    if (options.udp && grab && !deps.signal?.aborted) {
+      // unicast SSDP / WS-Discovery to each live host, a few hosts at a time
+      const hosts = [...liveHosts];
+      const udpTimeout = Math.min(options.timeoutMs, 1000);
+      for (let i = 0; i < hosts.length; i += 32) {
+        const batch = hosts.slice(i, i + 32);
+        const answers = await Promise.all(
+          batch.map(async (host) => ({
+            host,
+            replies: await grabUdp(host, { timeoutMs: udpTimeout, id: `${scanId}-${host}` }),
+          })),
+        );
+        for (const { host, replies } of answers) {
+          for (const { port, result } of replies) {
+            const identity = identify(deps.engine, result.fingerprintInputs);
+            await recordService(store, {
+              scanId,
+              ip: host,
+              port,
+              transport: 'udp',
+              grab: result,
+              identity,
+              seen: now().toISOString(),
+            });
+            openFound.push({
+              ip: host,
+              port,
+              transport: 'udp',
+              protocol: result.protocol,
+              vendor: identity.vendor,
+              product: identity.product,
+            });
+          }
         }
       }
     }
+    const interrupted = next < total || synInterrupted;
+    await checkpointScan(
+      store,
+      scanId,
+      next,
+      interrupted ? 'interrupted' : 'done',
+      interrupted ? undefined : now().toISOString(),
+    );
+    await refreshStatistics(store);
+    progress.done(`${openFound.length} open of ${total} probes`);
+    const sortKey = (o: { ip: string; port: number; transport: string }) =>
+      `${addrKey(parseAddr(o.ip))}|${String(o.port).padStart(5, '0')}|${o.transport}`;
+    openFound.sort((x, y) => (sortKey(x) < sortKey(y) ? -1 : sortKey(x) > sortKey(y) ? 1 : 0));
+    return {
+      scan: scanId,
+      status: interrupted ? 'interrupted' : 'done',
+      targets: targets.map(formatCidr),
+      ports: ports.length,
+      probes: next - startIndex,
+      open: openFound,
+      seconds: (performance.now() - started) / 1000,
+    };
+  } finally {
+    raw?.close();
   }
-  const interrupted = next < total;
-  await checkpointScan(
-    store,
-    scanId,
-    next,
-    interrupted ? 'interrupted' : 'done',
-    interrupted ? undefined : now().toISOString(),
-  );
-  await refreshStatistics(store);
-  progress.done(`${openFound.length} open of ${total} probes`);
-  const sortKey = (o: { ip: string; port: number; transport: string }) =>
-    `${addrKey(parseAddr(o.ip))}|${String(o.port).padStart(5, '0')}|${o.transport}`;
-  openFound.sort((x, y) => (sortKey(x) < sortKey(y) ? -1 : sortKey(x) > sortKey(y) ? 1 : 0));
-  return {
-    scan: scanId,
-    status: interrupted ? 'interrupted' : 'done',
-    targets: targets.map(formatCidr),
-    ports: ports.length,
-    probes: next - startIndex,
-    open: openFound,
-    seconds: (performance.now() - started) / 1000,
-  };
 }
 
 /**

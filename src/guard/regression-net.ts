@@ -1,7 +1,8 @@
 /**
  * The go-ftw suite over the network: each test request is written as raw bytes on a socket to
  * the guard proxy (DetectionOnly, CRS test settings) in front of a loopback upstream, one at a
- * time, and judged on the status the client saw and the rule ids the proxy logged for it.
+ * time, and judged on the status the client saw and the rule ids and audit lines the proxy
+ * logged for it.
  * Not a load test: requests are sequential so each log line belongs to one request.
  */
 import http from 'node:http';
@@ -58,12 +59,14 @@ export async function runRegressionOverNetwork(
   await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
   const { engine } = loadRules(rulesDir, { paranoia: 4, testSettings: true });
   let ids = new Set<number>();
+  let log: string[] = [];
   const proxy = await startProxy({
     listen: { host: '127.0.0.1', port: 0 },
     upstream: `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`,
     engine,
     mode: 'detect',
     onMatch: (m) => ids.add(m.ruleId),
+    onAuditLine: (line) => log.push(line),
   });
   const results: FtwResult[] = [];
   try {
@@ -96,8 +99,9 @@ export async function runRegressionOverNetwork(
           raw = Buffer.from(`${head.join('\r\n')}\r\n\r\n${req.body}`, 'latin1');
         }
         ids = new Set();
+        log = [];
         const status = await sendRaw(proxy.port, raw, 5000);
-        reason = judge(s.output, { ids, log: '', status });
+        reason = judge(s.output, { ids, log: log.join('\n'), status });
         if (reason !== undefined) break;
       }
       const r: FtwResult = { id, ruleId: t.ruleId, testId: t.testId, passed: reason === undefined };

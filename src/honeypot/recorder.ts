@@ -3,7 +3,9 @@
  * committed store transaction AND appended to the JSON-lines log; the services answer the
  * attacker only after that, so "acknowledged" means "durable": a response the attacker saw
  * implies its event (and, the queue being FIFO, every earlier event) survives a SIGKILL.
- * Events queued together are committed in one transaction (one batch per turn of the loop).
+ * Events queued together are committed in one transaction (one batch per turn of the loop); on
+ * an embedded SQLite file the transaction runs on a writer thread (writer.ts), so events keep
+ * arriving while a batch commits and join the next one.
  * Not the report: see store.ts.
  */
 
@@ -13,6 +15,7 @@ import { CompiledQuery } from 'kysely';
 import { MamoriError } from '../shared/errors.js';
 import type { Store } from '../storage/index.js';
 import type { HoneypotEvent } from './core/events.js';
+import { SqliteWriter, type WriterChunk } from './writer.js';
 
 /** Where services send events. */
 export interface EventSink {
@@ -31,6 +34,11 @@ export interface RecorderOptions {
   /** Most events waiting; record() waits beyond this (back-pressure, never a drop). */
   maxQueue?: number;
   onError?: (err: unknown) => void;
+  /**
+   * Commit on a writer thread with its own connection (embedded SQLite file stores; default
+   * true). False commits on the event loop's thread, as PostgreSQL and ':memory:' always do.
+   */
+  writerThread?: boolean;
 }
 
 interface Pending {
@@ -81,6 +89,7 @@ export class Recorder implements EventSink {
   readonly #maxBatch: number;
   readonly #maxQueue: number;
   readonly #onError: ((err: unknown) => void) | undefined;
+  readonly #writer: SqliteWriter | undefined;
   #queue: Pending[] = [];
   #flushing: Promise<void> | undefined;
   #spaceWaiters: (() => void)[] = [];
@@ -99,9 +108,14 @@ export class Recorder implements EventSink {
   /** INSERT text per row count, compiled once by Kysely for this store's dialect. */
   readonly #insertSql = new Map<number, string>();
 
-  private constructor(opts: RecorderOptions, log: number | undefined) {
+  private constructor(
+    opts: RecorderOptions,
+    log: number | undefined,
+    writer: SqliteWriter | undefined,
+  ) {
     this.#store = opts.store;
     this.#log = log;
+    this.#writer = writer;
     this.#maxBatch = opts.maxBatch ?? 500;
     this.#maxQueue = opts.maxQueue ?? 20_000;
     this.#onError = opts.onError;
@@ -120,7 +134,10 @@ export class Recorder implements EventSink {
         });
       }
     }
-    return new Recorder(opts, log);
+    const file = opts.store.backend === 'sqlite' && opts.store.display !== ':memory:';
+    const writer =
+      file && (opts.writerThread ?? true) ? SqliteWriter.start(opts.store.display, log) : undefined;
+    return new Recorder(opts, log, writer);
   }
 
   async record(ev: HoneypotEvent): Promise<void> {
@@ -196,6 +213,25 @@ export class Recorder implements EventSink {
     }
     const t1 = performance.now();
     this.stats.serialiseMs += t1 - t0;
+    if (this.#writer && !this.#writer.dead) {
+      // off the event loop: the writer thread commits, then appends the log, then answers
+      const chunks: WriterChunk[] = [];
+      for (let i = 0; i < events.length; i += ROWS_PER_INSERT) {
+        const n = Math.min(ROWS_PER_INSERT, events.length - i);
+        chunks.push({
+          sql: this.#insertText(n),
+          params: params.slice(i * COLUMNS.length, (i + n) * COLUMNS.length),
+        });
+      }
+      const r = await this.#writer.write(
+        chunks,
+        this.#log === undefined ? undefined : `${lines.join('\n')}\n`,
+      );
+      this.stats.storeMs += r.storeMs;
+      this.stats.logMs += r.logMs;
+      this.stats.writeMs += performance.now() - t1;
+      return;
+    }
     const store = (async () => {
       await this.#store.db.transaction().execute(async (trx) => {
         for (let i = 0; i < events.length; i += ROWS_PER_INSERT) {
@@ -237,6 +273,11 @@ export class Recorder implements EventSink {
     return text;
   }
 
+  /** Whether batches are committed on the writer thread (an embedded SQLite file store). */
+  get onWriterThread(): boolean {
+    return this.#writer !== undefined && !this.#writer.dead;
+  }
+
   /** Wait until everything queued so far is committed. */
   async flush(): Promise<void> {
     while (this.#flushing) await this.#flushing;
@@ -246,6 +287,7 @@ export class Recorder implements EventSink {
     if (this.#closed) return;
     await this.flush();
     this.#closed = true;
+    await this.#writer?.stop();
     if (this.#log !== undefined) closeSync(this.#log);
   }
 }

@@ -7,6 +7,7 @@ import type { BulletinTables } from '../bulletin/schema.js';
 import type { CustodyTables } from '../custody/schema.js';
 import type { CustodyWatchTables } from '../custody/watch-schema.js';
 import type { ExposureTables } from '../exposure/schema.js';
+import type { GuardTables } from '../guard/schema.js';
 import type { HoneypotTables } from '../honeypot/schema.js';
 import type { HoneypotSensorTables } from '../honeypot/sensor-schema.js';
 import type { JobsTables } from '../jobs/schema.js';
@@ -22,4 +23,5 @@ export type AreaTables = VulnTables &
   JobsTables &
   CustodyWatchTables &
   AccessTables &
+  GuardTables &
   HoneypotSensorTables;

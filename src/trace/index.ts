@@ -5,7 +5,22 @@
  */
 export { type ChainName, parseBlock, parseBlockFile, parseRawTx } from './core/block.js';
 export { buildGraph, orderBlocks, parseOutpoint, TxGraph } from './core/graph.js';
-export { type TaintModel, type TaintResult, taint } from './core/taint.js';
+export {
+  type DenseTaintResult,
+  type TaintModel,
+  type TaintResult,
+  taint,
+  taintDense,
+} from './core/taint.js';
+export {
+  type FlowEdge,
+  type FlowNode,
+  recordScreening,
+  type ScreeningEntry,
+  screeningLog,
+  type TaintFlow,
+  taintFlow,
+} from './flow.js';
 export { ingestFiles, ingestFromNode } from './ingest.js';
 export {
   type IngestSummary,

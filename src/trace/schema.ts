@@ -68,10 +68,27 @@ export interface TraceResultTable {
   outputs: string;
 }
 
+/** One deposit screened through the console or the API (the screening log). */
+export interface TraceScreeningTable {
+  id: Generated<number>;
+  created_at: string;
+  /** Who asked: the signed-in user or the token's label. */
+  actor: string;
+  target: string;
+  kind: string;
+  model: string;
+  deposit_value: Int64;
+  tainted_value: Int64;
+  verdict: string;
+  /** JSON: the labels that reached the deposit, with their tainted value. */
+  labels: string;
+}
+
 export interface TraceTables {
   trace_block: TraceBlockTable;
   trace_tx: TraceTxTable;
   trace_output: TraceOutputTable;
   trace_tag: TraceTagTable;
   trace_result: TraceResultTable;
+  trace_screening: TraceScreeningTable;
 }

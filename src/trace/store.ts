@@ -15,7 +15,7 @@ import {
   type ParsedBlock,
 } from './core/block.js';
 import { type ChainTx, orderBlocks, outpointKey, parseOutpoint, TxGraph } from './core/graph.js';
-import { type TaintModel, type TaintResult, taint } from './core/taint.js';
+import { type TaintModel, type TaintResult, taint, taintDense } from './core/taint.js';
 
 type Db = Kysely<Database>;
 const CHUNK = 400;
@@ -597,7 +597,13 @@ export async function screenDeposit(
       feeTaint: options.feeTaint ?? false,
       maxHeight,
     });
-    const r = taint(graph, { model, start, feeTaint: options.feeTaint ?? false, maxHeight, watch });
+    const r = taintDense(graph, {
+      model,
+      start,
+      feeTaint: options.feeTaint ?? false,
+      maxHeight,
+      watch,
+    });
     const hit = Object.values(r.watched).reduce((a, v) => a + v, 0);
     if (hit <= 0) continue;
     for (const [k, v] of Object.entries(r.watched)) perOutput.set(k, (perOutput.get(k) ?? 0) + v);

@@ -11,12 +11,14 @@ import { schemaState } from '../storage/index.js';
 import { accountRoutes } from './console/account.js';
 import { CONSOLE_EXTRAS } from './console/extras.js';
 import { overviewRoutes } from './console/overview.js';
+import { passkeyRoutes } from './console/passkeys.js';
 import { CONSOLE_JS } from './console/script.js';
 import { workersWeb } from './console/workers.js';
 import { accessGate, type GateEnv, hostGate, IN_PROCESS_ACCESS, noStore, refuse } from './guard.js';
 import { bulletinWeb } from './routes/bulletin.js';
 import { custodyWeb } from './routes/custody.js';
 import { exposureWeb } from './routes/exposure.js';
+import { guardWeb } from './routes/guard.js';
 import { honeypotWeb } from './routes/honeypot.js';
 import { ingestRoute } from './routes/honeypot-sensors.js';
 import { traceWeb } from './routes/trace.js';
@@ -33,6 +35,7 @@ export const AREA_WEBS: AreaWeb[] = [
   exposureWeb,
   honeypotWeb,
   bulletinWeb,
+  guardWeb,
   workersWeb,
 ];
 
@@ -163,6 +166,7 @@ export function createApp(deps: WebDeps): Hono<GateEnv> {
 
   accountRoutes(app, { store: deps.store, access, frame });
   overviewRoutes(app, { store: deps.store, frame });
+  passkeyRoutes(app, { store: deps.store, frame });
 
   for (const area of AREA_WEBS) {
     const extra = CONSOLE_EXTRAS[area.name];

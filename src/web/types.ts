@@ -14,6 +14,8 @@ export interface WebDeps {
   version: string;
   /** Host and Origin allow-lists and cookie flags; in process, http://localhost. */
   access?: AccessConfig;
+  /** Where the console publishes bulletin issues (default `$XDG_DATA_HOME/mamori/bulletin`). */
+  bulletinDir?: string;
 }
 
 /** What a page knows about the request: who asks, in which language, the form token. */

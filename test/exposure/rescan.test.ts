@@ -62,7 +62,7 @@ for (const backend of testBackends()) {
       expect(total).toBe(2);
       expect(notes).toHaveLength(2);
       // port 1 is refused: closed, neither silent nor lost
-      expect(notes.at(-1)).toBe('1 open, 0 no answer, 0 lost to local errors');
+      expect(notes.at(-1)).toBe('1 open, 0 retransmitted, 0 no answer, 0 lost to local errors');
     });
 
     it('diff does not report as gone a port the second scan never probed', async () => {

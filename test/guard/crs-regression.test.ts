@@ -8,13 +8,13 @@ import { runRegression } from '../../src/guard/regression.js';
 import { vector } from '../helpers/vectors.js';
 
 describe('CRS regression suite (request side, in process)', () => {
-  it('passes at least 98.5% of the request-side tests', { timeout: 900_000 }, () => {
+  it('passes at least 99% of the request-side tests', { timeout: 900_000 }, () => {
     const r = runRegression(vector('waf/crs-regression'), { rulesDir: vector('waf/crs-rules') });
     const total = r.passed + r.failed;
     console.log(`${r.passed} passed, ${r.failed} failed, ${r.skipped} skipped (response side)`);
     expect(r.ruleErrors).toBe(0);
     expect(total).toBeGreaterThan(4900);
-    expect(r.passed / total).toBeGreaterThanOrEqual(0.985);
+    expect(r.passed / total).toBeGreaterThanOrEqual(0.99);
   });
   it('runs one rule with --only', () => {
     const r = runRegression(vector('waf/crs-regression'), {

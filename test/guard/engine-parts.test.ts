@@ -52,6 +52,10 @@ describe('transformations', () => {
   });
   it('decodes HTML entities, JS and CSS escapes', () => {
     expect(t('htmlEntityDecode', '&lt;&#x41;&#66;&quot;&bogus;')).toBe('<AB"&bogus;');
+    // ModSecurity reads any number of digits (strtol): leading zeros do not hide a character
+    expect(
+      t('htmlEntityDecode', '&#00000000000000000000000000000000123;&#x000000000000007d;'),
+    ).toBe('{}');
     expect(t('jsDecode', '\\x41\\u0042\\n\\101')).toBe('AB\nA');
     expect(t('cssDecode', '\\61 b\\000063')).toBe('abc');
   });
@@ -232,5 +236,36 @@ describe('engine', () => {
       request({ body: '<a><b></a>' }),
     );
     expect(bad.matches.map((m) => m.id)).toEqual([3]);
+  });
+  it('resolves XML character references in attributes and text (as UTF-8 bytes)', () => {
+    const x = run(
+      'SecAction "id:1,phase:1,pass,nolog,ctl:requestBodyProcessor=XML"\nSecRule XML://@* "@streq {{7}}" "id:2,phase:2,pass"\nSecRule XML:/* "@rx ^\\xc3\\xa9\\r\\n$" "id:3,phase:2,pass"',
+      request({ body: '<a k="&#x7B;&#123;7&#x7D;&#x7d;">&#xe9;&#13;&#10;</a>' }),
+    );
+    expect(x.matches.map((m) => m.id)).toEqual([2, 3]);
+  });
+  it('runs setvar once per matched variable, with that variable in MATCHED_VAR_NAME', () => {
+    const tx = run(
+      'SecRule ARGS_NAMES "@rx ." "id:1,phase:1,pass,nolog,setvar:tx.n_%{MATCHED_VAR_NAME}=+1"\nSecRule TX:/^n_/ "@gt 1" "id:2,phase:1,pass"',
+      request({ uri: '/?a=1&a=2&b=3' }),
+    );
+    expect(tx.tx.get('n_args_names:a')).toBe('2');
+    expect(tx.tx.get('n_args_names:b')).toBe('1');
+    expect(tx.matches.map((m) => [m.id, m.matchedVarName])).toEqual([[2, 'TX:n_args_names:a']]);
+  });
+  it('keeps REQUEST_BODY behind the JSON processor, not behind XML', () => {
+    const rules = (proc: string) =>
+      `SecAction "id:1,phase:1,pass,nolog,ctl:requestBodyProcessor=${proc}"\nSecRule REQUEST_BODY "@contains __in" "id:2,phase:2,pass"`;
+    expect(run(rules('JSON'), request({ body: '{"a__in":1}' })).matches.map((m) => m.id)).toEqual([
+      2,
+    ]);
+    expect(run(rules('XML'), request({ body: '<a__in/>' })).matches).toEqual([]);
+  });
+  it('gives REQUEST_FILENAME and REQUEST_BASENAME %-decoded, with + kept', () => {
+    const tx = run(
+      'SecRule REQUEST_FILENAME "@streq /a b/c+(d)" "id:1,phase:1,pass"\nSecRule REQUEST_BASENAME "@streq c+(d)" "id:2,phase:1,pass"\nSecRule REQUEST_URI "@streq /a%20b/c+%28d%29?x=1" "id:3,phase:1,pass"',
+      request({ uri: '/a%20b/c+%28d%29?x=1' }),
+    );
+    expect(tx.matches.map((m) => m.id)).toEqual([1, 2, 3]);
   });
 });

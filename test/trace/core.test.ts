@@ -4,7 +4,12 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseBlockFile, parseRawTx } from '../../src/trace/core/block.js';
 import { buildGraph, orderBlocks, parseOutpoint, TxGraph } from '../../src/trace/core/graph.js';
-import { type TaintedOutput, type TaintResult, taint } from '../../src/trace/core/taint.js';
+import {
+  type TaintedOutput,
+  type TaintResult,
+  taint,
+  taintDense,
+} from '../../src/trace/core/taint.js';
 import { BLK, chainGraph, expectedRows, names, startTxids } from './fixtures.js';
 import { referenceTaint } from './reference-taint.js';
 
@@ -251,7 +256,20 @@ describe('typed-array walk against the reference implementation (property)', () 
             .slice(0, 5);
           const watch = new Set(all.flatMap((t) => t.outputs.map((_, v) => `${t.txid}:${v}`)));
           const options = { model, start, feeTaint, maxHeight: limited ? limit : undefined, watch };
-          expect(canonical(taint(g, options))).toEqual(canonical(referenceTaint(g, options)));
+          const full = taint(g, options);
+          expect(canonical(full)).toEqual(canonical(referenceTaint(g, options)));
+          // The typed-array result screening uses carries the same figures and outputs.
+          const dense = taintDense(g, options);
+          expect(dense.outputCount).toBe(full.outputs.length);
+          expect(dense.watched).toEqual(full.watched);
+          expect([dense.taintedValue, dense.totalValue]).toEqual([
+            full.taintedValue,
+            full.totalValue,
+          ]);
+          const live = full.outputs.map(
+            (o) => dense.live[dense.graph.outStart[dense.graph.rankOf.get(o.txid)!]! + o.vout],
+          );
+          expect(live).toEqual(full.outputs.map((o) => o.tainted));
         },
       ),
       { numRuns: 300 },

@@ -117,12 +117,16 @@ for (const backend of testBackends()) {
       });
       expect(approve.status).toBe(403);
       expect(await approve.json()).toMatchObject({ error: { details: { needs: 'approve' } } });
-      // an approver passes the gate; the console approval itself is not built yet and says so
+      // an approver's token passes the gate, but an approval is a passkey signature, and
+      // passkeys belong to signed-in users, not to tokens
       const byApprover = await app.request('/api/v1/custody/withdrawals/1/approve', {
         method: 'POST',
         headers: bearer(approver),
       });
-      expect(byApprover.status).toBe(501);
+      expect(byApprover.status).toBe(403);
+      expect(await byApprover.json()).toMatchObject({
+        error: { code: 'E_POLICY', details: { reason: 'not-a-user' } },
+      });
       // an operator may run a check
       const check = await app.request('/api/v1/vuln/check?record=false', {
         method: 'POST',

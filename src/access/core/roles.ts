@@ -54,9 +54,15 @@ export const ROUTE_RULES: readonly RouteRule[] = [
   { method: 'POST', path: '/api/v1/bulletin/**', needs: 'operate' },
   { method: 'POST', path: '/bulletin/**', needs: 'operate' },
   { method: 'POST', path: '/api/v1/exposure/**', needs: 'operate' },
+  { method: 'POST', path: '/api/v1/trace/screenings', needs: 'operate' },
+  { method: 'POST', path: '/trace/screen', needs: 'operate' },
   { method: 'POST', path: '/api/v1/custody/withdrawals/*/approve', needs: 'approve' },
   { method: 'POST', path: '/custody/withdrawals/*/approve', needs: 'approve' },
   { method: 'POST', path: '/api/v1/custody/unfreeze-votes', needs: 'approve' },
+  // A passkey is an identity with no authority until a signed genesis lists it: any user may
+  // register one of their own.
+  { method: 'POST', path: '/api/v1/passkeys/options', needs: 'read' },
+  { method: 'POST', path: '/api/v1/passkeys/register', needs: 'read' },
   { method: 'POST', path: '/api/v1/alerts/*/ack', needs: 'operate' },
   { method: 'POST', path: '/api/v1/alerts/*/assign', needs: 'operate' },
   { method: 'POST', path: '/alerts/*/ack', needs: 'operate' },

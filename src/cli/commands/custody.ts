@@ -5,10 +5,10 @@
  * finalize|inspect` and `key new|show` never open the store or the network.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import type { CosignApproval, LedgerEntry } from '../../custody/index.js';
 import { MamoriError } from '../../shared/errors.js';
 import { formatTable } from '../../shared/text.js';
 import type { AreaSpec, CommandContext, OptionSpec, Parsed, VerbSpec } from '../types.js';
-
 import * as trustVerbs from './custody-trust.js';
 
 type Custody = typeof import('../../custody/index.js');
@@ -834,18 +834,24 @@ const psbt: VerbSpec = {
     }
     let evidence: unknown;
     let genesis: unknown;
+    const verify = c.memoSchnorrVerify(c.fastSchnorrVerify);
+    let prechecked: { check: CosignApproval; ledger: LedgerEntry[] } | undefined;
     if (trustPath) {
       genesis = c.readGenesisFile(trustPath);
       const evPath = str(p, 'evidence') ?? `${files[0]}.evidence.json`;
       evidence = c.parseDocument(readText(evPath, 'evidence file'), `evidence ${evPath}`);
-      // refuse before the key is even unlocked
+      // refuse before the key is even unlocked; the check after the unlock (in cosign) asks
+      // the same verifier, which verifies each signature once.
+      const ledger = c.readLedger(str(p, 'ledger'));
       const ok = c.cosignCheck({
         psbt: tx,
         evidence,
         genesis,
-        ledger: c.readLedger(str(p, 'ledger')),
+        ledger,
         now: Date.now(),
+        schnorrVerify: verify,
       });
+      prechecked = { check: ok, ledger };
       ctx.io.stderr(
         `checked: policy version ${ok.policyVersion} of ${ok.wallet}, withdrawals ${ok.withdrawals.join(', ') || '(none)'}, signed approvals and limits hold\n`,
       );
@@ -864,6 +870,8 @@ const psbt: VerbSpec = {
             master,
             ...(str(p, 'ledger') ? { ledgerPath: str(p, 'ledger')! } : {}),
             now: Date.now(),
+            schnorrVerify: verify,
+            ...(prechecked ? { prechecked } : {}),
           },
         );
         emit(r.psbt, {

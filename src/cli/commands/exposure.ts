@@ -114,7 +114,10 @@ const scan: VerbSpec = {
     },
     'discovery-only': { type: 'boolean', description: 'find open ports only, no banner grabs' },
     resume: { type: 'string', value: '<scan>', description: 'resume an interrupted scan' },
-    syn: { type: 'boolean', description: 'raw-socket SYN scan (not implemented yet)' },
+    syn: {
+      type: 'boolean',
+      description: 'raw-socket SYN scan, IPv4 (needs CAP_NET_RAW; exit 3 without it)',
+    },
     distribute: {
       type: 'boolean',
       description: 'queue the scan as shards for mamori worker processes (PostgreSQL store)',
@@ -137,8 +140,8 @@ const scan: VerbSpec = {
   },
   positionals: { min: 0, name: 'targets…' },
   async run(ctx, { values, positionals }) {
-    // no silent fall-back to connect mode: a SYN scan is asked for, and it is not built
-    if (values.syn === true) throw notImplemented('exposure scan --syn (raw-socket SYN scan)');
+    if (values.syn === true && values.distribute === true)
+      throw notImplemented('exposure scan --syn --distribute (SYN shards for workers)');
     if (values.distribute === true) {
       const { distributeScan } = await import('./exposure-distribute.js');
       return distributeScan(ctx, positionals, values);
@@ -159,6 +162,7 @@ const scan: VerbSpec = {
       ports: ex.parsePorts(typeof values.ports === 'string' ? values.ports : 'camera'),
       udp: values.udp === true,
       grab: values['discovery-only'] !== true,
+      ...(values.syn === true ? { syn: true } : {}),
     };
     const opt = (k: 'rate' | 'concurrency' | 'perHost' | 'timeoutMs' | 'retries', flag: string) => {
       const v = num(values[flag], flag);

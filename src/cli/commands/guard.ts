@@ -117,7 +117,7 @@ export const area: AreaSpec = {
         'mamori guard proxy --listen 127.0.0.1:8081 --upstream http://127.0.0.1:3000 --rules ./crs --mode block',
       ],
       description:
-        'Every match is printed as a JSON line on stdout; blocked requests also raise an alert.\nRuns until interrupted.',
+        'Every match is printed as a JSON line on stdout and stored (read them with\n`mamori guard matches`); blocked requests also raise an alert. Runs until interrupted;\non SIGINT/SIGTERM every accepted match is written before it exits.',
       options: {
         listen: {
           type: 'string',
@@ -139,6 +139,18 @@ export const area: AreaSpec = {
           description: 'CRS paranoia level',
           default: '1',
         },
+        'response-body-limit': {
+          type: 'string',
+          value: '<bytes>',
+          description: 'response body bytes inspected (phase 4); the rest streams on',
+          default: '524288',
+        },
+        webhook: {
+          type: 'string',
+          multiple: true,
+          value: '<url>',
+          description: 'POST alerts here too (JSON); default: config guard.webhooks',
+        },
       },
       async run(ctx, { values }) {
         if (values.rules === undefined) throw new MamoriError('E_USAGE', '--rules is required');
@@ -151,37 +163,117 @@ export const area: AreaSpec = {
         const paranoia = Number(values.paranoia);
         if (![1, 2, 3, 4].includes(paranoia))
           throw new MamoriError('E_USAGE', '--paranoia must be 1-4');
+        const responseBodyLimit = Number(values['response-body-limit']);
+        if (
+          !Number.isInteger(responseBodyLimit) ||
+          responseBodyLimit < 0 ||
+          responseBodyLimit > 64 * 1024 * 1024
+        )
+          throw new MamoriError('E_USAGE', '--response-body-limit must be 0-67108864 bytes');
         const m = /^(.+):(\d{1,5})$/.exec(String(values.listen));
         if (!m) throw new MamoriError('E_USAGE', '--listen must be host:port');
         const guard = await import('../../guard/index.js');
-        const { createAlertSink } = await import('../../alerts/index.js');
-        const sink = createAlertSink({ write: (l) => ctx.io.stdout(l) });
         const { engine } = guard.loadRules(String(values.rules), {
           paranoia,
           ruleEngine: mode === 'block' ? 'On' : 'DetectionOnly',
+        });
+        const store = await ctx.store();
+        const { createAlertSink } = await import('../../alerts/index.js');
+        const webhooks = (
+          (values.webhook as string[] | undefined) ??
+          ctx.config.get<string[]>('guard.webhooks') ??
+          []
+        ).map((url) => ({ url }));
+        const sink = createAlertSink({ store, write: (l) => ctx.io.stdout(l), webhooks });
+        const recorder = new guard.MatchRecorder({
+          store,
+          onError: (e) =>
+            ctx.io.stderr(`mamori: guard matches not stored yet (will retry): ${String(e)}\n`),
+        });
+        const alerter = new guard.BlockAlerter({
+          sink,
+          onError: (e) => ctx.io.stderr(`mamori: guard alert not stored: ${String(e)}\n`),
         });
         const proxy = await guard.startProxy({
           listen: { host: m[1] as string, port: Number(m[2]) },
           upstream: String(values.upstream),
           engine,
           mode,
-          onMatch: (x) => ctx.io.stdout(`${JSON.stringify(x)}\n`),
-          onBlock: (b) => {
-            void sink.raise({
-              area: 'guard',
-              kind: 'guard.blocked',
-              severity: 'medium',
-              message: `blocked ${b.uri} (rules ${b.ruleIds.join(',')}, score ${b.score})`,
-              next: 'check the source address and the targeted application',
-              details: b,
-            });
+          responseBodyLimit,
+          onMatch: (x) => {
+            ctx.io.stdout(`${JSON.stringify(x)}\n`);
+            recorder.record(x);
           },
+          onBlock: (b) => alerter.blocked(b),
         });
         ctx.io.stderr(
-          `guard proxy listening on ${m[1]}:${proxy.port} → ${String(values.upstream)} (${mode})\n`,
+          `guard proxy listening on ${m[1]}:${proxy.port} → ${String(values.upstream)} (${mode}); matches to ${store.backend} ${store.display}\n`,
         );
-        await new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve()));
+        if (!ctx.signal.aborted) {
+          await new Promise<void>((resolve) =>
+            ctx.signal.addEventListener('abort', () => resolve(), { once: true }),
+          );
+        }
         await proxy.close();
+        await recorder.close();
+        await alerter.close();
+        if (!ctx.quiet)
+          ctx.io.stderr(
+            `mamori: guard proxy stopped; ${recorder.stats.written} matches stored${recorder.stats.refused ? `, ${recorder.stats.refused} refused (queue full)` : ''}\n`,
+          );
+        return 0;
+      },
+    },
+    matches: {
+      summary: 'list the matches the proxy stored',
+      usage:
+        'mamori guard matches [--since <date|24h>] [--rule <id>] [--client <ip>] [--action blocked|logged] [--limit <n>] [--json]',
+      examples: [
+        'mamori guard matches --since 24h',
+        'mamori guard matches --rule 942100 --json',
+        'mamori guard matches --client 203.0.113.7 --action blocked',
+      ],
+      options: {
+        since: {
+          type: 'string',
+          value: '<date|span>',
+          description: 'only matches since (2026-12-01, 7d, 12h, 30m)',
+        },
+        rule: { type: 'string', value: '<id>', description: 'only this rule id' },
+        client: { type: 'string', value: '<ip>', description: 'only this client address' },
+        action: { type: 'string', value: '<blocked|logged>', description: 'only this action' },
+        limit: { type: 'string', value: '<n>', description: 'newest n matches', default: '100' },
+      },
+      async run(ctx, { values }) {
+        const guard = await import('../../guard/index.js');
+        const { parseSince } = await import('../../honeypot/index.js');
+        const rule = values.rule as string | undefined;
+        if (rule !== undefined && !/^\d{1,9}$/.test(rule))
+          throw new MamoriError('E_USAGE', `--rule must be a rule id, not '${rule}'`);
+        const action = values.action as string | undefined;
+        if (action !== undefined && action !== 'blocked' && action !== 'logged')
+          throw new MamoriError('E_USAGE', `--action must be blocked or logged, not '${action}'`);
+        const limit = String(values.limit);
+        if (!/^\d{1,5}$/.test(limit) || Number(limit) < 1 || Number(limit) > 10_000)
+          throw new MamoriError('E_USAGE', '--limit must be 1-10000');
+        const since = values.since as string | undefined;
+        const rows = await guard.listMatches(await ctx.store(), {
+          since: since === undefined ? undefined : parseSince(since, Date.now()),
+          ruleId: rule === undefined ? undefined : Number(rule),
+          client: values.client as string | undefined,
+          action,
+          limit: Number(limit),
+        });
+        ctx.print(rows, () =>
+          rows.length === 0
+            ? 'no matches'
+            : rows
+                .map(
+                  (r) =>
+                    `${r.time}  ${r.action.padEnd(7)}  ${String(r.rule_id).padEnd(6)}  ${r.client.padEnd(15)}  ${r.method} ${r.path}  ${r.matched_var}="${r.matched_data.slice(0, 60)}"  ${r.msg}`,
+                )
+                .join('\n'),
+        );
         return 0;
       },
     },

@@ -10,13 +10,16 @@ import type { Transaction } from '@scure/btc-signer';
 import { canonicalJson } from './audit.js';
 import { makeDeriver, parseMultisigDescriptor } from './descriptor.js';
 import { network } from './network.js';
-import { evaluate, type PastWithdrawal } from './policy.js';
+import { compactHistory, evaluate, type PastWithdrawal } from './policy.js';
 import { inspectPsbt } from './psbt.js';
 import {
   checkGenesis,
   countSignatures,
+  memoSchnorrVerify,
+  nobleSchnorrVerify,
   type PolicyVersion,
   refuse,
+  type SchnorrVerify,
   type Signature,
   type TrustRoot,
   type VerifiedPolicy,
@@ -86,6 +89,8 @@ export interface CosignInput {
   ledger: LedgerEntry[];
   /** Epoch ms. */
   now: number;
+  /** BIP340 verifier (default @noble/curves); shells inject libsecp256k1, see `../verifier.ts`. */
+  schnorrVerify?: SchnorrVerify;
 }
 
 export interface CosignApproval {
@@ -139,8 +144,9 @@ export function checkSignedWithdrawal(
   root: TrustRoot,
   vp: VerifiedPolicy,
   w: SignedWithdrawal,
-  ctx: { now: number; history: PastWithdrawal[]; balance: number },
+  ctx: { now: number; history: PastWithdrawal[]; balance: number; verify?: SchnorrVerify },
 ): void {
+  const verify = ctx.verify ?? nobleSchnorrVerify;
   const s = w.statement;
   const what = `withdrawal ${s.withdrawal}`;
   if (s.genesis !== root.hash) throw refuse('genesis-mismatch', `${what}: another genesis`);
@@ -167,6 +173,7 @@ export function checkSignedWithdrawal(
     s,
     ctx.now,
     `${what} request`,
+    verify,
   );
   if (!req.signers.length) {
     throw refuse('not-an-operator', `${what}: the requester is not an operator of the genesis`);
@@ -206,6 +213,7 @@ export function checkSignedWithdrawal(
         s,
         ctx.now,
         `${what} approval`,
+        verify,
       );
       const k = d.approvalsRequired.k;
       if (c.signers.length < k) {
@@ -237,11 +245,13 @@ export function checkSignedWithdrawal(
  */
 export function cosignCheck(i: CosignInput): CosignApproval {
   const ev = parseEvidence(i.evidence);
-  const root = checkGenesis(i.genesis, i.now, i.pinnedGenesisHash);
+  // Each distinct (key, message, signature) is verified once in one check.
+  const verify = memoSchnorrVerify(i.schnorrVerify ?? nobleSchnorrVerify);
+  const root = checkGenesis(i.genesis, i.now, i.pinnedGenesisHash, verify);
   if (ev.genesis !== root.hash) {
     throw refuse('genesis-mismatch', 'the evidence is for another genesis');
   }
-  const vp = verifyPolicyChain(root, ev.policies, i.now);
+  const vp = verifyPolicyChain(root, ev.policies, i.now, verify);
   const net = network(vp.wallet.network);
   let wallet: ReturnType<typeof makeDeriver>;
   try {
@@ -301,9 +311,19 @@ export function cosignCheck(i: CosignInput): CosignApproval {
     throw refuse('outputs-not-approved', 'the same withdrawal twice in one transaction');
   }
   const mine = i.ledger.filter((l) => l.wallet === vp.wallet.name && l.txid !== view.txid);
-  let history: PastWithdrawal[] = mine.map((l) => ({ amount: l.payouts, requestedAt: l.at }));
+  // The ledger may hold thousands of lines: keep what the velocity rules count, exactly.
+  let history: PastWithdrawal[] = compactHistory(
+    vp.policy,
+    mine.map((l) => ({ amount: l.payouts, requestedAt: l.at })),
+    i.now,
+  );
   for (const w of ev.withdrawals) {
-    checkSignedWithdrawal(root, vp, w, { now: i.now, history, balance: view.inputTotal });
+    checkSignedWithdrawal(root, vp, w, {
+      now: i.now,
+      history,
+      balance: view.inputTotal,
+      verify,
+    });
     const sum = w.statement.outputs.reduce((s, o) => s + o.amount, 0);
     history = [...history, { amount: sum, requestedAt: new Date(i.now).toISOString() }];
   }

@@ -379,3 +379,40 @@ export function velocityAnomaly(
   const baselineHourly = before / Math.min(spanHours, 7 * 24 - 1);
   return lastHour > factor * baselineHourly ? { lastHour, baselineHourly, factor } : undefined;
 }
+
+/**
+ * A short history that decides exactly as the full one at `now`: the velocity rules only ever
+ * sum amounts inside their windows, so the past is kept as one entry per window band (the sum
+ * of that band, at the latest time in it). `evaluate(p, { history: compactHistory(p, h, now) })`
+ * gives the same decision, reason and trace as with `h`, at this `now` and with entries added
+ * at `now`. The cosigner uses it against a ledger of thousands of lines.
+ * @example evaluate(policy, { ...ctx, history: compactHistory(policy, history, ctx.now) })
+ */
+export function compactHistory(
+  p: Policy,
+  history: PastWithdrawal[],
+  now: number,
+): PastWithdrawal[] {
+  const windows = [
+    ...new Set(
+      p.rules.flatMap((r) => (r.when.type === 'velocity-over' ? [r.when.windowHours] : [])),
+    ),
+  ].sort((a, b) => b - a);
+  if (!windows.length) return [];
+  const since = windows.map((w) => now - w * 3600_000);
+  const bands = windows.map(() => ({ amount: 0, at: Number.NEGATIVE_INFINITY, iso: '' }));
+  for (const h of history) {
+    const t = Date.parse(h.requestedAt);
+    // the smallest window that counts it: windows are largest first, so `since` rises
+    let band = -1;
+    for (let i = 0; i < since.length && t > since[i]!; i++) band = i;
+    if (band < 0) continue;
+    const b = bands[band]!;
+    b.amount += h.amount;
+    if (t > b.at) {
+      b.at = t;
+      b.iso = h.requestedAt;
+    }
+  }
+  return bands.filter((b) => b.iso).map((b) => ({ amount: b.amount, requestedAt: b.iso }));
+}

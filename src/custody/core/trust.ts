@@ -204,21 +204,57 @@ export function verifyWebAuthn(
   }
 }
 
-/** Verify one signature by a known identity. */
+/**
+ * A BIP340 verifier: (64-byte signature, 32-byte message, 32-byte x-only key) → valid. The
+ * checks take one as a parameter so that a shell can inject a faster one (libsecp256k1 in
+ * WebAssembly, see `../verifier.ts`); it must answer exactly as BIP340 does, and false (not a
+ * throw) for a key that is not on the curve.
+ */
+export type SchnorrVerify = (sig: Uint8Array, msg: Uint8Array, publicKey: Uint8Array) => boolean;
+
+/** The default verifier: @noble/curves' BIP340. */
+export const nobleSchnorrVerify: SchnorrVerify = (sig, msg, pub) => {
+  try {
+    return schnorr.verify(sig, msg, pub);
+  } catch {
+    return false;
+  }
+};
+
+/**
+ * A verifier that verifies each distinct (key, message, signature) once: one cosigner check
+ * (or one long-lived cosigner) asks about the same signature more than once when evidence
+ * repeats a document. Only `true` and `false` answers are kept; the inner verifier decides.
+ * @example const v = memoSchnorrVerify(nobleSchnorrVerify)
+ */
+export function memoSchnorrVerify(inner: SchnorrVerify, max = 100_000): SchnorrVerify {
+  const seen = new Map<string, boolean>();
+  return (sig, msg, pub) => {
+    const k = `${bytesToHex(pub)}${bytesToHex(msg)}${bytesToHex(sig)}`;
+    const hit = seen.get(k);
+    if (hit !== undefined) return hit;
+    const ok = inner(sig, msg, pub);
+    if (seen.size >= max) seen.clear();
+    seen.set(k, ok);
+    return ok;
+  };
+}
+
+/** Verify one signature by a known identity (BIP340 by `verify`, default @noble/curves). */
 export function verifySignature(
   s: Signature,
   identity: IdentityDoc,
   domain: string,
   body: unknown,
+  verify: SchnorrVerify = nobleSchnorrVerify,
 ): boolean {
   if (s.by !== identity.id || typeof s.at !== 'string') return false;
   const digest = statementDigest(domain, s.at, body);
   try {
     if (identity.kind === 'schnorr') {
-      return (
-        typeof s.sig === 'string' &&
-        schnorr.verify(hexToBytes(s.sig), digest, hexToBytes(identity.publicKey))
-      );
+      if (typeof s.sig !== 'string') return false;
+      const sig = hexToBytes(s.sig);
+      return sig.length === 64 && verify(sig, digest, hexToBytes(identity.publicKey));
     }
     return (
       s.webauthn !== undefined &&
@@ -267,6 +303,7 @@ export function countSignatures(
   body: unknown,
   nowMs: number,
   what: string,
+  verify: SchnorrVerify = nobleSchnorrVerify,
 ): { signers: string[]; times: number[] } {
   const signers: string[] = [];
   const times: number[] = [];
@@ -277,7 +314,7 @@ export function countSignatures(
     const idn = identities.get(s.by);
     if (!idn) continue;
     const t = checkTime(s.at, nowMs, what);
-    if (!verifySignature(s, idn, domain, body)) {
+    if (!verifySignature(s, idn, domain, body, verify)) {
       throw refuse('bad-signature', `${what}: the signature of ${idn.name} does not verify`);
     }
     signers.push(s.by);
@@ -384,7 +421,12 @@ export interface TrustRoot {
  * given, must match.
  * @example const root = checkGenesis(JSON.parse(text), Date.now())
  */
-export function checkGenesis(doc: unknown, nowMs: number, pinnedHash?: string): TrustRoot {
+export function checkGenesis(
+  doc: unknown,
+  nowMs: number,
+  pinnedHash?: string,
+  verify: SchnorrVerify = nobleSchnorrVerify,
+): TrustRoot {
   const g = doc as Genesis;
   checkGenesisShape(g);
   const hash = genesisHash(g);
@@ -400,6 +442,7 @@ export function checkGenesis(doc: unknown, nowMs: number, pinnedHash?: string): 
     genesisBody(g),
     nowMs,
     'genesis',
+    verify,
   );
   if (c.signers.length < g.adminThreshold) {
     throw refuse(
@@ -484,6 +527,7 @@ export function verifyPolicyChain(
   root: TrustRoot,
   chain: PolicyVersion[],
   nowMs: number,
+  verify: SchnorrVerify = nobleSchnorrVerify,
 ): VerifiedPolicy {
   if (!Array.isArray(chain) || chain.length === 0) {
     throw refuse('policy-under-signed', 'no signed policy: every withdrawal is refused');
@@ -521,6 +565,7 @@ export function verifyPolicyChain(
       body,
       nowMs,
       `policy version ${v.version}`,
+      verify,
     );
     if (c.signers.length < g.adminThreshold) {
       throw refuse(

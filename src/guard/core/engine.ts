@@ -195,6 +195,30 @@ function collectionEntries(t: Transaction, col: string): Entry[] {
   return t.collections.get(col) ?? [];
 }
 
+const NO_ENTRIES: Entry[] = [];
+
+/** The entries of one variable spec: an exact TX key is a map lookup, not a scan. */
+function specEntries(t: Transaction, spec: VarSpec): Entry[] {
+  const key = spec.key;
+  if (key !== undefined && spec.collection === 'TX') {
+    const v = t.tx.get(key);
+    return v === undefined ? NO_ENTRIES : [{ key, value: v }];
+  }
+  const all = collectionEntries(t, spec.collection);
+  if (key !== undefined) {
+    const out: Entry[] = [];
+    for (const e of all) {
+      if (e.key.length === key.length && e.key.toLowerCase() === key) out.push(e);
+    }
+    return out;
+  }
+  if (spec.keyRegex !== undefined) {
+    const re = spec.keyRegex;
+    return all.filter((e) => re.test(e.key));
+  }
+  return all;
+}
+
 const keyMatches = (spec: VarSpec, key: string) =>
   spec.keyRegex !== undefined
     ? spec.keyRegex.test(key)
@@ -203,23 +227,36 @@ const keyMatches = (spec: VarSpec, key: string) =>
 function resolveVariables(t: Transaction, cr: CompiledRule): Value[] {
   const specs = cr.rule.vars;
   const out: Value[] = [];
-  const excluded = specs.filter((s) => s.exclude);
-  const removed = t.removedTargets.filter(
-    (r) =>
+  let excluded: VarSpec[] | undefined;
+  for (const spec of specs) {
+    if (spec.exclude) {
+      excluded ??= [];
+      excluded.push(spec);
+    }
+  }
+  for (const r of t.removedTargets) {
+    if (
       (r.id !== undefined && r.id === cr.rule.id) ||
-      (r.tag !== undefined && cr.rule.tags.includes(r.tag)),
-  );
+      (r.tag !== undefined && cr.rule.tags.includes(r.tag))
+    ) {
+      excluded ??= [];
+      excluded.push(r.target);
+    }
+  }
   for (const spec of specs) {
     if (spec.exclude) continue;
-    const entries = collectionEntries(t, spec.collection).filter((e) => keyMatches(spec, e.key));
+    const entries = specEntries(t, spec);
     if (spec.count) {
       out.push({ name: spec.collection, value: String(entries.length) });
       continue;
     }
     for (const e of entries) {
-      const isExcluded = (list: VarSpec[]) =>
-        list.some((x) => x.collection === spec.collection && keyMatches(x, e.key));
-      if (isExcluded(excluded) || isExcluded(removed.map((r) => r.target))) continue;
+      if (
+        excluded !== undefined &&
+        excluded.some((x) => x.collection === spec.collection && keyMatches(x, e.key))
+      ) {
+        continue;
+      }
       const name = e.key === '' ? spec.collection : `${spec.collection}:${e.key}`;
       out.push({ name, value: e.value });
     }
@@ -254,6 +291,9 @@ function evaluate(t: Transaction, cr: CompiledRule): boolean {
           for (let i = 0; i < 10; i++) t.tx.delete(String(i));
           for (const [i, c] of r.captures.entries()) t.tx.set(String(i), c);
         }
+        // as ModSecurity v2, v3 and Coraza: the non-disruptive actions run once per matched
+        // variable (921170 counts each repeated parameter name, 920450 notes each header)
+        runActions(t, cr);
         break;
       }
     }
@@ -382,17 +422,15 @@ export function runPhase(t: Transaction, phase: number): void {
     const rule = item.rule;
     if (t.removedIds.has(rule.id)) continue;
     if (t.removedTags.length > 0 && rule.tags.some((tag) => t.removedTags.includes(tag))) continue;
-    if (!evaluate(t, item)) continue;
     // As in ModSecurity, each link's setvar/ctl run as soon as it matches (the next link may
     // read them); the rule as a whole matches only when every link does.
-    runActions(t, item);
+    if (!evaluate(t, item)) continue;
     let ok = true;
     for (let c = item.chain; c !== undefined; c = c.chain) {
       if (!evaluate(t, c)) {
         ok = false;
         break;
       }
-      runActions(t, c);
     }
     if (!ok) continue;
     if (item.log && rule.id !== 0) {

@@ -5,6 +5,7 @@
  * Not a network client: the proxy path sends the same requests over a socket (regression.ts).
  */
 import { compileRuleSet, type Engine, formatMatch, newTransaction, runPhase } from './engine.js';
+import { frontReject } from './front.js';
 import type { OperatorContext } from './operators.js';
 import type { HttpRequest } from './request.js';
 import { emptyRuleSet, parseRules, type RuleSet } from './seclang.js';
@@ -178,8 +179,12 @@ export interface StageOutcome {
   status: number;
 }
 
-/** Runs one request through phases 1 and 2 (request side). */
+/**
+ * Runs one request through the HTTP front's checks (a 400 with no rule run, as the proxy
+ * answers) and then phases 1 and 2 (request side).
+ */
 export function runRequest(engine: Engine, req: HttpRequest, uniqueId: string): StageOutcome {
+  if (frontReject(req) !== undefined) return { ids: new Set(), log: '', status: 400 };
   const t = newTransaction(engine, req, uniqueId);
   runPhase(t, 1);
   runPhase(t, 2);

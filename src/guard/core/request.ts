@@ -88,8 +88,13 @@ export function requestCollections(req: HttpRequest, uniqueId: string): Collecti
   set('REQUEST_LINE', `${req.method} ${req.uri} ${req.protocol}`);
   set('REQUEST_URI', target);
   set('REQUEST_URI_RAW', req.uri);
-  set('REQUEST_FILENAME', path);
-  set('REQUEST_BASENAME', path.slice(path.lastIndexOf('/') + 1));
+  // REQUEST_FILENAME is the %-decoded path, as ModSecurity (Apache's parsed URI), libmodsecurity
+  // and Coraza give it; '+' stays '+' in a path
+  const filename = path.replace(/%([0-9a-fA-F]{2})/g, (_m, h: string) =>
+    String.fromCharCode(Number.parseInt(h, 16)),
+  );
+  set('REQUEST_FILENAME', filename);
+  set('REQUEST_BASENAME', filename.slice(filename.lastIndexOf('/') + 1));
   set('QUERY_STRING', query);
   set('REMOTE_ADDR', req.remoteAddr);
   set('REMOTE_PORT', String(req.remotePort));
@@ -173,8 +178,9 @@ export function parseBody(
 ): void {
   const body = req.body;
   const proc = processor.toUpperCase();
-  if (proc === 'URLENCODED' || forceBodyVariable || proc === '') {
-    if (proc === 'URLENCODED' || forceBodyVariable) setScalar(c, 'REQUEST_BODY', body);
+  // ModSecurity 2.9 keeps the raw body readable behind the JSON processor too, not behind XML
+  if (proc === 'URLENCODED' || proc === 'JSON' || forceBodyVariable) {
+    setScalar(c, 'REQUEST_BODY', body);
   }
   if (body === '') return;
   try {
@@ -237,8 +243,16 @@ function parseXmlBody(c: Collections, body: string): void {
   const stack: string[] = [];
   let i = 0;
   let sawRoot = false;
+  // libxml2 resolves the predefined entities and character references (as UTF-8 bytes)
   const decode = (s: string) =>
-    s.replace(/&(lt|gt|amp|quot|apos);/g, (_m, e: string) => XML_ENTITIES[e] ?? '');
+    s.replace(
+      /&(?:(lt|gt|amp|quot|apos)|#x([0-9a-fA-F]{1,6})|#([0-9]{1,7}));/g,
+      (m, e, hex, dec) => {
+        if (e !== undefined) return XML_ENTITIES[e as string] ?? '';
+        const cp = hex !== undefined ? Number.parseInt(hex as string, 16) : Number(dec);
+        return cp > 0 && cp <= 0x10ffff ? toBytes(String.fromCodePoint(cp)) : m;
+      },
+    );
   while (i < body.length) {
     const lt = body.indexOf('<', i);
     if (lt === -1) {

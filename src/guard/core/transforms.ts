@@ -47,13 +47,20 @@ function urlDecode(s: string, uni: boolean): string {
 
 const NAMED: Record<string, string> = { quot: '"', amp: '&', lt: '<', gt: '>', nbsp: '\xa0' };
 
+const LONG_MAX = (1n << 63n) - 1n;
+/** The low byte of C's strtol over any number of digits (it saturates at LONG_MAX). */
+function strtolByte(digits: string): number {
+  const v = BigInt(digits);
+  return Number((v > LONG_MAX ? LONG_MAX : v) & 0xffn);
+}
+
 function htmlEntityDecode(s: string): string {
   if (!s.includes('&')) return s;
   return s.replace(
-    /&(?:#[xX]([0-9a-fA-F]{1,8});?|#([0-9]{1,10});?|([a-zA-Z]{2,4});?)/g,
+    /&(?:#[xX]([0-9a-fA-F]+);?|#([0-9]+);?|([a-zA-Z]{2,4});?)/g,
     (m, hx, dec, name) => {
-      if (hx !== undefined) return String.fromCharCode(hexVal(hx) & 0xff);
-      if (dec !== undefined) return String.fromCharCode(Number(dec) & 0xff);
+      if (hx !== undefined) return String.fromCharCode(strtolByte(`0x${hx}`));
+      if (dec !== undefined) return String.fromCharCode(strtolByte(dec));
       const v = NAMED[String(name).toLowerCase()];
       if (v === undefined) return m;
       // a named entity needs its ';' unless it ends the input

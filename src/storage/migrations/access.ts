@@ -69,4 +69,25 @@ export const accessMigrations: MigrationSet = {
         .execute();
     },
   },
+  '20261204_01_access_passkeys': {
+    async up(db: Kysely<unknown>) {
+      await addIdColumn(db.schema.createTable('access_passkey'), db)
+        .addColumn('user_id', 'integer', (c) => c.notNull())
+        .addColumn('label', 'text', (c) => c.notNull())
+        .addColumn('credential_id', 'text', (c) => c.notNull().unique())
+        .addColumn('public_key_cose', 'text', (c) => c.notNull())
+        .addColumn('public_key', 'text', (c) => c.notNull())
+        .addColumn('identity_id', 'text', (c) => c.notNull().unique())
+        .addColumn('rp_id', 'text', (c) => c.notNull())
+        .addColumn('sign_count', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('access_passkey_challenge')
+        .addColumn('user_id', 'integer', (c) => c.primaryKey())
+        .addColumn('challenge', 'text', (c) => c.notNull())
+        .addColumn('expires_at', 'text', (c) => c.notNull())
+        .execute();
+    },
+  },
 };

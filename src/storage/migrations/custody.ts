@@ -164,4 +164,22 @@ export const custodyMigrations: MigrationSet = {
         .execute();
     },
   },
+  '20261204_02_custody_balance_snapshots': {
+    async up(db: Kysely<unknown>) {
+      await addIdColumn(db.schema.createTable('custody_balance_snapshot'), db)
+        .addColumn('at', 'text', (c) => c.notNull())
+        .addColumn('height', 'integer', (c) => c.notNull())
+        .addColumn('wallet', 'text', (c) => c.notNull())
+        .addColumn('tier', 'text', (c) => c.notNull())
+        .addColumn('confirmed', INT64, (c) => c.notNull())
+        .addColumn('unconfirmed', INT64, (c) => c.notNull())
+        .addColumn('float_cap', INT64)
+        .execute();
+      await db.schema
+        .createIndex('custody_balance_snapshot_wallet_at')
+        .on('custody_balance_snapshot')
+        .columns(['wallet', 'at'])
+        .execute();
+    },
+  },
 };

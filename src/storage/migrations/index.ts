@@ -8,6 +8,7 @@ import { bulletinMigrations } from './bulletin.js';
 import { coreMigrations } from './core.js';
 import { custodyMigrations } from './custody.js';
 import { exposureMigrations } from './exposure.js';
+import { guardMigrations } from './guard.js';
 import { honeypotMigrations } from './honeypot.js';
 import { jobsMigrations } from './jobs.js';
 import { traceMigrations } from './trace.js';
@@ -25,6 +26,7 @@ export function allMigrations(): MigrationSet {
     bulletinMigrations,
     jobsMigrations,
     accessMigrations,
+    guardMigrations,
   ];
   const all: MigrationSet = {};
   for (const set of sets) {

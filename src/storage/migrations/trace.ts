@@ -84,4 +84,19 @@ export const traceMigrations: MigrationSet = {
         .execute();
     },
   },
+  '20261204_01_trace_screening': {
+    async up(db: Kysely<unknown>) {
+      await addIdColumn(db.schema.createTable('trace_screening'), db)
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('actor', 'text', (c) => c.notNull())
+        .addColumn('target', 'text', (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('model', 'text', (c) => c.notNull())
+        .addColumn('deposit_value', INT64, (c) => c.notNull())
+        .addColumn('tainted_value', INT64, (c) => c.notNull())
+        .addColumn('verdict', 'text', (c) => c.notNull())
+        .addColumn('labels', 'text', (c) => c.notNull())
+        .execute();
+    },
+  },
 };

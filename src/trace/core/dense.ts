@@ -19,8 +19,10 @@ export interface DenseGraph {
   readonly rankOf: ReadonlyMap<string, number>;
   readonly height: Int32Array;
   readonly coinbase: Uint8Array;
-  /** Fee in satoshi; NaN when a prevout is unknown. */
+  /** Fee in satoshi; 0 when a prevout is unknown (no taint can be paid to an unknown fee). */
   readonly fee: Float64Array;
+  /** Sum of the output values of each rank. */
+  readonly outTotal: Float64Array;
   /** Outputs of rank r are outStart[r] … outStart[r + 1] - 1. */
   readonly outStart: Int32Array;
   readonly outValue: Float64Array;
@@ -65,7 +67,7 @@ export function compileDense(
     rankOf.set(t.txid, r);
     height[r] = t.height;
     coinbase[r] = t.coinbase ? 1 : 0;
-    fee[r] = t.fee ?? Number.NaN;
+    fee[r] = t.fee ?? 0;
     if (t.coinbase) coinbaseAt.set(t.height, r);
     outStart[r] = outputs;
     inStart[r] = inputs;
@@ -75,6 +77,7 @@ export function compileDense(
   outStart[n] = outputs;
   inStart[n] = inputs;
   const outValue = new Float64Array(outputs);
+  const outTotal = new Float64Array(n);
   const outSpendable = new Uint8Array(outputs);
   const outSpender = new Int32Array(outputs).fill(-1);
   const inOutput = new Int32Array(inputs).fill(-1);
@@ -82,6 +85,7 @@ export function compileDense(
     const base = outStart[r]!;
     t.outputs.forEach((o, vout) => {
       outValue[base + vout] = o.value;
+      outTotal[r] = outTotal[r]! + o.value;
       outSpendable[base + vout] = o.spendable ? 1 : 0;
       const by = spender(t.txid, vout);
       if (by !== undefined) outSpender[base + vout] = rankOf.get(by) ?? -1;
@@ -99,6 +103,7 @@ export function compileDense(
     height,
     coinbase,
     fee,
+    outTotal,
     outStart,
     outValue,
     outSpendable,

@@ -64,13 +64,50 @@ export interface TaintResult {
 }
 
 /**
+ * The model's figures with the tainted outputs kept as one typed array over the compiled graph:
+ * what the walk itself produces. `taint` turns it into report objects; screening reads only
+ * `watched` and never pays for them.
+ */
+export interface DenseTaintResult extends Omit<TaintResult, 'outputs'> {
+  readonly graph: DenseGraph;
+  /** Taint of each global output number still unspent at the end; 0 = none. */
+  readonly live: Float64Array;
+  /** How many outputs are tainted and unspent. */
+  readonly outputCount: number;
+}
+
+/**
  * Follow taint forward from the start outputs.
  * @example taint(graph, { model: 'haircut', start: [{ txid, vout: 0 }], feeTaint: true })
  */
 export function taint(graph: TxGraph, options: TaintOptions): TaintResult {
+  const d = taintDense(graph, options);
+  return {
+    model: d.model,
+    feeTaint: d.feeTaint,
+    maxHeight: d.maxHeight,
+    outputs: liveOutputs(d.graph, d.live),
+    totalValue: d.totalValue,
+    taintedValue: d.taintedValue,
+    startValue: d.startValue,
+    toFees: d.toFees,
+    burned: d.burned,
+    roundingLoss: d.roundingLoss,
+    absorbed: d.absorbed,
+    watched: d.watched,
+    txsVisited: d.txsVisited,
+  };
+}
+
+/**
+ * The same walk as `taint`, with the result left in typed arrays (no per-output allocation).
+ * @example taintDense(graph, { model: 'poison', start, watch }).watched
+ */
+export function taintDense(graph: TxGraph, options: TaintOptions): DenseTaintResult {
   const g = graph.dense();
   const n = g.txs.length;
-  const { outStart, outValue, outSpendable, outSpender, inStart, inOutput } = g;
+  const { outStart, outValue, outSpendable, outSpender, inStart, inOutput, height } = g;
+  const { outTotal: txOutTotal, fee: txFee, coinbase: txCoinbase } = g;
   const feeTaint = options.feeTaint ?? false;
   const maxHeight = options.maxHeight ?? Number.POSITIVE_INFINITY;
   const poison = options.model === 'poison';
@@ -108,7 +145,7 @@ export function taint(graph: TxGraph, options: TaintOptions): TaintResult {
     live[o] = tainted;
     if (watchedAt) record(o, tainted);
     const by = outSpender[o]!;
-    if (by >= 0 && !queued[by] && g.height[by]! <= maxHeight) {
+    if (by >= 0 && !queued[by] && height[by]! <= maxHeight) {
       queued[by] = 1;
       queue.push(by);
     }
@@ -132,11 +169,10 @@ export function taint(graph: TxGraph, options: TaintOptions): TaintResult {
     txsVisited++;
     const first = outStart[r]!;
     const end = outStart[r + 1]!;
-    let outTotal = 0;
-    for (let o = first; o < end; o++) outTotal += outValue[o]!;
+    const outTotal = txOutTotal[r]!;
     let inTainted = 0;
     let fee = 0;
-    const isCoinbase = g.coinbase[r] === 1;
+    const isCoinbase = txCoinbase[r] === 1;
     if (isCoinbase) {
       inTainted = Math.min(coinbaseTaint[r]!, outTotal);
     } else {
@@ -147,8 +183,7 @@ export function taint(graph: TxGraph, options: TaintOptions): TaintResult {
           live[o] = 0;
         }
       }
-      const f = g.fee[r]!;
-      fee = Number.isNaN(f) ? 0 : f;
+      fee = txFee[r]!;
     }
     if (inTainted <= 0) continue;
     let feeShare: number;
@@ -183,18 +218,23 @@ export function taint(graph: TxGraph, options: TaintOptions): TaintResult {
     }
   }
 
-  const outputs = liveOutputs(g, live);
   let totalValue = 0;
   let taintedValue = 0;
-  for (const o of outputs) {
-    totalValue += o.value;
-    taintedValue += o.tainted;
+  let outputCount = 0;
+  for (let o = 0; o < live.length; o++) {
+    const t = live[o]!;
+    if (t <= 0) continue;
+    outputCount++;
+    totalValue += outValue[o]!;
+    taintedValue += t;
   }
   return {
+    graph: g,
+    live,
+    outputCount,
     model: options.model,
     feeTaint,
     maxHeight: Number.isFinite(maxHeight) ? maxHeight : null,
-    outputs,
     totalValue,
     taintedValue,
     startValue,
@@ -225,7 +265,7 @@ function watchedOutputs(
 }
 
 /** The tainted outputs still unspent, in chain order (height, position in block, vout). */
-function liveOutputs(g: DenseGraph, live: Float64Array): TaintedOutput[] {
+export function liveOutputs(g: DenseGraph, live: Float64Array): TaintedOutput[] {
   const outputs: TaintedOutput[] = [];
   for (let r = 0; r < g.txs.length; r++) {
     const first = g.outStart[r]!;

@@ -13,6 +13,9 @@ import type { Html, PageCtx, WebDeps } from '../types.js';
 import { barChart } from '../ui/chart.js';
 import { t } from '../ui/i18n.js';
 import { type Frame, pageCtx, renderPage } from '../ui/render.js';
+import { bulletinExtra } from './bulletin.js';
+import { custodyApprovalsExtra } from './custody-approvals.js';
+import { traceExtra } from './trace.js';
 
 type Deps = WebDeps & { frame: Frame };
 
@@ -24,7 +27,6 @@ export interface ConsoleExtra {
 const vuln = () => import('../../vuln/index.js');
 const exposure = () => import('../../exposure/index.js');
 const honeypot = () => import('../../honeypot/index.js');
-const custody = () => import('../../custody/index.js');
 
 const MAX_UPLOAD = 10 * 1024 * 1024;
 
@@ -245,36 +247,11 @@ ${barChart({ id: 'honeypot-hourly', title: t(lang, 'Events per hour'), bars: hou
   },
 };
 
-const custodyExtra: ConsoleExtra = {
-  async before(deps, ctx) {
-    const cu = await custody();
-    const pending = await cu.listWithdrawals({ store: deps.store }, { status: 'pending' });
-    const lang = ctx.lang;
-    return html`<section aria-labelledby="approvals-h"><h2 id="approvals-h">${t(lang, 'Approvals queue')} (<span data-pending>${pending.length}</span>)</h2>
-<p class="muted">Approving from the console needs a passkey signature over the approval statement, which the cosigner verifies itself. Until custody identities land this queue is read-only: approve with <code>mamori custody withdraw approve</code>.</p>
-${pending.length ? html`<div class="table-wrap"><table data-table="approvals"><thead><tr><th scope="col">id</th><th scope="col">wallet</th><th scope="col">to</th><th scope="col">satoshi</th><th scope="col">requested</th></tr></thead><tbody>${pending.map((w) => html`<tr><td>${w.id}</td><td>${w.wallet}</td><td><code>${w.to}</code></td><td>${w.amount}</td><td>${(w as { createdAt?: string }).createdAt ?? ''}</td></tr>`)}</tbody></table></div>` : html`<p>Nothing waits for approval.</p>`}
-</section>`;
-  },
-  routes(app) {
-    app.post('/api/v1/custody/withdrawals/:id/approve', () => {
-      throw new MamoriError(
-        'E_NOT_IMPLEMENTED',
-        'console approvals need a passkey signature that the cosigner verifies; not implemented until custody identities land',
-        { hint: 'approve with mamori custody withdraw approve' },
-      );
-    });
-    app.post('/api/v1/custody/unfreeze-votes', () => {
-      throw new MamoriError(
-        'E_NOT_IMPLEMENTED',
-        'unfreeze votes from the console need a passkey signature; not implemented yet',
-      );
-    });
-  },
-};
-
 export const CONSOLE_EXTRAS: Record<string, ConsoleExtra> = {
   vuln: vulnExtra,
   exposure: exposureExtra,
   honeypot: honeypotExtra,
-  custody: custodyExtra,
+  custody: custodyApprovalsExtra,
+  bulletin: bulletinExtra,
+  trace: traceExtra,
 };

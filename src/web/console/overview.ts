@@ -15,6 +15,7 @@ import type { PageCtx } from '../types.js';
 import { t } from '../ui/i18n.js';
 import type { Frame } from '../ui/render.js';
 import { pageCtx, renderPage } from '../ui/render.js';
+import { overviewChartRoutes, overviewChartsSection } from './overview-charts.js';
 
 const SEVERITY_ORDER = ['critical', 'high', 'medium', 'low', 'info'];
 
@@ -69,6 +70,7 @@ async function assigneeOf(c: Context): Promise<string | null> {
 export function overviewRoutes(app: Hono<GateEnv>, deps: { store: Store; frame: Frame }) {
   const { store, frame } = deps;
   app.get('/api/v1/alerts', async (c) => c.json({ alerts: await alertInbox(store) }));
+  overviewChartRoutes(app, store);
   app.post('/api/v1/alerts/:id/ack', async (c) => {
     await triageAlert(store, alertId(c), { acknowledgedBy: principalOf(c).name });
     return c.json({ ok: true });
@@ -135,6 +137,7 @@ ${
     ? html`<div class="table-wrap"><table><thead><tr><th scope="col">source</th><th scope="col">last fetch</th><th scope="col">status</th></tr></thead><tbody>${sources.map((s) => html`<tr><td>${s.name}</td><td>${s.lastFetchAt ?? 'never'}</td><td>${s.lastStatus ?? '—'}${s.lastError ? html` — ${s.lastError}` : ''}</td></tr>`)}</tbody></table></div>`
     : html`<p class="muted">No bulletin feeds yet. Vulnerability syncs record no time the console can read yet.</p>`
 }</section>
+${await overviewChartsSection(store, ctx)}
 <div class="cards">${frame.nav.map(
     (a) =>
       html`<section class="card" data-area="${a.name}"><h2><a href="/${a.name}">${t(lang, a.title)}</a></h2></section>`,

@@ -44,6 +44,7 @@ ${
   opts.user
     ? html`<span class="who">${t(lang, 'Signed in as')} <strong>${opts.user.name}</strong> (${opts.user.role})</span>
 <a href="/account/password">${t(lang, 'Change password')}</a>
+<a href="/account/passkeys">${t(lang, 'Passkeys')}</a>
 <form method="post" action="/logout" class="inline"><input type="hidden" name="_csrf" value="${opts.csrf ?? ''}"><button type="submit">${t(lang, 'Sign out')}</button></form>`
     : ''
 }
@@ -108,6 +109,10 @@ svg.chart { max-width:100%; height:auto; }
 svg.chart text { fill: var(--fg); font-size:11px; }
 svg.chart rect.bar { fill: var(--accent); }
 .login { max-width: 24rem; }
+svg.flow rect { fill: var(--card); stroke: var(--fg); }
+svg.flow rect.start { stroke: var(--accent); stroke-width: 3; }
+svg.flow a:focus rect, svg.flow a:hover rect { stroke: #1a73e8; stroke-width: 3; }
+svg.flow circle { fill: var(--fg); }
 .facets { display:flex; flex-wrap:wrap; gap:1rem; }
 .facets ul { margin:0; padding-left:1rem; }
 @media (max-width: 700px) {
