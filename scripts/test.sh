@@ -14,6 +14,8 @@ command -v ip >/dev/null 2>&1 || need+=(iproute2)
 command -v runuser >/dev/null 2>&1 || need+=(util-linux)
 command -v nmap >/dev/null 2>&1 || need+=(nmap)
 command -v ffprobe >/dev/null 2>&1 || need+=(ffmpeg)
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
+command -v curl >/dev/null 2>&1 || need+=(curl)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "test: installing ${need[*]} with apt-get" >&2

@@ -25,6 +25,7 @@ import {
 } from '../../src/honeypot/index.js';
 import { type RunningServer, startServer } from '../../src/web/index.js';
 import { freshStore, type TestStore, testBackends } from '../helpers/db.js';
+import { testApp } from '../helpers/web.js';
 
 const run = promisify(execFile);
 
@@ -122,6 +123,14 @@ for (const backend of testBackends()) {
       expect(s).toMatchObject({ name: 'osaka-1', events: 6, batches: 4, queueDepth: 0 });
       const { extras } = await honeypotReport(t.store, { sensor: 'osaka-1' });
       expect(extras.events).toBe(6);
+      // The console's Honeypot page shows the sensor's status, in Japanese too.
+      const { request } = await testApp(t.store, 'test', 'viewer');
+      const page = await (await request('/honeypot')).text();
+      expect(page).toMatch(
+        /<tr data-sensor="osaka-1"><td><code>osaka-1<\/code><\/td><td>active<\/td>/,
+      );
+      expect(page).toMatch(/<td>0<\/td><td>6<\/td><td>4<\/td><\/tr>/);
+      expect(await (await request('/honeypot?lang=ja')).text()).toContain('センサー');
     });
 
     it('refuses a missing, wrong, revoked or borrowed token and stores nothing', async () => {
