@@ -42,11 +42,11 @@ export async function eventTail(
   return opts.afterId !== undefined ? out : out.reverse();
 }
 
-/** Events per UTC hour over the `hours` hours that end with the newest event. */
-export async function eventsPerHour(
-  store: Store,
-  hours = 48,
-): Promise<{ hour: string; events: number }[]> {
+/**
+ * The `hours` UTC hours (`2026-11-02T10`) that end with the newest event's hour, oldest first;
+ * empty when there is no event.
+ */
+export async function hourWindow(store: Store, hours: number): Promise<string[]> {
   const newest = await store.db
     .selectFrom('honeypot_event')
     .select('time')
@@ -54,22 +54,29 @@ export async function eventsPerHour(
     .limit(1)
     .executeTakeFirst();
   if (!newest) return [];
-  const end = Date.parse(newest.time.slice(0, 13) + ':00:00Z');
-  const start = new Date(end - (hours - 1) * 3_600_000).toISOString().slice(0, 13);
+  const end = Date.parse(`${newest.time.slice(0, 13)}:00:00Z`);
+  const window: string[] = [];
+  for (let i = 0; i < hours; i++)
+    window.push(new Date(end - (hours - 1 - i) * 3_600_000).toISOString().slice(0, 13));
+  return window;
+}
+
+/** Events per UTC hour over the `hours` hours that end with the newest event. */
+export async function eventsPerHour(
+  store: Store,
+  hours = 48,
+): Promise<{ hour: string; events: number }[]> {
+  const window = await hourWindow(store, hours);
+  if (window.length === 0) return [];
   const hourExpr = sql<string>`substr(time, 1, 13)`;
   const rows = await store.db
     .selectFrom('honeypot_event')
     .select([hourExpr.as('hour'), (e) => e.fn.countAll().as('n')])
-    .where('time', '>=', start)
+    .where('time', '>=', window[0]!)
     .groupBy(hourExpr)
     .execute();
   const by = new Map(rows.map((r) => [r.hour, Number(r.n)]));
-  const out: { hour: string; events: number }[] = [];
-  for (let i = 0; i < hours; i++) {
-    const h = new Date(end - (hours - 1 - i) * 3_600_000).toISOString().slice(0, 13);
-    out.push({ hour: h, events: by.get(h) ?? 0 });
-  }
-  return out;
+  return window.map((hour) => ({ hour, events: by.get(hour) ?? 0 }));
 }
 
 /** One row per source address: events, first and last seen; the busiest first. */

@@ -5,23 +5,15 @@
  */
 import { sql } from 'kysely';
 import type { Store } from '../storage/index.js';
+import { hourWindow } from './console.js';
 
 /** @example const rows = await eventsPerHourBySource(store, 48); // [{ hour, srcIp, events }] */
 export async function eventsPerHourBySource(
   store: Store,
   hours = 48,
 ): Promise<{ hours: string[]; rows: { hour: string; srcIp: string; events: number }[] }> {
-  const newest = await store.db
-    .selectFrom('honeypot_event')
-    .select('time')
-    .orderBy('time', 'desc')
-    .limit(1)
-    .executeTakeFirst();
-  if (!newest) return { hours: [], rows: [] };
-  const end = Date.parse(`${newest.time.slice(0, 13)}:00:00Z`);
-  const window: string[] = [];
-  for (let i = 0; i < hours; i++)
-    window.push(new Date(end - (hours - 1 - i) * 3_600_000).toISOString().slice(0, 13));
+  const window = await hourWindow(store, hours);
+  if (window.length === 0) return { hours: [], rows: [] };
   const hourExpr = sql<string>`substr(time, 1, 13)`;
   const rows = await store.db
     .selectFrom('honeypot_event')
