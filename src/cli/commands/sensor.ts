@@ -5,22 +5,9 @@
 import { writeFileSync } from 'node:fs';
 import { MamoriError } from '../../shared/errors.js';
 import type { AreaSpec } from '../types.js';
+import { auditCli as audit } from './user.js';
 
 const honeypot = () => import('../../honeypot/index.js');
-
-async function audit(
-  ctx: Parameters<AreaSpec['verbs'][string]['run']>[0],
-  action: string,
-  target: string,
-) {
-  const a = await import('../../access/index.js');
-  await a.audit(await ctx.store(), {
-    actor: `cli:${ctx.io.env.USER ?? 'unknown'}`,
-    action,
-    target,
-    outcome: 'ok',
-  });
-}
 
 export const area: AreaSpec = {
   name: 'sensor',

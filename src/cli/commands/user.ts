@@ -15,7 +15,8 @@ async function password(ctx: CommandContext, name: string): Promise<string> {
   return a;
 }
 
-async function auditCli(ctx: CommandContext, action: string, target: string) {
+/** Record an admin action taken from the CLI in the access audit trail. */
+export async function auditCli(ctx: CommandContext, action: string, target: string) {
   const a = await access();
   await a.audit(await ctx.store(), {
     actor: `cli:${ctx.io.env.USER ?? 'unknown'}`,
