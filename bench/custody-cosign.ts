@@ -42,7 +42,7 @@ import {
   signStatement,
 } from '../src/custody/core/trust.js';
 import { newKey } from '../src/custody/keyfile.js';
-import { fastSchnorrVerify } from '../src/custody/verifier.js';
+import { fastPointAddScalar, fastSchnorrVerify } from '../src/custody/verifier.js';
 import { net, wallet } from './custody-fixture.js';
 import type { BenchFn } from './lib.js';
 
@@ -176,6 +176,7 @@ export const run: BenchFn = async (ctx) => {
       ledger,
       now: Date.now(),
       schnorrVerify: fastSchnorrVerify,
+      pointAddScalar: fastPointAddScalar,
     });
     return signPsbt(tx, master);
   };

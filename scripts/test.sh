@@ -16,6 +16,8 @@ command -v nmap >/dev/null 2>&1 || need+=(nmap)
 command -v ffprobe >/dev/null 2>&1 || need+=(ffmpeg)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v curl >/dev/null 2>&1 || need+=(curl)
+# the cosigner's native BIP340 verifier (the WebAssembly build is the fallback; a test wants it)
+ls /usr/lib/*/libsecp256k1.so.* >/dev/null 2>&1 || need+=(libsecp256k1-1)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "test: installing ${need[*]} with apt-get" >&2

@@ -22,7 +22,7 @@ import { MamoriError } from '../shared/errors.js';
 import { type CosignApproval, cosignCheck, type LedgerEntry, parseLedger } from './core/cosign.js';
 import { decodePsbt, encodePsbt, signPsbt } from './core/psbt.js';
 import { memoSchnorrVerify, parseDocument, type SchnorrVerify } from './core/trust.js';
-import { fastSchnorrVerify } from './verifier.js';
+import { fastPointAddScalar, fastSchnorrVerify } from './verifier.js';
 
 /** Read a ledger file (missing: empty). */
 export function readLedger(path: string | undefined): LedgerEntry[] {
@@ -102,6 +102,7 @@ export function cosign(
         ledger,
         now: o.now,
         schnorrVerify: o.schnorrVerify ?? fastSchnorrVerify,
+        pointAddScalar: fastPointAddScalar,
       });
   const signed = signPsbt(tx, o.master);
   if (o.ledgerPath && !ledger.some((l) => l.txid === check.txid)) {

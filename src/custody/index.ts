@@ -101,7 +101,7 @@ export {
   signPolicy,
   verifiedPolicyOf,
 } from './trust.js';
-export { fastSchnorrVerify } from './verifier.js';
+export { fastPointAddScalar, fastSchnorrVerify } from './verifier.js';
 export {
   DEFAULT_BLIND_AFTER_MS,
   DEFAULT_STALE_AFTER_MS,

@@ -41,7 +41,7 @@ import {
 import { assertNotFrozen } from './freeze.js';
 import { unlockKeyFile } from './keyfile.js';
 import { verifiedPolicyOf } from './trust.js';
-import { fastSchnorrVerify } from './verifier.js';
+import { fastPointAddScalar, fastSchnorrVerify } from './verifier.js';
 import { getWallet, hotKeyOf, type WalletRow } from './wallets.js';
 
 /** Refusal reasons that mean a stored row claims an authority its signatures do not give. */
@@ -297,6 +297,7 @@ export async function checkWithEvidence(
       evidence,
       genesis: g,
       schnorrVerify: fastSchnorrVerify,
+      pointAddScalar: fastPointAddScalar,
       ...(pinned?.hash || w.genesisHash
         ? { pinnedGenesisHash: pinned?.hash ?? w.genesisHash! }
         : {}),
@@ -425,6 +426,7 @@ export async function spendIsSigned(c: CustodyContext, txid: string): Promise<bo
       genesis: JSON.parse(g.document),
       pinnedGenesisHash: w.genesisHash,
       schnorrVerify: fastSchnorrVerify,
+      pointAddScalar: fastPointAddScalar,
       ledger: [],
       now: Date.parse(row.created_at),
     });

@@ -166,6 +166,7 @@ export const psbt: VerbSpec = {
         ledger,
         now: Date.now(),
         schnorrVerify: verify,
+        pointAddScalar: c.fastPointAddScalar,
       });
       prechecked = { check: ok, ledger };
       ctx.io.stderr(

@@ -8,11 +8,12 @@
  */
 import type { Transaction } from '@scure/btc-signer';
 import { canonicalJson } from './audit.js';
-import { makeDeriver, parseMultisigDescriptor } from './descriptor.js';
+import { makeDeriver, type PointAddScalar, parseMultisigDescriptor } from './descriptor.js';
 import { network } from './network.js';
 import { compactHistory, evaluate, type PastWithdrawal } from './policy.js';
 import { inspectPsbt } from './psbt.js';
 import {
+  canonicalBody,
   checkGenesis,
   countSignatures,
   memoSchnorrVerify,
@@ -91,6 +92,8 @@ export interface CosignInput {
   now: number;
   /** BIP340 verifier (default @noble/curves); shells inject libsecp256k1, see `../verifier.ts`. */
   schnorrVerify?: SchnorrVerify;
+  /** Tweak addition for re-deriving the wallet's scripts (default @noble/curves via bip32). */
+  pointAddScalar?: PointAddScalar;
 }
 
 export interface CosignApproval {
@@ -165,12 +168,14 @@ export function checkSignedWithdrawal(
   if (!root.identities.has(w.request?.by)) {
     throw refuse('unknown-identity', `${what}: requester ${w.request?.by} is not in the genesis`);
   }
+  // The statement is written as canonical JSON once for all its signatures.
+  const body = canonicalBody(s);
   const req = countSignatures(
     [w.request],
     root.genesis.operators,
     root.identities,
     REQUEST_DOMAIN,
-    s,
+    body,
     ctx.now,
     `${what} request`,
     verify,
@@ -179,7 +184,10 @@ export function checkSignedWithdrawal(
     throw refuse('not-an-operator', `${what}: the requester is not an operator of the genesis`);
   }
   const times = [...req.times];
-  let extra = ctx.history;
+  const extra = [...ctx.history];
+  const nowIso = new Date(ctx.now).toISOString();
+  // Outputs that ask for the same approvers share one count of the same signatures.
+  const counted = new Map<string, ReturnType<typeof countSignatures>>();
   for (const o of s.outputs) {
     if (!Number.isSafeInteger(o.amount) || o.amount <= 0) {
       throw refuse('evidence-malformed', `${what}: bad amount`);
@@ -191,30 +199,28 @@ export function checkSignedWithdrawal(
       history: extra,
       balance: ctx.balance,
     });
-    extra = [...extra, { amount: o.amount, requestedAt: new Date(ctx.now).toISOString() }];
+    extra.push({ amount: o.amount, requestedAt: nowIso });
     if (d.outcome === 'rejected') throw refuse('policy-refused', `${what}: ${d.reason}`);
     if (d.approvalsRequired) {
       const allowed = d.approvalsRequired.approvers.filter(
         (a) => root.genesis.approvers.includes(a) && a !== w.request.by,
       );
-      for (const a of w.approvals) {
-        if (!root.identities.has(a?.by)) {
-          throw refuse('unknown-identity', `${what}: approval by ${a?.by}, not in the genesis`);
-        }
-        if (!root.genesis.approvers.includes(a.by) && a.by !== w.request.by) {
-          throw refuse('not-an-approver', `${what}: ${a.by} is not an approver of the genesis`);
-        }
+      const key = allowed.join(',');
+      let c = counted.get(key);
+      if (!c) {
+        if (!counted.size) checkApprovers(root, w, what);
+        c = countSignatures(
+          w.approvals,
+          allowed,
+          root.identities,
+          APPROVE_DOMAIN,
+          body,
+          ctx.now,
+          `${what} approval`,
+          verify,
+        );
+        counted.set(key, c);
       }
-      const c = countSignatures(
-        w.approvals,
-        allowed,
-        root.identities,
-        APPROVE_DOMAIN,
-        s,
-        ctx.now,
-        `${what} approval`,
-        verify,
-      );
       const k = d.approvalsRequired.k;
       if (c.signers.length < k) {
         throw refuse(
@@ -234,6 +240,18 @@ export function checkSignedWithdrawal(
           `${what} is time-locked until ${new Date(from + delay).toISOString()}`,
         );
       }
+    }
+  }
+}
+
+/** Every approval of a withdrawal is by a genesis identity that is an approver (or requester). */
+function checkApprovers(root: TrustRoot, w: SignedWithdrawal, what: string): void {
+  for (const a of w.approvals) {
+    if (!root.identities.has(a?.by)) {
+      throw refuse('unknown-identity', `${what}: approval by ${a?.by}, not in the genesis`);
+    }
+    if (!root.genesis.approvers.includes(a.by) && a.by !== w.request.by) {
+      throw refuse('not-an-approver', `${what}: ${a.by} is not an approver of the genesis`);
     }
   }
 }
@@ -258,6 +276,7 @@ export function cosignCheck(i: CosignInput): CosignApproval {
     wallet = makeDeriver(
       parseMultisigDescriptor(vp.wallet.descriptor, { requireChecksum: true }),
       net,
+      i.pointAddScalar ? { pointAddScalar: i.pointAddScalar } : {},
     );
   } catch {
     throw refuse('evidence-malformed', 'the signed policy names a descriptor that does not parse');
@@ -288,6 +307,7 @@ export function cosignCheck(i: CosignInput): CosignApproval {
       const d = makeDeriver(
         parseMultisigDescriptor(own.descriptor, { requireChecksum: true }),
         net,
+        i.pointAddScalar ? { pointAddScalar: i.pointAddScalar } : {},
       );
       if (sw.branch !== 0 && sw.branch !== 1) throw new Error('branch');
       address = d.derive(sw.index, sw.branch).address;

@@ -4,13 +4,26 @@
  * keys with key origin, derivation steps, `*` and `<a;b>`. Parses, checks the checksum, formats
  * and derives addresses. Not a general miniscript engine: other functions are E_UNSUPPORTED.
  */
+import { hmac } from '@noble/hashes/hmac.js';
+import { ripemd160 } from '@noble/hashes/legacy.js';
+import { sha256, sha512 } from '@noble/hashes/sha2.js';
+import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { HDKey } from '@scure/bip32';
-import { Address, OutScript, p2sh, p2wsh, Script, WIF } from '@scure/btc-signer';
+import { Address, OutScript, Script, WIF } from '@scure/btc-signer';
 import { MamoriError } from '../../shared/errors.js';
 import { descriptorChecksum } from './checksum.js';
 import { NETWORKS, type NetworkInfo } from './network.js';
 
 const HARDENED = 0x80000000;
+
+function isPoint(pub: Uint8Array): boolean {
+  try {
+    secp256k1.Point.fromBytes(pub);
+    return pub.length === 33;
+  } catch {
+    return false;
+  }
+}
 
 export interface KeyOrigin {
   /** 8 hex characters. */
@@ -116,6 +129,7 @@ export function parseKey(expr: string): DescriptorKey {
       throw err(`public key '${head}' is not a 33-byte compressed key (segwit needs those)`);
     }
     pubkey = hexToBytes(head);
+    if (!isPoint(pubkey)) throw err(`public key '${head}' is not a point on secp256k1`);
   } else if (/^[xt]p(ub|rv)/.test(head)) {
     try {
       hd = HDKey.fromExtendedKey(head, hdVersions(head));
@@ -296,10 +310,59 @@ export interface DerivedAddress {
 }
 
 /**
+ * Public-key tweak addition, P + t·G, 33-byte compressed in and out; null when the sum is the
+ * point at infinity. A shell may inject libsecp256k1's (`../verifier.ts`) so that a cosigner
+ * re-deriving a wallet's scripts is several times faster than @noble/curves; the answer is the
+ * same (a property test compares the two derivations).
+ */
+export type PointAddScalar = (point: Uint8Array, tweak: Uint8Array) => Uint8Array | null;
+
+/** A node of a BIP32 tree, able to derive its children. */
+interface PublicNode {
+  publicKey: Uint8Array;
+  child(index: number): PublicNode;
+}
+
+const SECP256K1_N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
+
+/**
+ * BIP32 CKDpub with an injected tweak addition: I = HMAC-SHA512(chain code, K ‖ ser32(i)),
+ * child = K + I_L·G, chain code I_R. An I_L ≥ n or an infinite child is BIP32's invalid key
+ * (probability below 2^-127): refused, as @scure/bip32 refuses it. Hardened steps and private
+ * keys stay with @scure/bip32.
+ */
+function nodeOf(hd: HDKey, add: PointAddScalar | undefined): PublicNode {
+  if (!add || hd.privateKey || !hd.chainCode) {
+    return { publicKey: hd.publicKey!, child: (i) => nodeOf(hd.deriveChild(i), add) };
+  }
+  const fast = (publicKey: Uint8Array, chainCode: Uint8Array): PublicNode => ({
+    publicKey,
+    child(i) {
+      if (i >= HARDENED) throw err('private key not available for hardened derivation');
+      const data = new Uint8Array(37);
+      data.set(publicKey);
+      new DataView(data.buffer).setUint32(33, i);
+      const I = hmac(sha512, chainCode, data);
+      const il = I.subarray(0, 32);
+      let t = 0n;
+      for (const b of il) t = (t << 8n) | BigInt(b);
+      const next = t < SECP256K1_N ? add(publicKey, il) : null;
+      if (!next) throw err(`BIP32: child ${i} is an invalid key; use another index`);
+      return fast(next, I.slice(32));
+    },
+  });
+  return fast(hd.publicKey!, hd.chainCode);
+}
+
+/**
  * @example makeDeriver(parseMultisigDescriptor(text), network('regtest')).derive(0, 0).address
  */
-export function makeDeriver(d: MultisigDescriptor, net: NetworkInfo): Deriver {
-  const cache = new Map<string, HDKey>();
+export function makeDeriver(
+  d: MultisigDescriptor,
+  net: NetworkInfo,
+  opts: { pointAddScalar?: PointAddScalar } = {},
+): Deriver {
+  const cache = new Map<string, PublicNode>();
   for (const k of d.keys) {
     const hardened = k.steps.some(
       (s) =>
@@ -311,27 +374,25 @@ export function makeDeriver(d: MultisigDescriptor, net: NetworkInfo): Deriver {
   }
   const keyAt = (k: DescriptorKey, ki: number, index: number, branch: number) => {
     if (k.pubkey) return { pub: k.pubkey, path: [] as number[] };
-    let parent: HDKey = k.hd!;
     const path: number[] = [];
     const cacheKey = `${ki}:${branch}`;
     const fixed = k.steps.filter((s) => s.kind !== 'wildcard');
     for (const s of fixed) {
       path.push(s.kind === 'fixed' ? s.index : (s as { indexes: number[] }).indexes[branch]!);
     }
-    const cached = cache.get(cacheKey);
-    if (cached) parent = cached;
-    else {
-      for (const c of path) parent = parent.deriveChild(c);
+    let parent = cache.get(cacheKey);
+    if (!parent) {
+      parent = nodeOf(k.hd!, opts.pointAddScalar);
+      for (const c of path) parent = parent.child(c);
       cache.set(cacheKey, parent);
     }
     const wild = k.steps.find((s) => s.kind === 'wildcard');
-    let child = parent;
     if (wild && wild.kind === 'wildcard') {
       const c = wild.hardened ? index + HARDENED : index;
-      child = parent.deriveChild(c);
       path.push(c);
+      return { pub: parent.child(c).publicKey, path };
     }
-    return { pub: child.publicKey!, path };
+    return { pub: parent.publicKey, path };
   };
   const derive = (index: number, branch = 0): DerivedAddress => {
     const bip32 = d.keys.map((k, ki) => {
@@ -346,26 +407,29 @@ export function makeDeriver(d: MultisigDescriptor, net: NetworkInfo): Deriver {
       type: 'wsh-multi',
       script: Script.encode([d.threshold, ...pubs, pubs.length, 'CHECKMULTISIG']),
     };
-    const w = p2wsh(ms, net.btc);
+    // What p2wsh()/p2sh() return, without their re-validation of every key (a square root
+    // each): derived keys are valid by construction and plain keys were checked above.
+    const wsh = { type: 'wsh' as const, hash: sha256(ms.script) };
+    const wScript = OutScript.encode(wsh);
     if (d.wrapper === 'wsh') {
       return {
         index,
         branch,
-        address: w.address!,
-        script: w.script,
+        address: Address(net.btc).encode(wsh),
+        script: wScript,
         witnessScript: ms.script,
         redeemScript: undefined,
         bip32,
       };
     }
-    const s = p2sh(w, net.btc);
+    const sh = { type: 'sh' as const, hash: ripemd160(sha256(wScript)) };
     return {
       index,
       branch,
-      address: s.address!,
-      script: s.script,
+      address: Address(net.btc).encode(sh),
+      script: OutScript.encode(sh),
       witnessScript: ms.script,
-      redeemScript: w.script,
+      redeemScript: wScript,
       bip32,
     };
   };
@@ -422,8 +486,6 @@ function decodeWif(text: string): Uint8Array {
   }
   throw new Error('not WIF');
 }
-
-import { secp256k1 } from '@noble/curves/secp256k1.js';
 
 function pubFromPriv(priv: Uint8Array): Uint8Array {
   return secp256k1.getPublicKey(priv, true);

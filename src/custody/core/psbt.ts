@@ -185,19 +185,22 @@ export function encodePsbt(tx: Transaction): string {
 
 function multisigOf(ws: Uint8Array | undefined): { m: number; pubkeys: Uint8Array[] } | undefined {
   if (!ws) return undefined;
-  try {
-    const dec = OutScript.decode(ws);
-    if (dec.type === 'ms') return { m: dec.m, pubkeys: dec.pubkeys };
-  } catch {
-    // Script.decode below handles multisig with more than 16 keys
-  }
+  // The shape m <key>… n CHECKMULTISIG, read without putting each key on the curve (a square
+  // root each): whether a key is the wallet's is decided by deriving it from the descriptor.
   try {
     const ops = Script.decode(ws);
-    if (ops[ops.length - 1] !== 'CHECKMULTISIG') return undefined;
-    const m = ops[0];
-    const pubkeys = ops.slice(1, -2).filter((o): o is Uint8Array => o instanceof Uint8Array);
-    const mm = typeof m === 'number' ? m : undefined;
-    return mm ? { m: mm, pubkeys } : undefined;
+    if (ops.length < 4 || ops[ops.length - 1] !== 'CHECKMULTISIG') return undefined;
+    // OP_1…OP_16 decode as numbers; 17–20 (P2WSH allows 20 keys) are one-byte pushes.
+    const num = (o: (typeof ops)[number] | undefined) =>
+      typeof o === 'number' ? o : o instanceof Uint8Array && o.length === 1 ? o[0]! : undefined;
+    const [m, n] = [num(ops[0]), num(ops[ops.length - 2])];
+    const pubkeys = ops.slice(1, -2);
+    if (m === undefined || n === undefined || m < 1 || m > n) return undefined;
+    if (pubkeys.length !== n) return undefined;
+    if (!pubkeys.every((o): o is Uint8Array => o instanceof Uint8Array && o.length === 33)) {
+      return undefined;
+    }
+    return { m, pubkeys };
   } catch {
     return undefined;
   }
@@ -368,6 +371,7 @@ export function inspectPsbt(
         .join(',');
       const derivedPubs = o.bip32Derivation.map(([pk]) => pk).sort(compareBytes);
       const scriptOk =
+        !opts.wallet &&
         ms !== undefined &&
         bytesToHex(p2wsh({ type: 'ms', script: o.witnessScript }, net.btc).script) ===
           bytesToHex(o.script!) &&

@@ -6,10 +6,13 @@
 import { p256 } from '@noble/curves/nist.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { base64urlnopad } from '@scure/base';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { APPROVE_DOMAIN } from './cosign.js';
 import { bytesToHex } from './descriptor.js';
 import {
+  canonicalBody,
+  canonicalStatement,
   checkIdentityDoc,
   identityId,
   statementDigest,
@@ -92,5 +95,22 @@ describe('WebAuthn ES256 passkey approvals', () => {
         rpId,
       }),
     ).toThrow(/does not match/);
+  });
+});
+
+describe('canonicalBody', () => {
+  it('gives the digest of the statement itself, for any JSON body and signing time', () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), fc.string(), fc.string(), (body, domain, at2) => {
+        expect(bytesToHex(statementDigest(domain, at2, canonicalBody(body)))).toBe(
+          bytesToHex(statementDigest(domain, at2, body)),
+        );
+      }),
+      { numRuns: 500 },
+    );
+    const big = { ...statement, outputs: Array.from({ length: 100 }, (_, i) => ({ a: i })) };
+    expect(canonicalStatement(APPROVE_DOMAIN, at, canonicalBody(big))).toBe(
+      canonicalStatement(APPROVE_DOMAIN, at, big),
+    );
   });
 });
