@@ -16,7 +16,7 @@ export {
 export { BURN_ADDRESS, type RegtestNode, startRegtestNode } from './chain/bcoin-node.js';
 export { esplora } from './chain/esplora.js';
 export { coreRpc } from './chain/rpc.js';
-export { formatBtc, parseBtc } from './core/amount.js';
+export { formatBtc, parseBtc, parsePayees } from './core/amount.js';
 export type { ChainAdapter, ChainTx } from './core/chain.js';
 export { descriptorChecksum } from './core/checksum.js';
 export {

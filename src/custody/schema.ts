@@ -59,6 +59,8 @@ export interface CustodyWithdrawalTable {
   wallet_id: number;
   to_address: string;
   amount: number;
+  /** A batch request's payees as JSON [{address, amount}]; null for one payee (to_address). */
+  outputs: string | null;
   status: string;
   decision: string;
   requested_by: string;

@@ -18,7 +18,7 @@ import { DEFAULT_MIN_CONF, notSpendable } from './core/coins.js';
 import type { Evidence } from './core/cosign.js';
 import { bytesToHex, hexToBytes } from './core/descriptor.js';
 import { network } from './core/network.js';
-import { type Decision, emptyPolicy, evaluate, quorum } from './core/policy.js';
+import { type Decision, emptyPolicy, evaluateBatch, quorum } from './core/policy.js';
 import {
   buildWithdrawal as buildPsbt,
   decodePsbt,
@@ -45,8 +45,11 @@ import { getWallet, hotKeyOf, walletDeriver } from './wallets.js';
 export interface WithdrawalRow {
   id: number;
   wallet: string;
+  /** The first payee; `amount` is the total of all of them. */
   to: string;
   amount: number;
+  /** Every payee (one for a plain request, several for a batch). */
+  outputs: { address: string; amount: number }[];
   status: string;
   decision: Decision;
   approvals: string[];
@@ -77,6 +80,9 @@ export async function withdrawalRow(db: Trx | Db, id: number): Promise<Withdrawa
     wallet: r.wallet,
     to: r.to_address,
     amount: Number(r.amount),
+    outputs: r.outputs
+      ? (JSON.parse(r.outputs) as { address: string; amount: number }[])
+      : [{ address: r.to_address, amount: Number(r.amount) }],
     status: r.status,
     decision: JSON.parse(r.decision) as Decision,
     approvals: approvals.map((a) => a.approver),
@@ -102,6 +108,43 @@ export async function requestWithdrawal(
   by = c.signer?.id ?? c.actor ?? 'cli',
   opts: { expiresHours?: number } = {},
 ): Promise<WithdrawalRow> {
+  return requestBatch(c, walletName, [{ address: to, amount }], by, opts);
+}
+
+/** The most payees one batch request may carry (a PSBT output count a node relays easily). */
+export const MAX_BATCH_PAYEES = 2000;
+
+/**
+ * One withdrawal paying several payees (an exchange's batch payout, Bitcoin Core's `sendmany`):
+ * one statement over every output, signed once by the requester and once by each approver. The
+ * policy decides each output in turn as the cosigner will (`evaluateBatch`); the row keeps the
+ * first address and the total, and the outputs.
+ * @example await requestBatch(ctx, 'hot', [{ address, amount: 50_000n }, { address: b, amount: 1n }])
+ */
+export async function requestBatch(
+  c: CustodyContext,
+  walletName: string,
+  payees: { address: string; amount: bigint }[],
+  by = c.signer?.id ?? c.actor ?? 'cli',
+  opts: { expiresHours?: number } = {},
+): Promise<WithdrawalRow> {
+  if (!payees.length) throw new MamoriError('E_INPUT', 'a withdrawal needs at least one payee');
+  if (payees.length > MAX_BATCH_PAYEES) {
+    throw new MamoriError(
+      'E_INPUT',
+      `${payees.length} payees: at most ${MAX_BATCH_PAYEES} in one request`,
+    );
+  }
+  const seen = new Set<string>();
+  for (const p of payees) {
+    if (seen.has(p.address)) {
+      throw new MamoriError(
+        'E_INPUT',
+        `${p.address} is paid twice in one request: add the amounts`,
+      );
+    }
+    seen.add(p.address);
+  }
   const out = await inTx(c, async (trx, at, actor) => {
     await assertNotFrozen(trx, c);
     const w = await getWallet(trx, walletName);
@@ -111,10 +154,17 @@ export async function requestWithdrawal(
       throw new MamoriError('E_AUTH', 'a withdrawal request is signed: pass --as <identity file>');
     }
     const { addressScript } = await import('./core/descriptor.js');
-    addressScript(to, network(w.network));
-    if (amount <= 0n || amount > 21_000_000n * 100_000_000n) {
-      throw new MamoriError('E_INPUT', `amount ${formatBtc(amount)} is not a withdrawal amount`);
+    for (const p of payees) {
+      addressScript(p.address, network(w.network));
+      if (p.amount <= 0n || p.amount > 21_000_000n * 100_000_000n) {
+        throw new MamoriError(
+          'E_INPUT',
+          `amount ${formatBtc(p.amount)} is not a withdrawal amount`,
+        );
+      }
     }
+    const outputs = payees.map((p) => ({ address: p.address, amount: Number(p.amount) }));
+    const total = outputs.reduce((s, o) => s + o.amount, 0);
     const policy = signed?.vp.policy ?? (await getPolicy(trx, w.id)) ?? emptyPolicy();
     const history = await trx
       .selectFrom('custody_withdrawal')
@@ -130,9 +180,8 @@ export async function requestWithdrawal(
       .where('wallet_id', '=', w.id)
       .where('spent_txid', 'is', null)
       .execute();
-    const decision = evaluate(policy, {
-      to,
-      amount: Number(amount),
+    const decision = evaluateBatch(policy, {
+      outputs,
       now: Date.parse(at),
       history: history.map((h) => ({ amount: Number(h.amount), requestedAt: h.requested_at })),
       balance: utxos.reduce((s, u) => s + Number(u.value), 0),
@@ -141,8 +190,9 @@ export async function requestWithdrawal(
       .insertInto('custody_withdrawal')
       .values({
         wallet_id: w.id,
-        to_address: to,
-        amount: Number(amount),
+        to_address: outputs[0]!.address,
+        amount: total,
+        outputs: outputs.length > 1 ? JSON.stringify(outputs) : null,
         status: decision.outcome,
         decision: JSON.stringify(decision),
         requested_by: signed ? c.signer!.id : by,
@@ -159,7 +209,7 @@ export async function requestWithdrawal(
         trx,
         w,
         Number(row.id),
-        [{ address: to, amount: Number(amount) }],
+        outputs,
         signed.vp.hash,
         signed.root,
         at,
@@ -169,16 +219,26 @@ export async function requestWithdrawal(
     await appendAudit(trx, at, actor, 'withdraw.request', {
       id: Number(row.id),
       wallet: w.name,
-      to,
-      amount: Number(amount),
+      to: outputs[0]!.address,
+      amount: total,
+      ...(outputs.length > 1 ? { payees: outputs.length } : {}),
       by: signed ? c.signer!.id : by,
       outcome: decision.outcome,
       rule: decision.rule,
     });
     return withdrawalRow(trx, Number(row.id));
   });
-  await alertRefusedUnknown(c, out.wallet, out.to, out.amount, out.decision);
+  const refused = refusedOutput(out);
+  if (refused)
+    await alertRefusedUnknown(c, out.wallet, refused.address, refused.amount, out.decision);
   return out;
+}
+
+/** The output a rejected batch was refused for (its reason names it), else the only one. */
+function refusedOutput(w: WithdrawalRow): { address: string; amount: number } | undefined {
+  if (w.status !== 'rejected') return undefined;
+  const m = /^output (\d+) of /.exec(w.decision.reason);
+  return m ? w.outputs[Number(m[1]) - 1] : w.outputs[0];
 }
 
 /** One named approval; the withdrawal becomes approved when its rule's quorum is met. */
@@ -420,7 +480,7 @@ export async function buildWithdrawals(
     try {
       built = buildPsbt({
         utxos,
-        payees: ws.map((x) => ({ address: x.to, amount: x.amount })),
+        payees: ws.flatMap((x) => x.outputs),
         change: deriver.derive(changeAddr.index, 1),
         feeRate: rate,
         threshold: w.threshold,

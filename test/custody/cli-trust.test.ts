@@ -3,17 +3,24 @@
  * admins, wallets bound to it, a policy proposed / signed offline / applied (one signature:
  * exit 4), a signed request and approvals, build with --sign-hot writing the evidence beside
  * the PSBT, the offline `psbt sign --trust --ledger` (no store), broadcast accepted; the same
- * cosigner refusing a PSBT without its evidence (exit 4).
+ * cosigner refusing a PSBT without its evidence (exit 4). Then a batch payout (`--payees`): one
+ * statement over three outputs, refused whole for an address off the whitelist, and accepted by
+ * the cosigner and the node once two approvers signed it.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { secp256k1 } from '@noble/curves/secp256k1.js';
+import { hex } from '@scure/base';
+import { Address, OutScript, p2wpkh, Transaction } from '@scure/btc-signer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RegtestNode, startRegtestNode } from '../../src/custody/index.js';
 import { type CliResult, runMamori } from '../helpers/cli.js';
 
 const PASS = 'correct horse battery';
 const payee = 'bcrt1qft5p2uhsdcdc3l2ua4ap5qqfg4pjaqlp250x7us7a8qqhrxrxfsqseac85';
+const stranger = 'bcrt1q7sgx6gscgtau57jduend6a8l445ahpk3dt3u5zu58rx5qm27lhkq9s85ce';
+const REGTEST = { bech32: 'bcrt', pubKeyHash: 0x6f, scriptHash: 0xc4, wif: 0xef };
 const errOf = (stderr: string) => JSON.parse(stderr.trim().split('\n').pop()!).error;
 
 describe('mamori custody trust (built CLI, bcoin regtest)', () => {
@@ -233,5 +240,145 @@ describe('mamori custody trust (built CLI, bcoin regtest)', () => {
     // audit: checkpoint, verify
     await json(['audit', 'checkpoint', '--as', f('a1.id')]);
     expect((await json(['audit', 'verify'])).ok).toBe(true);
+  });
+
+  it('a batch payout: --payees, one statement signed once per identity, the node takes it', {
+    timeout: 300_000,
+  }, async () => {
+    // needs the honest flow above: its wallet, genesis, signed policy and ledger
+    const [b1, b2, b3] = [1, 2, 3].map(
+      (i) =>
+        p2wpkh(secp256k1.getPublicKey(new Uint8Array(32).fill(40 + i), true), REGTEST).address!,
+    ) as [string, string, string];
+    await json([
+      'policy',
+      'propose',
+      'hot',
+      ...[b1, b2, b3].flatMap((a) => ['--whitelist', a]),
+      '--out',
+      f('p2.json'),
+    ]);
+    await json(['policy', 'sign', f('p2.json'), '--as', f('a2.id')]);
+    await json(['policy', 'sign', f('p2.json'), '--as', f('a3.id')]);
+    expect(await json(['policy', 'apply', f('p2.json')])).toMatchObject({ version: 2 });
+    await node.mine(1);
+    await json(['balance', 'hot', '--node', node.url]);
+    const { writeFileSync } = await import('node:fs');
+    // a batch with one address off the whitelist is refused whole, naming that output (exit 4)
+    writeFileSync(f('bad.csv'), `${b1},0.1\n${stranger},0.1\n`);
+    const off = await run([
+      'withdraw',
+      'request',
+      'hot',
+      '--payees',
+      f('bad.csv'),
+      '--as',
+      f('op.id'),
+      '--json',
+    ]);
+    expect(off.code).toBe(4);
+    expect(JSON.parse(off.stdout).decision.reason).toMatch(/^output 2 of 2 \(bcrt1q7sgx/);
+    // one address twice is bad input (exit 2), nothing stored
+    writeFileSync(f('twice.csv'), `${b1},0.1\n${b1},0.2\n`);
+    const twice = await run([
+      'withdraw',
+      'request',
+      'hot',
+      '--payees',
+      f('twice.csv'),
+      '--as',
+      f('op.id'),
+      '--json',
+    ]);
+    expect(twice.code).toBe(2);
+    expect(errOf(twice.stderr).code).toBe('E_INPUT');
+    writeFileSync(
+      f('batch.csv'),
+      `address,amount\n# Friday payouts\n${b1},0.1\n${b2},0.02\n\n${b3},0.00300000\n`,
+    );
+    const req = await json([
+      'withdraw',
+      'request',
+      'hot',
+      '--payees',
+      f('batch.csv'),
+      '--as',
+      f('op.id'),
+    ]);
+    expect(req).toMatchObject({ status: 'pending', amount: 12_300_000 });
+    expect(req.outputs).toEqual([
+      { address: b1, amount: 10_000_000 },
+      { address: b2, amount: 2_000_000 },
+      { address: b3, amount: 300_000 },
+    ]);
+    await json(['withdraw', 'approve', String(req.id), '--as', f('p2.id')]);
+    expect(await json(['withdraw', 'approve', String(req.id), '--as', f('p3.id')])).toMatchObject({
+      status: 'approved',
+    });
+    const built = await json([
+      'withdraw',
+      'build',
+      '--fee-rate',
+      '2',
+      '--sign-hot',
+      '--out',
+      f('b.psbt'),
+    ]);
+    expect(built).toMatchObject({ hotSigned: expect.any(Number), withdrawals: [req.id] });
+    // one statement over the three outputs, signed by the requester and two approvers
+    const ev = JSON.parse(readFileSync(`${f('b.psbt')}.evidence.json`, 'utf8'));
+    expect(ev.withdrawals).toHaveLength(1);
+    expect(ev.withdrawals[0].statement.outputs).toHaveLength(3);
+    expect(ev.withdrawals[0].approvals).toHaveLength(2);
+    // the evidence with one payee dropped from the statement does not cover the PSBT: exit 4
+    const cut = structuredClone(ev);
+    cut.withdrawals[0].statement.outputs.pop();
+    writeFileSync(f('cut.evidence.json'), JSON.stringify(cut));
+    const sign = (evidence: string[], out: string) =>
+      run(
+        [
+          'psbt',
+          'sign',
+          f('b.psbt'),
+          '--key',
+          f('h2.key'),
+          '--trust',
+          f('genesis.json'),
+          '--ledger',
+          f('ledger.jsonl'),
+          ...evidence,
+          '--out',
+          f(out),
+          '--yes',
+          '--json',
+        ],
+        { MAMORI_DB: '/nonexistent/dir/never.db' },
+      );
+    const refused = await sign(['--evidence', f('cut.evidence.json')], 'cut.psbt');
+    expect(refused.code).toBe(4);
+    expect(existsSync(f('cut.psbt'))).toBe(false);
+    const cos = await sign([], 'b2.psbt');
+    expect(cos.code, cos.stderr).toBe(0);
+    expect(JSON.parse(cos.stdout)).toMatchObject({ withdrawals: [req.id] });
+    const sent = await json(['broadcast', f('b2.psbt'), '--node', node.url]);
+    expect(sent).toMatchObject({ txid: built.txid, ours: true });
+    await node.mine(1);
+    // what the node mined, read back raw: the three payees at their amounts
+    const res = await node.fetch('http://node/', {
+      method: 'POST',
+      body: JSON.stringify({ method: 'getrawtransaction', params: [built.txid, 0], id: 1 }),
+    });
+    const raw = ((await res.json()) as { result: string }).result;
+    const tx = Transaction.fromRaw(hex.decode(raw), { allowUnknownOutputs: true });
+    const paid = Array.from({ length: tx.outputsLength }, (_, i) => tx.getOutput(i))
+      .map((o) => [Address(REGTEST).encode(OutScript.decode(o.script!)), Number(o.amount)])
+      .filter(([a]) => [b1, b2, b3].includes(a as string));
+    expect(paid.sort()).toEqual(
+      [
+        [b1, 10_000_000],
+        [b2, 2_000_000],
+        [b3, 300_000],
+      ].sort(),
+    );
   });
 });

@@ -2,7 +2,7 @@
  * `mamori custody policy …`, `withdraw request|approve|list|build` and `sweep`. Moved out of
  * `custody.ts` unchanged.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { MamoriError } from '../../shared/errors.js';
 import { formatTable } from '../../shared/text.js';
 import type { VerbSpec } from '../types.js';
@@ -201,15 +201,23 @@ export const policy: VerbSpec = {
 export const withdraw: VerbSpec = {
   summary: 'withdraw request|approve|list|build: through the policy engine into one PSBT',
   usage:
-    'mamori custody withdraw request <wallet> --to <addr> --amount <BTC> | approve <id> --by <approver> | list | build [<id>…] [--fee-rate <sat/vB>] [--out <file>] [--sign-hot]',
+    'mamori custody withdraw request <wallet> (--to <addr> --amount <BTC> | --payees <file>) --as <id file> | approve <id> --as <id file> | list | build [<id>…] [--fee-rate <sat/vB>] [--out <file>] [--sign-hot]',
+  description:
+    'A batch payout is one request: --payees takes a file of "address,amount" lines (or the JSON\n{address: amount} object Bitcoin Core\'s sendmany takes; - reads stdin). The requester and each\napprover then sign one statement over every output, and the policy decides each output in turn.',
   examples: [
     'mamori custody withdraw request hot --to bc1q… --amount 0.25',
+    'mamori custody withdraw request hot --payees payouts.csv --as ops.id',
     'mamori custody withdraw approve 7 --by alice',
     'mamori custody withdraw build --fee-rate 5 --out batch.psbt --sign-hot',
   ],
   options: {
     to: { type: 'string', value: '<address>', description: 'destination' },
     amount: { type: 'string', value: '<BTC>', description: 'amount (up to 8 decimals)' },
+    payees: {
+      type: 'string',
+      value: '<file>',
+      description: 'request: a batch, "address,amount" lines or a sendmany JSON object (- = stdin)',
+    },
     by: {
       type: 'string',
       value: '<name>',
@@ -239,23 +247,20 @@ export const withdraw: VerbSpec = {
     const s = sub(p, 'withdraw', ['request', 'approve', 'list', 'build']);
     const cx = await ctxOf(ctx, p);
     if (s === 'request') {
-      const to = str(p, 'to');
-      const amount = str(p, 'amount');
-      if (!to || !amount)
-        throw new MamoriError('E_USAGE', 'withdraw request needs --to and --amount');
-      const w = await c.requestWithdrawal(
+      const w = await c.requestBatch(
         cx,
         arg(p, 1, 'wallet'),
-        to,
-        c.parseBtc(amount),
+        payeesOf(c, p),
         cx.signer?.id ?? str(p, 'by') ?? cx.actor,
         str(p, 'expires-hours') ? { expiresHours: Number(str(p, 'expires-hours')) } : {},
       );
+      const batch = w.outputs.length > 1;
       ctx.print(w, () =>
         [
-          `withdrawal ${w.id}: ${w.status.toUpperCase()} by rule ${w.decision.rule}`,
+          `withdrawal ${w.id}: ${w.status.toUpperCase()} by rule ${w.decision.rule}${batch ? ` (${w.outputs.length} payees, ${satFmt(w.amount)} BTC)` : ''}`,
           `  ${w.decision.reason}`,
-          ...w.decision.trace.map(
+          // a batch's trace has a line per rule per output: the decision above says it all
+          ...(batch ? [] : w.decision.trace).map(
             (t) => `  - ${t.rule}: ${t.matched ? 'matched' : 'no'} (${t.why})`,
           ),
         ].join('\n'),
@@ -282,7 +287,7 @@ export const withdraw: VerbSpec = {
           ws.map((w) => [
             w.id,
             w.wallet,
-            w.to,
+            w.outputs.length > 1 ? `${w.to} (+${w.outputs.length - 1})` : w.to,
             satFmt(w.amount),
             w.status,
             w.decision.rule,
@@ -383,3 +388,26 @@ export const sweepVerb: VerbSpec = {
     return 0;
   },
 };
+
+/** The payees of `withdraw request`: --to and --amount, or a --payees file (- for stdin). */
+function payeesOf(c: Custody, p: Parameters<VerbSpec['run']>[1]) {
+  const file = str(p, 'payees');
+  const to = str(p, 'to');
+  const amount = str(p, 'amount');
+  if (file && (to || amount)) {
+    throw new MamoriError('E_USAGE', 'withdraw request takes --payees or --to/--amount, not both');
+  }
+  if (file) {
+    const text = file === '-' ? readFileSync(0, 'utf8') : readText(file, 'payee list');
+    const list = c.parsePayees(text);
+    if (!list.length) throw new MamoriError('E_INPUT', `${file} lists no payees`);
+    return list;
+  }
+  if (!to || !amount) {
+    throw new MamoriError(
+      'E_USAGE',
+      'withdraw request needs --to and --amount, or --payees <file>',
+    );
+  }
+  return [{ address: to, amount: c.parseBtc(amount) }];
+}

@@ -4,10 +4,11 @@
  * keys with key origin, derivation steps, `*` and `<a;b>`. Parses, checks the checksum, formats
  * and derives addresses. Not a general miniscript engine: other functions are E_UNSUPPORTED.
  */
+
+import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { hmac } from '@noble/hashes/hmac.js';
 import { ripemd160 } from '@noble/hashes/legacy.js';
 import { sha256, sha512 } from '@noble/hashes/sha2.js';
-import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { HDKey } from '@scure/bip32';
 import { Address, OutScript, Script, WIF } from '@scure/btc-signer';
 import { MamoriError } from '../../shared/errors.js';

@@ -180,6 +180,75 @@ export function evaluate(p: Policy, ctx: WithdrawalContext): Decision {
   };
 }
 
+/**
+ * Decide a batch request (one statement, several payees) exactly as the cosigner will: each
+ * output in turn, the ones before it counted in the velocity history. Any output rejected
+ * rejects the batch. Approvals: one set of signatures must satisfy every output, so the batch
+ * needs the largest k from the approvers every such output accepts (a batch whose outputs want
+ * approvals from sets too disjoint for that is rejected: request those outputs apart). The
+ * batch is signable when its latest output is.
+ * @example evaluateBatch(policy, { outputs: [{ address, amount: 10_000 }], now, history: [], balance })
+ */
+export function evaluateBatch(
+  p: Policy,
+  ctx: Omit<WithdrawalContext, 'to' | 'amount'> & {
+    outputs: { address: string; amount: number }[];
+  },
+): Decision {
+  const history = [...ctx.history];
+  const at = new Date(ctx.now).toISOString();
+  const parts: Decision[] = [];
+  for (const [i, o] of ctx.outputs.entries()) {
+    const d = evaluate(p, { ...ctx, to: o.address, amount: o.amount, history });
+    history.push({ amount: o.amount, requestedAt: at });
+    if (ctx.outputs.length === 1) return d;
+    const trace = d.trace.map((t) => ({ ...t, why: `output ${i + 1}: ${t.why}` }));
+    if (d.outcome === 'rejected') {
+      return {
+        ...d,
+        reason: `output ${i + 1} of ${ctx.outputs.length} (${o.address}): ${d.reason}`,
+        trace,
+      };
+    }
+    parts.push({ ...d, trace });
+  }
+  const rule = [...new Set(parts.map((d) => d.rule))].join('+');
+  const trace = parts.flatMap((d) => d.trace);
+  const eligible = parts
+    .map((d) => d.eligibleAt)
+    .filter((x): x is string => Boolean(x))
+    .sort();
+  const timing = eligible.length ? { eligibleAt: eligible[eligible.length - 1]! } : {};
+  const asks = parts.flatMap((d) => (d.approvalsRequired ? [d.approvalsRequired] : []));
+  if (!asks.length) {
+    return {
+      outcome: 'approved',
+      rule,
+      reason: `all ${parts.length} outputs allowed by ${rule}`,
+      trace,
+      ...timing,
+    };
+  }
+  const k = Math.max(...asks.map((a) => a.k));
+  const approvers = asks[0]!.approvers.filter((a) => asks.every((x) => x.approvers.includes(a)));
+  if (approvers.length < k) {
+    return {
+      outcome: 'rejected',
+      rule,
+      reason: `the outputs need approvals from different approvers (${k} of ${approvers.length} in common): request them apart`,
+      trace,
+    };
+  }
+  return {
+    outcome: 'pending',
+    rule,
+    reason: `${parts.length} outputs: needs ${k} of ${approvers.length} approvals (${approvers.join(', ')}) by ${rule}`,
+    trace,
+    approvalsRequired: { k, approvers },
+    ...timing,
+  };
+}
+
 /** Check a pending decision's approvals: who counts, and whether the quorum is met. */
 export function quorum(
   required: { k: number; approvers: string[] },

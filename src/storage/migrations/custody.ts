@@ -189,4 +189,10 @@ export const custodyMigrations: MigrationSet = {
       await db.schema.alterTable('custody_utxo').addColumn('coinbase', 'integer').execute();
     },
   },
+  '20261204_90_custody_withdrawal_outputs': {
+    // A batch request (one signed statement, several payees) keeps its payees here.
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('custody_withdrawal').addColumn('outputs', 'text').execute();
+    },
+  },
 };

@@ -52,7 +52,7 @@ export const custodyWeb: AreaWeb = {
       <h2>Withdrawals</h2>
       <table tabindex="0" aria-label="Withdrawals">
         <tr><th>id</th><th>wallet</th><th>to</th><th>BTC</th><th>status</th><th>decided by</th></tr>
-        ${ws.slice(-50).map((w) => html`<tr><td>${w.id}</td><td>${w.wallet}</td><td><code>${w.to}</code></td><td>${btc(w.amount)}</td><td>${w.status}</td><td title="${w.decision.reason}">${w.decision.rule}</td></tr>`)}
+        ${ws.slice(-50).map((w) => html`<tr><td>${w.id}</td><td>${w.wallet}</td><td><code>${w.to}</code>${w.outputs.length > 1 ? ` +${w.outputs.length - 1}` : ''}</td><td>${btc(w.amount)}</td><td>${w.status}</td><td title="${w.decision.reason}">${w.decision.rule}</td></tr>`)}
       </table>
       <p>Audit log: ${audit.ok ? `intact, ${audit.count} entries, head ${audit.head.slice(0, 16)}…` : html`<strong>BROKEN</strong> (${audit.problems.length} problems)`}</p>`;
   },
