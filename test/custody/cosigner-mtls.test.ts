@@ -241,6 +241,15 @@ describe('cosigner serve over mutual TLS (openssl, curl)', () => {
     expect(custody.readCosignerTls(files()).key.length).toBeGreaterThan(0);
   });
 
+  it('without TLS nothing changed: plain HTTP and the token required', async () => {
+    const srv = await custody.serveCosigner({ genesis: {}, master, token: TOKEN, port: 0 });
+    stops.push(() => srv.close());
+    expect(srv.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect((await curlCosign(srv.url, [])).status).toBe(401);
+    const auth = ['--header', `authorization: Bearer ${TOKEN}`];
+    expect((await curlCosign(srv.url, auth)).status).toBe(400);
+  });
+
   it('neither a token nor mutual TLS: E_CONFIG', async () => {
     await expect(
       custody.serveCosigner({ genesis: {}, master, host: '127.0.0.1', port: 0 }),
