@@ -2,21 +2,26 @@
  * The independent cosigner's shell: `psbt sign --trust` and `cosigner serve`. It reads the
  * pinned genesis, its own append-only ledger file, the PSBT and its evidence; runs the pure
  * check (`core/cosign.ts`); appends to the ledger (fsync) before it releases a signature. No
- * store, no chain. Not the check itself.
+ * store, no chain. `cosigner serve` listens over plain HTTP with a token, or over mutual TLS
+ * (only clients with a certificate from one CA connect) with or without the token. Not the check
+ * itself.
  */
 import { timingSafeEqual } from 'node:crypto';
 import {
   closeSync,
   existsSync,
+  fstatSync,
   fsyncSync,
   openSync,
   readFileSync,
   renameSync,
   writeSync,
 } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { dirname, resolve } from 'node:path';
+import { createSecureContext, type TLSSocket } from 'node:tls';
 import type { HDKey } from '@scure/bip32';
 import { MamoriError } from '../shared/errors.js';
 import { type CosignApproval, cosignCheck, type LedgerEntry, parseLedger } from './core/cosign.js';
@@ -128,41 +133,126 @@ export interface CosignerServer {
   close(): Promise<void>;
 }
 
+/**
+ * `cosigner serve`'s mutual TLS: its certificate and key, and the CA whose certificates clients
+ * must show. PEM, as read by `readCosignerTls`.
+ */
+export interface CosignerTls {
+  cert: Buffer;
+  key: Buffer;
+  clientCa: Buffer;
+}
+
+const TLS_MIN_VERSION = 'TLSv1.2';
+
+/** Read a PEM file; a private key that group or others may read is refused, as ssh does. */
+function readPem(path: string, what: string, secret: boolean): Buffer {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (e) {
+    throw new MamoriError('E_CONFIG', `cannot read the ${what} ${path}`, { cause: e });
+  }
+  try {
+    // fstat on the open file: the mode checked is the mode of the bytes read
+    const mode = fstatSync(fd).mode & 0o777;
+    if (secret && process.platform !== 'win32' && (mode & 0o077) !== 0) {
+      throw new MamoriError(
+        'E_CONFIG',
+        `the ${what} ${path} may be read by others (mode ${mode.toString(8).padStart(4, '0')})`,
+        { hint: `chmod 600 ${path}`, details: { path, mode } },
+      );
+    }
+    return readFileSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Read and check the mutual-TLS files of `cosigner serve` before anything else starts: each
+ * must be readable, the key readable by its owner only (else E_CONFIG, like ssh), and the
+ * three must make a TLS context (the key matches the certificate; PEM parses).
+ * @example const tls = readCosignerTls({ certFile: 'srv.pem', keyFile: 'srv.key', clientCaFile: 'ca.pem' })
+ */
+export function readCosignerTls(files: {
+  certFile: string;
+  keyFile: string;
+  clientCaFile: string;
+}): CosignerTls {
+  const tls = {
+    cert: readPem(files.certFile, 'TLS certificate', false),
+    key: readPem(files.keyFile, 'TLS key', true),
+    clientCa: readPem(files.clientCaFile, 'client CA', false),
+  };
+  try {
+    createSecureContext({
+      cert: tls.cert,
+      key: tls.key,
+      ca: tls.clientCa,
+      minVersion: TLS_MIN_VERSION,
+    });
+  } catch (e) {
+    tls.key.fill(0);
+    throw new MamoriError(
+      'E_CONFIG',
+      `cannot use the TLS certificate, key and client CA: ${(e as Error).message}`,
+      { cause: e, hint: 'PEM files; the key must be the certificate’s own' },
+    );
+  }
+  return tls;
+}
+
 const MAX_BODY = 8 * 1024 * 1024;
 
 /**
- * `cosigner serve`: POST /v1/cosign with `Authorization: Bearer <token>` and a JSON body
- * `{ psbt, evidence }` → 200 `{ psbt, signed, txid, withdrawals }`, or 4xx
- * `{ error: { code, reason, message } }`. One request at a time, so the ledger stays in order.
+ * `cosigner serve`: POST /v1/cosign with a JSON body `{ psbt, evidence }` → 200
+ * `{ psbt, signed, txid, withdrawals }`, or 4xx `{ error: { code, reason, message } }`. One
+ * request at a time, so the ledger stays in order. Callers are authenticated by
+ * `Authorization: Bearer <token>`, by mutual TLS (`tls`: HTTPS, TLS 1.2+, only clients whose
+ * certificate the client CA signed complete the handshake), or by both when both are given.
  * @example const s = await serveCosigner({ genesis, master, token, port: 0 })
+ * @example const s = await serveCosigner({ genesis, master, tls: readCosignerTls(files), port: 0 })
  */
 export async function serveCosigner(o: {
   genesis: unknown;
   genesisHash?: string;
   master: HDKey;
-  token: string;
+  token?: string;
+  tls?: CosignerTls;
   ledgerPath?: string;
   host?: string;
   port?: number;
   now?: () => number;
 }): Promise<CosignerServer> {
-  if (o.token.length < 16) throw new MamoriError('E_CONFIG', 'the cosigner token is too short');
-  const want = Buffer.from(`Bearer ${o.token}`);
+  if (o.token === undefined && !o.tls) {
+    throw new MamoriError('E_CONFIG', 'the cosigner needs a token, mutual TLS, or both');
+  }
+  if (o.token !== undefined && o.token.length < 16) {
+    throw new MamoriError('E_CONFIG', 'the cosigner token is too short');
+  }
+  const want = o.token === undefined ? undefined : Buffer.from(`Bearer ${o.token}`);
   let queue: Promise<unknown> = Promise.resolve();
   // A long-lived cosigner sees the same policy and genesis signatures in every request.
   const verify = memoSchnorrVerify(fastSchnorrVerify);
-  const server: Server = createServer((req, res) => {
+  const handle = (req: IncomingMessage, res: ServerResponse) => {
     const send = (status: number, body: unknown) => {
       res.writeHead(status, { 'content-type': 'application/json' });
       res.end(`${JSON.stringify(body)}\n`);
     };
+    // rejectUnauthorized already ended any other handshake; this only guards against a change
+    if (o.tls && !(req.socket as TLSSocket).authorized) {
+      return send(401, { error: { code: 'E_AUTH', message: 'no trusted client certificate' } });
+    }
     if (req.method === 'GET' && req.url === '/healthz') return send(200, { ok: true });
     if (req.method !== 'POST' || req.url !== '/v1/cosign') {
       return send(404, { error: { code: 'E_NOT_FOUND', message: 'POST /v1/cosign' } });
     }
-    const got = Buffer.from(req.headers.authorization ?? '');
-    if (got.length !== want.length || !timingSafeEqual(got, want)) {
-      return send(401, { error: { code: 'E_AUTH', message: 'bad or missing token' } });
+    if (want) {
+      const got = Buffer.from(req.headers.authorization ?? '');
+      if (got.length !== want.length || !timingSafeEqual(got, want)) {
+        return send(401, { error: { code: 'E_AUTH', message: 'bad or missing token' } });
+      }
     }
     const chunks: Buffer[] = [];
     let size = 0;
@@ -208,14 +298,27 @@ export async function serveCosigner(o: {
         }
       });
     });
-  });
+  };
+  const server = o.tls
+    ? createHttpsServer(
+        {
+          cert: o.tls.cert,
+          key: o.tls.key,
+          ca: o.tls.clientCa,
+          requestCert: true,
+          rejectUnauthorized: true,
+          minVersion: TLS_MIN_VERSION,
+        },
+        handle,
+      )
+    : createServer(handle);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(o.port ?? 0, o.host ?? '127.0.0.1', resolve);
   });
   const port = (server.address() as AddressInfo).port;
   return {
-    url: `http://${o.host ?? '127.0.0.1'}:${port}`,
+    url: `${o.tls ? 'https' : 'http'}://${o.host ?? '127.0.0.1'}:${port}`,
     port,
     close: () =>
       new Promise<void>((resolve) => {

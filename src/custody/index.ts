@@ -75,7 +75,15 @@ export {
   type WebAuthnAssertion,
   webauthnChallenge,
 } from './core/trust.js';
-export { appendLedger, cosign, readGenesisFile, readLedger, serveCosigner } from './cosigner.js';
+export {
+  appendLedger,
+  type CosignerTls,
+  cosign,
+  readCosignerTls,
+  readGenesisFile,
+  readLedger,
+  serveCosigner,
+} from './cosigner.js';
 export {
   type BalanceHistory,
   balanceHistory,

@@ -187,16 +187,31 @@ export const trust: VerbSpec = {
 };
 
 export const cosigner: VerbSpec = {
-  summary: 'cosigner serve: the independent cosigner as a small service (token)',
+  summary: 'cosigner serve: the independent cosigner as a small service (token or mutual TLS)',
   usage:
-    'mamori custody cosigner serve --key <key file> --trust <genesis.json> --listen 127.0.0.1:8737 [--ledger <file>]',
+    'mamori custody cosigner serve --key <key file> --trust <genesis.json> --listen 127.0.0.1:8737 [--ledger <file>] [--tls-cert <pem> --tls-key <pem> --client-ca <pem>]',
   description:
-    'POST /v1/cosign {psbt, evidence} with Authorization: Bearer $MAMORI_COSIGNER_TOKEN: the\nPSBT signed, or 403 with the refusal reason. The same check as psbt sign --trust.',
+    'POST /v1/cosign {psbt, evidence}: the PSBT signed, or 403 with the refusal reason. The same\ncheck as psbt sign --trust. Callers show Authorization: Bearer $MAMORI_COSIGNER_TOKEN, or,\nwith --tls-cert/--tls-key/--client-ca, a client certificate signed by the client CA (HTTPS,\nTLS 1.2+; other clients fail the handshake). With both, both are required. The TLS key file\nmust be readable by its owner only (chmod 600).',
+  examples: [
+    'MAMORI_COSIGNER_TOKEN=… mamori custody cosigner serve --key cold.key --trust genesis.json --listen 127.0.0.1:8737',
+    'mamori custody cosigner serve --key cold.key --trust genesis.json --listen 10.0.0.5:8737 --tls-cert srv.pem --tls-key srv.key --client-ca clients-ca.pem',
+  ],
   options: {
     key: { type: 'string', value: '<key file>', description: 'the encrypted cosigner key' },
     trust: { type: 'string', value: '<genesis.json>', description: 'the pinned genesis' },
     listen: { type: 'string', value: '<host:port>', description: 'default 127.0.0.1:0' },
     ledger: { type: 'string', value: '<file>', description: 'the append-only ledger' },
+    'tls-cert': {
+      type: 'string',
+      value: '<pem>',
+      description: 'serve HTTPS with this certificate',
+    },
+    'tls-key': { type: 'string', value: '<pem>', description: 'its private key (mode 600)' },
+    'client-ca': {
+      type: 'string',
+      value: '<pem>',
+      description: 'only clients with a certificate from this CA connect',
+    },
   },
   positionals: { min: 1, max: 1, name: 'serve' },
   async run(ctx, p) {
@@ -204,30 +219,64 @@ export const cosigner: VerbSpec = {
     sub(p, 'cosigner', ['serve']);
     const keyPath = str(p, 'key');
     const trustPath = str(p, 'trust');
-    const token = ctx.io.env.MAMORI_COSIGNER_TOKEN;
+    const token = ctx.io.env.MAMORI_COSIGNER_TOKEN || undefined;
     if (!keyPath || !trustPath) {
       throw new MamoriError('E_USAGE', 'cosigner serve needs --key and --trust');
     }
-    if (!token) throw new MamoriError('E_CONFIG', 'set MAMORI_COSIGNER_TOKEN (16+ characters)');
-    const genesis = c.readGenesisFile(trustPath);
-    c.checkGenesis(genesis, Date.now());
-    const [host, port] = (str(p, 'listen') ?? '127.0.0.1:0').split(/:(?=\d+$)/);
-    const master = await c.unlockKeyFile(c.readKeyFile(keyPath), await passphrase(ctx));
-    const srv = await c.serveCosigner({
-      genesis,
-      master,
-      token,
-      host: host ?? '127.0.0.1',
-      port: Number(port ?? 0),
-      ...(str(p, 'ledger') ? { ledgerPath: str(p, 'ledger')! } : {}),
-    });
-    ctx.print({ url: srv.url }, () => `cosigner listening on ${srv.url}`);
-    await new Promise<void>((resolve) => {
-      if (ctx.signal.aborted) resolve();
-      ctx.signal.addEventListener('abort', () => resolve(), { once: true });
-    });
-    await srv.close();
-    master.wipePrivateData();
+    const tlsFlags = ['tls-cert', 'tls-key', 'client-ca'] as const;
+    const given = tlsFlags.filter((f) => str(p, f) !== undefined);
+    if (given.length > 0 && given.length < tlsFlags.length) {
+      const missing = tlsFlags.filter((f) => !given.includes(f));
+      throw new MamoriError(
+        'E_USAGE',
+        `mutual TLS needs --tls-cert, --tls-key and --client-ca together: ${missing.map((f) => `--${f}`).join(' and ')} missing`,
+      );
+    }
+    if (!token && given.length === 0) {
+      throw new MamoriError('E_CONFIG', 'set MAMORI_COSIGNER_TOKEN (16+ characters)', {
+        hint: 'or serve mutual TLS with --tls-cert, --tls-key and --client-ca',
+      });
+    }
+    // the TLS files are checked before the passphrase is asked for
+    const tls = given.length
+      ? c.readCosignerTls({
+          certFile: str(p, 'tls-cert')!,
+          keyFile: str(p, 'tls-key')!,
+          clientCaFile: str(p, 'client-ca')!,
+        })
+      : undefined;
+    try {
+      const genesis = c.readGenesisFile(trustPath);
+      c.checkGenesis(genesis, Date.now());
+      const [host, port] = (str(p, 'listen') ?? '127.0.0.1:0').split(/:(?=\d+$)/);
+      const master = await c.unlockKeyFile(c.readKeyFile(keyPath), await passphrase(ctx));
+      try {
+        const srv = await c.serveCosigner({
+          genesis,
+          master,
+          ...(token ? { token } : {}),
+          ...(tls ? { tls } : {}),
+          host: host ?? '127.0.0.1',
+          port: Number(port ?? 0),
+          ...(str(p, 'ledger') ? { ledgerPath: str(p, 'ledger')! } : {}),
+        });
+        tls?.key.fill(0); // the server's TLS context holds its own copy
+        const auth = [...(tls ? ['mutual TLS'] : []), ...(token ? ['token'] : [])];
+        ctx.print(
+          { url: srv.url, auth },
+          () => `cosigner listening on ${srv.url} (${auth.join(' and ')})`,
+        );
+        await new Promise<void>((resolve) => {
+          if (ctx.signal.aborted) resolve();
+          ctx.signal.addEventListener('abort', () => resolve(), { once: true });
+        });
+        await srv.close();
+      } finally {
+        master.wipePrivateData();
+      }
+    } finally {
+      tls?.key.fill(0);
+    }
     return 0;
   },
 };
