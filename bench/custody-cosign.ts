@@ -1,11 +1,12 @@
 /**
  * custody-cosign: the independent cosigner on a 100-payee batch of a 2-of-3 wallet — verify the
- * evidence (genesis of 3 admins 2-of-3, a 2-signature policy version, signed requests with 2
- * signed approvals each, whitelist, limits, velocity against a 1,000-entry ledger) and sign —
- * against a plain sign of the same PSBT by the same key, in the same run. Goal: ≤ 1.5×.
- * Three figures: the core check in process (both sides start from an unlocked key), the same
- * with one signed statement covering all 100 outputs, and the built CLI (`psbt sign --trust
- * --ledger` against `psbt sign --unchecked`: one process each, the same key file decrypted).
+ * evidence (genesis of 3 admins 2-of-3, a 2-signature policy version, the signed request and 2
+ * signed approvals, whitelist, limits, velocity against a 1,000-entry ledger) and sign — against
+ * a plain sign of the same PSBT by the same key, in the same run. Goal: ≤ 1.5×.
+ * The batch as `withdraw request --payees` makes it (one statement over the 100 outputs), in
+ * process (both sides start from an unlocked key) and through the built CLI (`psbt sign --trust
+ * --ledger` against `psbt sign --unchecked`: one process each, the same key file decrypted);
+ * beside it the same payees as 100 separate requests, and what their 304 verifications cost alone.
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
