@@ -199,7 +199,7 @@ export function checkSignedWithdrawal(
       history: extra,
       balance: ctx.balance,
     });
-    extra.push({ amount: o.amount, requestedAt: nowIso });
+    extra.push({ amount: o.amount, requestedAt: nowIso, at: ctx.now });
     if (d.outcome === 'rejected') throw refuse('policy-refused', `${what}: ${d.reason}`);
     if (d.approvalsRequired) {
       const allowed = d.approvalsRequired.approvers.filter(

@@ -47,6 +47,8 @@ export interface Policy {
 export interface PastWithdrawal {
   amount: number;
   requestedAt: string;
+  /** `Date.parse(requestedAt)`, when the caller has it (a batch adds one entry per output). */
+  at?: number;
 }
 
 export interface WithdrawalContext {
@@ -118,7 +120,7 @@ function test(p: Policy, c: Condition, ctx: WithdrawalContext): { matched: boole
     case 'velocity-over': {
       const since = ctx.now - c.windowHours * 3600_000;
       const spent = ctx.history
-        .filter((h) => Date.parse(h.requestedAt) > since)
+        .filter((h) => (h.at ?? Date.parse(h.requestedAt)) > since)
         .reduce((s, h) => s + h.amount, 0);
       const total = spent + ctx.amount;
       return {
@@ -200,7 +202,7 @@ export function evaluateBatch(
   const parts: Decision[] = [];
   for (const [i, o] of ctx.outputs.entries()) {
     const d = evaluate(p, { ...ctx, to: o.address, amount: o.amount, history });
-    history.push({ amount: o.amount, requestedAt: at });
+    history.push({ amount: o.amount, requestedAt: at, at: ctx.now });
     if (ctx.outputs.length === 1) return d;
     const trace = d.trace.map((t) => ({ ...t, why: `output ${i + 1}: ${t.why}` }));
     if (d.outcome === 'rejected') {
@@ -483,5 +485,7 @@ export function compactHistory(
       b.iso = h.requestedAt;
     }
   }
-  return bands.filter((b) => b.iso).map((b) => ({ amount: b.amount, requestedAt: b.iso }));
+  return bands
+    .filter((b) => b.iso)
+    .map((b) => ({ amount: b.amount, requestedAt: b.iso, at: b.at }));
 }
