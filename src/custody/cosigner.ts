@@ -146,7 +146,7 @@ export interface CosignerTls {
 const TLS_MIN_VERSION = 'TLSv1.2';
 
 /** Read a PEM file; a private key that group or others may read is refused, as ssh does. */
-function readPem(path: string, what: string, secret: boolean): Buffer {
+export function readPem(path: string, what: string, secret: boolean): Buffer {
   let fd: number;
   try {
     fd = openSync(path, 'r');

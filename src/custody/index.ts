@@ -85,6 +85,12 @@ export {
   serveCosigner,
 } from './cosigner.js';
 export {
+  type CosignerClientTls,
+  type CosignResult,
+  readCosignerClientTls,
+  requestCosign,
+} from './cosigner-client.js';
+export {
   type BalanceHistory,
   balanceHistory,
   type PipelineRow,

@@ -5,16 +5,25 @@
  * the PSBT, the offline `psbt sign --trust --ledger` (no store), broadcast accepted; the same
  * cosigner refusing a PSBT without its evidence (exit 4). Then a batch payout (`--payees`): one
  * statement over three outputs, refused whole for an address off the whitelist, and accepted by
- * the cosigner and the node once two approvers signed it.
+ * the cosigner and the node once two approvers signed it, through `cosigner serve` asked by
+ * `cosigner sign` (a wrong token and a server that adds no signature are refused).
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { hex } from '@scure/base';
 import { Address, OutScript, p2wpkh, Transaction } from '@scure/btc-signer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RegtestNode, startRegtestNode } from '../../src/custody/index.js';
+import {
+  type RegtestNode,
+  readKeyFile,
+  serveCosigner,
+  startRegtestNode,
+  unlockKeyFile,
+} from '../../src/custody/index.js';
 import { type CliResult, runMamori } from '../helpers/cli.js';
 
 const PASS = 'correct horse battery';
@@ -360,7 +369,54 @@ describe('mamori custody trust (built CLI, bcoin regtest)', () => {
     const cos = await sign([], 'b2.psbt');
     expect(cos.code, cos.stderr).toBe(0);
     expect(JSON.parse(cos.stdout)).toMatchObject({ withdrawals: [req.id] });
-    const sent = await json(['broadcast', f('b2.psbt'), '--node', node.url]);
+    // the same batch through `cosigner serve` (another cosigner key), asked by `cosigner sign`
+    const token = 'batch-token-0123456789';
+    const master = await unlockKeyFile(readKeyFile(f('h3.key')), PASS);
+    const srv = await serveCosigner({
+      genesis: JSON.parse(readFileSync(f('genesis.json'), 'utf8')),
+      master,
+      token,
+      ledgerPath: f('service.ledger'),
+      port: 0,
+    });
+    // a server that answers with the PSBT it was sent: no new signature, nothing written
+    const liar = createServer((req, res) => {
+      let b = '';
+      req.on('data', (d) => {
+        b += d;
+      });
+      req.on('end', () => res.end(JSON.stringify({ psbt: JSON.parse(b).psbt })));
+    });
+    await new Promise<void>((r) => liar.listen(0, '127.0.0.1', r));
+    try {
+      const ask = (url: string, tok: string, out: string) =>
+        run(['cosigner', 'sign', f('b.psbt'), '--url', url, '--out', f(out), '--json'], {
+          MAMORI_COSIGNER_TOKEN: tok,
+        });
+      const wrong = await ask(srv.url, 'not-the-token-000000', 'wrong.psbt');
+      expect(wrong.code).toBe(4);
+      const lied = await ask(
+        `http://127.0.0.1:${(liar.address() as AddressInfo).port}`,
+        token,
+        'l.psbt',
+      );
+      expect(lied.code).toBe(4);
+      expect(lied.stderr).toMatch(/without a new valid signature/);
+      expect(existsSync(f('liar.psbt')) || existsSync(f('wrong.psbt'))).toBe(false);
+      const served = await ask(srv.url, token, 'b3.psbt');
+      expect(served.code, served.stderr).toBe(0);
+      expect(JSON.parse(served.stdout)).toMatchObject({
+        txid: built.txid,
+        signed: expect.any(Number),
+        withdrawals: [req.id],
+      });
+      expect(readFileSync(f('service.ledger'), 'utf8')).toContain(built.txid);
+    } finally {
+      liar.close();
+      await srv.close();
+      master.wipePrivateData();
+    }
+    const sent = await json(['broadcast', f('b3.psbt'), '--node', node.url]);
     expect(sent).toMatchObject({ txid: built.txid, ours: true });
     await node.mine(1);
     // what the node mined, read back raw: the three payees at their amounts

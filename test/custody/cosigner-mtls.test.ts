@@ -7,7 +7,7 @@
  * Not the cosigner check itself (trust-regtest.test.ts).
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -359,5 +359,51 @@ describe('cosigner serve over mutual TLS (openssl, curl)', () => {
       child.kill('SIGTERM');
       expect(await exited).toBe(0);
     });
+  });
+
+  it('the client, `cosigner sign`: through mutual TLS to the app; without its certificate, exit 3', async () => {
+    const srv = await serve();
+    writeFileSync(f('x.psbt'), 'cHNidP8BAAoCAAAAAAAAAAAAAAA=\n');
+    writeFileSync(f('x.psbt.evidence.json'), '{}');
+    const sign = (args: string[]) =>
+      runMamori(['custody', 'cosigner', 'sign', f('x.psbt'), '--url', srv.url, '--json', ...args], {
+        env: { MAMORI_DB: f('never.db') },
+      });
+    const mtls = [
+      '--client-cert',
+      f('client.pem'),
+      '--client-key',
+      f('client.key'),
+      '--ca',
+      f('ca.pem'),
+    ];
+    // through TLS: the cosigner's own refusal of this PSBT comes back, code and all
+    const through = await sign([...mtls, '--out', f('y.psbt')]);
+    expect(through.code, through.stderr).toBe(2);
+    expect(through.stderr).toMatch(/the cosigner refused \(400\)/);
+    const rogue = await sign([
+      '--client-cert',
+      f('rogue.pem'),
+      '--client-key',
+      f('rogue.key'),
+      '--ca',
+      f('ca.pem'),
+    ]);
+    expect(rogue.code).toBe(3);
+    expect(rogue.stderr).toMatch(/E_NETWORK/);
+    const none = await sign(['--ca', f('ca.pem')]);
+    expect(none.code).toBe(3);
+    // a client key others may read is refused before any connection
+    chmodSync(f('client.key'), 0o644);
+    try {
+      const open = await sign(mtls);
+      expect(open.code).toBe(2);
+      expect(open.stderr).toMatch(/E_CONFIG/);
+    } finally {
+      chmodSync(f('client.key'), 0o600);
+    }
+    // half a pair is a usage error
+    expect((await sign(['--client-cert', f('client.pem')])).code).toBe(2);
+    expect(existsSync(f('y.psbt'))).toBe(false);
   });
 });

@@ -4,12 +4,13 @@
  * `src/custody/index.ts` and print. `id new|show`, `trust init|sign` and `cosigner serve` never
  * open the store.
  */
-import { writeFileSync } from 'node:fs';
+import { renameSync, writeFileSync } from 'node:fs';
 import { MamoriError } from '../../shared/errors.js';
 import { formatTable } from '../../shared/text.js';
 import type { OptionSpec, VerbSpec } from '../types.js';
 // functions only from custody.ts (hoisted): the two modules import each other
 import { arg, ctxOf, passphrase, readText, signerOf, str, sub } from './custody.js';
+import { readPsbtArg } from './custody-psbt.js';
 
 const AS_OPT: OptionSpec = {
   type: 'string',
@@ -187,14 +188,16 @@ export const trust: VerbSpec = {
 };
 
 export const cosigner: VerbSpec = {
-  summary: 'cosigner serve: the independent cosigner as a small service (token or mutual TLS)',
+  summary:
+    'cosigner serve|sign: the independent cosigner as a small service (token or mutual TLS), and its client',
   usage:
-    'mamori custody cosigner serve --key <key file> --trust <genesis.json> --listen 127.0.0.1:8737 [--ledger <file>] [--tls-cert <pem> --tls-key <pem> --client-ca <pem>]',
+    'mamori custody cosigner serve --key <key file> --trust <genesis.json> --listen 127.0.0.1:8737 [--ledger <file>] [--tls-cert <pem> --tls-key <pem> --client-ca <pem>] | sign <psbt> --url <https://host:port> [--evidence <file>] [--out <file>] [--client-cert <pem> --client-key <pem>] [--ca <pem>]',
   description:
     'POST /v1/cosign {psbt, evidence}: the PSBT signed, or 403 with the refusal reason. The same\ncheck as psbt sign --trust. Callers show Authorization: Bearer $MAMORI_COSIGNER_TOKEN, or,\nwith --tls-cert/--tls-key/--client-ca, a client certificate signed by the client CA (HTTPS,\nTLS 1.2+; other clients fail the handshake). With both, both are required. The TLS key file\nmust be readable by its owner only (chmod 600).',
   examples: [
     'MAMORI_COSIGNER_TOKEN=… mamori custody cosigner serve --key cold.key --trust genesis.json --listen 127.0.0.1:8737',
     'mamori custody cosigner serve --key cold.key --trust genesis.json --listen 10.0.0.5:8737 --tls-cert srv.pem --tls-key srv.key --client-ca clients-ca.pem',
+    'mamori custody cosigner sign batch.psbt --url https://10.0.0.5:8737 --client-cert hot.pem --client-key hot.key --ca srv.pem --out batch.2.psbt',
   ],
   options: {
     key: { type: 'string', value: '<key file>', description: 'the encrypted cosigner key' },
@@ -212,11 +215,25 @@ export const cosigner: VerbSpec = {
       value: '<pem>',
       description: 'only clients with a certificate from this CA connect',
     },
+    url: { type: 'string', value: '<url>', description: 'sign: the cosigner service' },
+    evidence: {
+      type: 'string',
+      value: '<file>',
+      description: 'sign: the evidence (default <psbt>.evidence.json)',
+    },
+    out: { type: 'string', value: '<file>', description: 'sign: write the signed PSBT here' },
+    'client-cert': { type: 'string', value: '<pem>', description: 'sign: our client certificate' },
+    'client-key': { type: 'string', value: '<pem>', description: 'sign: its key (mode 600)' },
+    ca: {
+      type: 'string',
+      value: '<pem>',
+      description: "sign: trust this CA (or the cosigner's own certificate) for https",
+    },
   },
-  positionals: { min: 1, max: 1, name: 'serve' },
+  positionals: { min: 1, max: 2, name: 'serve|sign' },
   async run(ctx, p) {
     const c = await lib();
-    sub(p, 'cosigner', ['serve']);
+    if (sub(p, 'cosigner', ['serve', 'sign']) === 'sign') return cosignerSign(ctx, p, c);
     const keyPath = str(p, 'key');
     const trustPath = str(p, 'trust');
     const token = ctx.io.env.MAMORI_COSIGNER_TOKEN || undefined;
@@ -280,3 +297,52 @@ export const cosigner: VerbSpec = {
     return 0;
   },
 };
+
+/**
+ * `cosigner sign <psbt> --url …`: the hot server's side of `cosigner serve`. The signed PSBT is
+ * written only when it is our transaction with a new valid signature.
+ */
+async function cosignerSign(
+  ctx: Parameters<VerbSpec['run']>[0],
+  p: Parameters<VerbSpec['run']>[1],
+  c: Awaited<ReturnType<typeof lib>>,
+) {
+  const file = arg(p, 1, 'psbt');
+  const url = str(p, 'url');
+  if (!url) throw new MamoriError('E_USAGE', 'cosigner sign needs --url <cosigner URL>');
+  const [cert, key] = [str(p, 'client-cert'), str(p, 'client-key')];
+  if (Boolean(cert) !== Boolean(key)) {
+    throw new MamoriError('E_USAGE', '--client-cert and --client-key go together');
+  }
+  const evPath = str(p, 'evidence') ?? `${file}.evidence.json`;
+  const evidence = c.parseDocument(readText(evPath, 'evidence file'), `evidence ${evPath}`);
+  const tls = c.readCosignerClientTls({
+    ...(cert ? { certFile: cert } : {}),
+    ...(key ? { keyFile: key } : {}),
+    ...(str(p, 'ca') ? { caFile: str(p, 'ca')! } : {}),
+  });
+  const token = ctx.io.env.MAMORI_COSIGNER_TOKEN || undefined;
+  try {
+    const r = await c.requestCosign({
+      url,
+      psbt: readPsbtArg(file),
+      evidence,
+      ...(token ? { token } : {}),
+      tls,
+    });
+    const out = str(p, 'out');
+    if (out) {
+      // whole or not at all: a half-written PSBT is never left where the signed one should be
+      writeFileSync(`${out}.tmp`, `${r.psbt}\n`, { mode: 0o600 });
+      renameSync(`${out}.tmp`, out);
+    }
+    ctx.print({ ...r, file: out ?? null }, () =>
+      out
+        ? `the cosigner signed ${r.signed} input(s) of ${r.txid} (withdrawals ${r.withdrawals.join(', ') || '(none)'}) → ${out}`
+        : r.psbt,
+    );
+    return 0;
+  } finally {
+    tls.key?.fill(0);
+  }
+}
