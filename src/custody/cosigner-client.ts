@@ -56,7 +56,8 @@ export function readCosignerClientTls(f: {
 export async function requestCosign(o: {
   url: string;
   psbt: string;
-  evidence: unknown;
+  /** Omitted: the cosigner reads the evidence embedded in the PSBT. */
+  evidence?: unknown;
   token?: string;
   tls?: CosignerClientTls;
   timeoutMs?: number;
@@ -76,7 +77,10 @@ export async function requestCosign(o: {
   if (target.protocol === 'http:' && (o.tls?.cert || o.tls?.ca)) {
     throw new MamoriError('E_USAGE', 'client certificates need an https:// cosigner URL');
   }
-  const body = JSON.stringify({ psbt: o.psbt, evidence: o.evidence });
+  const body = JSON.stringify({
+    psbt: o.psbt,
+    ...(o.evidence === undefined ? {} : { evidence: o.evidence }),
+  });
   const { status, text } = await post(target, body, o);
   let answer: {
     psbt?: string;

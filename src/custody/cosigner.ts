@@ -25,8 +25,9 @@ import { createSecureContext, type TLSSocket } from 'node:tls';
 import type { HDKey } from '@scure/bip32';
 import { MamoriError } from '../shared/errors.js';
 import { type CosignApproval, cosignCheck, type LedgerEntry, parseLedger } from './core/cosign.js';
+import { embeddedEvidence } from './core/evidence-field.js';
 import { decodePsbt, encodePsbt, signPsbt } from './core/psbt.js';
-import { memoSchnorrVerify, parseDocument, type SchnorrVerify } from './core/trust.js';
+import { memoSchnorrVerify, parseDocument, refuse, type SchnorrVerify } from './core/trust.js';
 import { fastPointAddScalar, fastSchnorrVerify } from './verifier.js';
 
 /** Read a ledger file (missing: empty). */
@@ -65,7 +66,8 @@ export function appendLedger(path: string, e: LedgerEntry): void {
 
 export interface CosignRequest {
   psbt: string;
-  evidence: unknown;
+  /** The evidence; when absent, the evidence embedded in the PSBT (`core/evidence-field.ts`). */
+  evidence?: unknown;
 }
 
 /**
@@ -101,7 +103,7 @@ export function cosign(
     ? pre.check
     : cosignCheck({
         psbt: tx,
-        evidence: req.evidence,
+        evidence: req.evidence ?? embeddedOrRefuse(tx),
         genesis: o.genesis,
         ...(o.genesisHash ? { pinnedGenesisHash: o.genesisHash } : {}),
         ledger,
@@ -125,6 +127,15 @@ export function readGenesisFile(path: string): unknown {
     throw new MamoriError('E_INPUT', `cannot read genesis ${path}`, { cause: e });
   }
   return parseDocument(text, `genesis ${path}`);
+}
+
+/** The PSBT's embedded evidence, or the refusal that there is none anywhere. */
+function embeddedOrRefuse(tx: ReturnType<typeof decodePsbt>): unknown {
+  const ev = embeddedEvidence(tx);
+  if (ev === undefined) {
+    throw refuse('evidence-malformed', 'no evidence: neither given beside the PSBT nor in it');
+  }
+  return ev;
 }
 
 export interface CosignerServer {
@@ -269,7 +280,7 @@ export async function serveCosigner(o: {
         try {
           const body = parseDocument<CosignRequest>(Buffer.concat(chunks).toString('utf8'), 'body');
           if (typeof body?.psbt !== 'string') {
-            throw new MamoriError('E_INPUT', 'body needs "psbt" and "evidence"');
+            throw new MamoriError('E_INPUT', 'body needs "psbt" (and "evidence" unless embedded)');
           }
           const r = cosign(body, {
             genesis: o.genesis,

@@ -38,6 +38,7 @@ export {
   makeDeriver,
   parseMultisigDescriptor,
 } from './core/descriptor.js';
+export { EVIDENCE_KEY, embeddedEvidence, embedEvidence } from './core/evidence-field.js';
 export { type NetworkName, network } from './core/network.js';
 export { compilePolicy, type Decision, evaluate, type Policy } from './core/policy.js';
 export {

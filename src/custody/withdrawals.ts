@@ -17,6 +17,7 @@ import type { ChainAdapter } from './core/chain.js';
 import { DEFAULT_MIN_CONF, notSpendable } from './core/coins.js';
 import type { Evidence } from './core/cosign.js';
 import { bytesToHex, hexToBytes } from './core/descriptor.js';
+import { embedEvidence } from './core/evidence-field.js';
 import { network } from './core/network.js';
 import { type Decision, emptyPolicy, evaluateBatch, quorum } from './core/policy.js';
 import {
@@ -496,7 +497,7 @@ export async function buildWithdrawals(
       }
       throw e;
     }
-    const psbt = encodePsbt(decodePsbt(built.psbt));
+    let psbt = encodePsbt(decodePsbt(built.psbt));
     // A bound wallet's PSBT must pass the cosigner's own check before it is even recorded.
     const evidence = w.genesisHash
       ? await evidenceOf(
@@ -506,7 +507,13 @@ export async function buildWithdrawals(
           ws.map((x) => x.id),
         )
       : undefined;
-    if (evidence) await checkWithEvidence(c, trx, w, psbt, evidence);
+    if (evidence) {
+      await checkWithEvidence(c, trx, w, psbt, evidence);
+      // and carries its evidence inside, so one file reaches an air-gapped cosigner
+      const tx = decodePsbt(psbt);
+      embedEvidence(tx, evidence);
+      psbt = encodePsbt(tx);
+    }
     const ins = await trx
       .insertInto('custody_psbt')
       .values({

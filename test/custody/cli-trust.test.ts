@@ -8,7 +8,7 @@
  * the cosigner and the node once two approvers signed it, through `cosigner serve` asked by
  * `cosigner sign` (a wrong token and a server that adds no signature are refused).
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -18,6 +18,8 @@ import { hex } from '@scure/base';
 import { Address, OutScript, p2wpkh, Transaction } from '@scure/btc-signer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  decodePsbt,
+  embeddedEvidence,
   type RegtestNode,
   readKeyFile,
   serveCosigner,
@@ -339,6 +341,29 @@ describe('mamori custody trust (built CLI, bcoin regtest)', () => {
     expect(ev.withdrawals).toHaveLength(1);
     expect(ev.withdrawals[0].statement.outputs).toHaveLength(3);
     expect(ev.withdrawals[0].approvals).toHaveLength(2);
+    // the PSBT carries the same evidence inside: alone, without the file beside it, it signs
+    expect(embeddedEvidence(decodePsbt(readFileSync(f('b.psbt'), 'utf8')))).toEqual(ev);
+    copyFileSync(f('b.psbt'), f('alone.psbt'));
+    const alone = await run(
+      [
+        'psbt',
+        'sign',
+        f('alone.psbt'),
+        '--key',
+        f('h2.key'),
+        '--trust',
+        f('genesis.json'),
+        '--ledger',
+        f('alone.ledger'),
+        '--out',
+        f('alone2.psbt'),
+        '--yes',
+        '--json',
+      ],
+      { MAMORI_DB: '/nonexistent/dir/never.db' },
+    );
+    expect(alone.code, alone.stderr).toBe(0);
+    expect(existsSync(f('alone.psbt.evidence.json'))).toBe(false);
     // the evidence with one payee dropped from the statement does not cover the PSBT: exit 4
     const cut = structuredClone(ev);
     cut.withdrawals[0].statement.outputs.pop();
@@ -389,8 +414,8 @@ describe('mamori custody trust (built CLI, bcoin regtest)', () => {
     });
     await new Promise<void>((r) => liar.listen(0, '127.0.0.1', r));
     try {
-      const ask = (url: string, tok: string, out: string) =>
-        run(['cosigner', 'sign', f('b.psbt'), '--url', url, '--out', f(out), '--json'], {
+      const ask = (url: string, tok: string, out: string, psbt = 'b.psbt') =>
+        run(['cosigner', 'sign', f(psbt), '--url', url, '--out', f(out), '--json'], {
           MAMORI_COSIGNER_TOKEN: tok,
         });
       const wrong = await ask(srv.url, 'not-the-token-000000', 'wrong.psbt');
@@ -403,7 +428,8 @@ describe('mamori custody trust (built CLI, bcoin regtest)', () => {
       expect(lied.code).toBe(4);
       expect(lied.stderr).toMatch(/without a new valid signature/);
       expect(existsSync(f('liar.psbt')) || existsSync(f('wrong.psbt'))).toBe(false);
-      const served = await ask(srv.url, token, 'b3.psbt');
+      // the PSBT alone: the service reads the evidence inside it
+      const served = await ask(srv.url, token, 'b3.psbt', 'alone.psbt');
       expect(served.code, served.stderr).toBe(0);
       expect(JSON.parse(served.stdout)).toMatchObject({
         txid: built.txid,

@@ -57,7 +57,7 @@ export const psbt: VerbSpec = {
     evidence: {
       type: 'string',
       value: '<file>',
-      description: 'sign: the evidence (default <psbt>.evidence.json)',
+      description: 'sign: the evidence (default: in the PSBT, else <psbt>.evidence.json)',
     },
     ledger: {
       type: 'string',
@@ -154,8 +154,11 @@ export const psbt: VerbSpec = {
     let prechecked: { check: CosignApproval; ledger: LedgerEntry[] } | undefined;
     if (trustPath) {
       genesis = c.readGenesisFile(trustPath);
+      // --evidence, else the evidence in the PSBT, else the file beside it
+      const embedded = str(p, 'evidence') ? undefined : c.embeddedEvidence(tx);
       const evPath = str(p, 'evidence') ?? `${files[0]}.evidence.json`;
-      evidence = c.parseDocument(readText(evPath, 'evidence file'), `evidence ${evPath}`);
+      evidence =
+        embedded ?? c.parseDocument(readText(evPath, 'evidence file'), `evidence ${evPath}`);
       // refuse before the key is even unlocked; the check after the unlock (in cosign) asks
       // the same verifier, which verifies each signature once.
       const ledger = c.readLedger(str(p, 'ledger'));

@@ -4,7 +4,7 @@
  * `src/custody/index.ts` and print. `id new|show`, `trust init|sign` and `cosigner serve` never
  * open the store.
  */
-import { renameSync, writeFileSync } from 'node:fs';
+import { existsSync, renameSync, writeFileSync } from 'node:fs';
 import { MamoriError } from '../../shared/errors.js';
 import { formatTable } from '../../shared/text.js';
 import type { OptionSpec, VerbSpec } from '../types.js';
@@ -219,7 +219,7 @@ export const cosigner: VerbSpec = {
     evidence: {
       type: 'string',
       value: '<file>',
-      description: 'sign: the evidence (default <psbt>.evidence.json)',
+      description: 'sign: the evidence (default <psbt>.evidence.json if present, else in the PSBT)',
     },
     out: { type: 'string', value: '<file>', description: 'sign: write the signed PSBT here' },
     'client-cert': { type: 'string', value: '<pem>', description: 'sign: our client certificate' },
@@ -314,8 +314,12 @@ async function cosignerSign(
   if (Boolean(cert) !== Boolean(key)) {
     throw new MamoriError('E_USAGE', '--client-cert and --client-key go together');
   }
+  // --evidence, else the file beside the PSBT if there is one, else what the PSBT carries
   const evPath = str(p, 'evidence') ?? `${file}.evidence.json`;
-  const evidence = c.parseDocument(readText(evPath, 'evidence file'), `evidence ${evPath}`);
+  const evidence =
+    str(p, 'evidence') || existsSync(evPath)
+      ? c.parseDocument(readText(evPath, 'evidence file'), `evidence ${evPath}`)
+      : undefined;
   const tls = c.readCosignerClientTls({
     ...(cert ? { certFile: cert } : {}),
     ...(key ? { keyFile: key } : {}),
@@ -326,7 +330,7 @@ async function cosignerSign(
     const r = await c.requestCosign({
       url,
       psbt: readPsbtArg(file),
-      evidence,
+      ...(evidence === undefined ? {} : { evidence }),
       ...(token ? { token } : {}),
       tls,
     });

@@ -170,6 +170,8 @@ export function decodePsbt(data: Uint8Array | string): Transaction {
       allowUnknownOutputs: true,
       allowUnknownInputs: true,
       disableScriptCheck: true,
+      // BIP174: a signer or combiner keeps the fields it does not know (and our evidence field)
+      unknown: 'ignore',
     });
   } catch (e) {
     throw new MamoriError('E_INPUT', `not a valid PSBT: ${(e as Error).message}`, { cause: e });
