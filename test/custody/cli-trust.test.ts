@@ -364,6 +364,9 @@ describe('mamori custody trust (built CLI, bcoin regtest)', () => {
     );
     expect(alone.code, alone.stderr).toBe(0);
     expect(existsSync(f('alone.psbt.evidence.json'))).toBe(false);
+    expect(await json(['psbt', 'inspect', f('alone.psbt'), '--network', 'regtest'])).toMatchObject({
+      evidence: { withdrawals: [req.id], signatures: expect.any(Number) },
+    });
     // the evidence with one payee dropped from the statement does not cover the PSBT: exit 4
     const cut = structuredClone(ev);
     cut.withdrawals[0].statement.outputs.pop();

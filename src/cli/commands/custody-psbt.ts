@@ -115,7 +115,15 @@ export const psbt: VerbSpec = {
         throw new MamoriError('E_INPUT', `this PSBT is for mainnet, not ${given}`);
       const netName = given ?? 'mainnet';
       const v = c.inspectPsbt(tx, c.network(netName), walletOf(netName));
-      ctx.print(v, () => psbtSummary(v, satFmt));
+      const evidence = evidenceSummary(c.embeddedEvidence(tx));
+      ctx.print({ ...v, evidence }, () =>
+        [
+          psbtSummary(v, satFmt),
+          evidence
+            ? `evidence inside (not checked here: psbt sign --trust checks it): withdrawals ${evidence.withdrawals.join(', ') || '(none)'}, ${evidence.signatures} signature(s)`
+            : 'no evidence inside',
+        ].join('\n'),
+      );
       return 0;
     }
     const keyPath = str(p, 'key');
@@ -230,3 +238,20 @@ export const broadcastVerb: VerbSpec = {
     return 0;
   },
 };
+
+/** What embedded evidence claims (unverified), for `psbt inspect`. */
+function evidenceSummary(ev: unknown): { withdrawals: number[]; signatures: number } | null {
+  if (ev === undefined) return null;
+  const e = ev as {
+    policies?: { signatures?: unknown[] }[];
+    withdrawals?: { statement?: { withdrawal?: number }; approvals?: unknown[] }[];
+  };
+  const ws = Array.isArray(e.withdrawals) ? e.withdrawals : [];
+  const pols = Array.isArray(e.policies) ? e.policies : [];
+  return {
+    withdrawals: ws.map((w) => Number(w?.statement?.withdrawal)).filter(Number.isInteger),
+    signatures:
+      pols.reduce((n, p) => n + (Array.isArray(p?.signatures) ? p.signatures.length : 0), 0) +
+      ws.reduce((n, w) => n + 1 + (Array.isArray(w?.approvals) ? w.approvals.length : 0), 0),
+  };
+}
