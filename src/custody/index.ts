@@ -116,7 +116,7 @@ export {
   signPolicy,
   verifiedPolicyOf,
 } from './trust.js';
-export { fastPointAddScalar, fastSchnorrVerify } from './verifier.js';
+export { fastPointAddScalar, fastSchnorrVerify, secpBackend } from './verifier.js';
 export {
   DEFAULT_BLIND_AFTER_MS,
   DEFAULT_STALE_AFTER_MS,

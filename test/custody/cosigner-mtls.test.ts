@@ -351,6 +351,7 @@ describe('cosigner serve over mutual TLS (openssl, curl)', () => {
       expect(started).toMatchObject({
         url: expect.stringMatching(/^https:/),
         auth: ['mutual TLS'],
+        verifier: expect.stringMatching(/^libsecp256k1 native/),
       });
       const good = await curlCosign(started.url, asClient('client'));
       expect(good.status, good.stderr).toBe(400);

@@ -279,9 +279,10 @@ export const cosigner: VerbSpec = {
         });
         tls?.key.fill(0); // the server's TLS context holds its own copy
         const auth = [...(tls ? ['mutual TLS'] : []), ...(token ? ['token'] : [])];
+        const verifier = c.secpBackend();
         ctx.print(
-          { url: srv.url, auth },
-          () => `cosigner listening on ${srv.url} (${auth.join(' and ')})`,
+          { url: srv.url, auth, verifier },
+          () => `cosigner listening on ${srv.url} (${auth.join(' and ')}; verifier: ${verifier})`,
         );
         await new Promise<void>((resolve) => {
           if (ctx.signal.aborted) resolve();
