@@ -16,8 +16,9 @@ const rotl = (x: number, b: number) => ((x << b) | (x >>> (32 - b))) >>> 0;
 
 /**
  * A keyed 32-bit hash of (source, destination, source port, destination port): the
- * HalfSipHash-2-4 (32-bit output) of the 12 bytes src ‖ dst ‖ dport ‖ sport as little-endian
- * words (the reference vector is a test). Guessing a valid cookie without the key
+ * HalfSipHash-2-4 (32-bit output) of three message words, src, dst and sport << 16 | dport (a
+ * 12-byte message read as little-endian words; the reference vector is a test). Guessing a valid
+ * cookie without the key
  * takes about 2^32 tries, so a forged or stray answer is not counted as an open port.
  * @example synCookie({ k0: 1, k1: 2 }, 0xc0000201, 0xc0000202, 61000, 80) // a uint32
  */
