@@ -3,7 +3,9 @@
  * per request: the first block of a (rule, client) pair raises `guard.blocked` at once; later
  * blocks of the same pair are counted and raised as one `guard.blocked_burst` per window; past
  * `maxPairsPerWindow` new pairs in a window (a spread-out attack), new pairs are folded into one
- * `guard.blocked_many`. Everything counted is raised by `close()`. Not the sink (alerts/).
+ * `guard.blocked_many`. In detect mode the same, as `guard.detected*`: those requests reached the
+ * application (no false all-clear while a rule set is being tuned). Everything counted is raised
+ * by `close()`. Not the sink (alerts/).
  */
 import type { Alert, AlertSink } from '../alerts/index.js';
 
@@ -13,6 +15,8 @@ export interface BlockInfo {
   score: number;
   uri: string;
   client: string;
+  /** Detect mode: block mode would have refused it, and it was passed on. */
+  detected?: boolean;
 }
 
 export interface BlockAlerterOptions {
@@ -29,7 +33,12 @@ export interface BlockAlerterOptions {
   onError?: (err: unknown) => void;
 }
 
+type Verb = 'blocked' | 'detected';
+const VERBS: Verb[] = ['blocked', 'detected'];
+const newFolded = () => ({ count: 0, clients: new Set<string>(), rules: new Set<number>() });
+
 interface Pair {
+  verb: Verb;
   ruleId: number;
   client: string;
   since: number;
@@ -53,7 +62,10 @@ export class BlockAlerter {
   readonly #pairs = new Map<string, Pair>();
   #windowStart: number;
   #newPairs = 0;
-  #folded = { count: 0, clients: new Set<string>(), rules: new Set<number>() };
+  #folded: Record<Verb, ReturnType<typeof newFolded>> = {
+    blocked: newFolded(),
+    detected: newFolded(),
+  };
   readonly #pending = new Set<Promise<unknown>>();
   #timer: NodeJS.Timeout | undefined;
   /** Alerts raised so far, by kind. */
@@ -88,7 +100,8 @@ export class BlockAlerter {
     const now = this.#opts.now();
     this.#rollWindow(now);
     const ruleId = primaryRule(b.ruleIds);
-    const key = `${ruleId}|${b.client}`;
+    const verb: Verb = b.detected ? 'detected' : 'blocked';
+    const key = `${verb}|${ruleId}|${b.client}`;
     const pair = this.#pairs.get(key);
     if (pair) {
       pair.count++;
@@ -97,13 +110,15 @@ export class BlockAlerter {
       return;
     }
     if (this.#newPairs >= this.#opts.maxPairsPerWindow) {
-      this.#folded.count++;
-      if (this.#folded.clients.size < 10_000) this.#folded.clients.add(b.client);
-      if (this.#folded.rules.size < 1_000) this.#folded.rules.add(ruleId);
+      const f = this.#folded[verb];
+      f.count++;
+      if (f.clients.size < 10_000) f.clients.add(b.client);
+      if (f.rules.size < 1_000) f.rules.add(ruleId);
       return;
     }
     this.#newPairs++;
     this.#pairs.set(key, {
+      verb,
       ruleId,
       client: b.client,
       since: now,
@@ -111,12 +126,13 @@ export class BlockAlerter {
       lastUri: b.uri,
       maxScore: b.score,
     });
+    const passed = verb === 'detected' ? ' (detect mode: it reached the application)' : '';
     this.#raise({
       area: 'guard',
-      kind: 'guard.blocked',
+      kind: `guard.${verb}`,
       severity: 'medium',
-      message: `blocked ${b.client} on rule ${ruleId}: ${b.uri.slice(0, 200)} (score ${b.score})`,
-      next: `look at \`mamori guard matches --client ${b.client}\` and the targeted application; further blocks of this rule and client are summed every ${Math.round(this.#opts.windowMs / 60_000)} min`,
+      message: `${verb} ${b.client} on rule ${ruleId}: ${b.uri.slice(0, 200)} (score ${b.score})${passed}`,
+      next: `look at \`mamori guard matches --client ${b.client}\` and the targeted application; further ${verb} requests of this rule and client are summed every ${Math.round(this.#opts.windowMs / 60_000)} min`,
       details: { ...b, ruleId, uri: b.uri.slice(0, 1024) },
     });
   }
@@ -129,13 +145,17 @@ export class BlockAlerter {
   }
 
   #flushFolded(now: number): void {
-    const f = this.#folded;
+    for (const verb of VERBS) this.#flushFoldedOf(verb, now);
+  }
+
+  #flushFoldedOf(verb: Verb, now: number): void {
+    const f = this.#folded[verb];
     if (f.count === 0) return;
     this.#raise({
       area: 'guard',
-      kind: 'guard.blocked_many',
+      kind: `guard.${verb}_many`,
       severity: 'high',
-      message: `${f.count} more blocked requests from ${f.clients.size} clients on ${f.rules.size} rules (over the per-window alert limit)`,
+      message: `${f.count} more ${verb} requests from ${f.clients.size} clients on ${f.rules.size} rules (over the per-window alert limit)`,
       next: 'a wide attack: look at the Guard page (top clients, top rules)',
       details: {
         count: f.count,
@@ -144,7 +164,7 @@ export class BlockAlerter {
         until: new Date(now).toISOString(),
       },
     });
-    this.#folded = { count: 0, clients: new Set(), rules: new Set() };
+    this.#folded[verb] = newFolded();
   }
 
   #flushPair(key: string, p: Pair, now: number, final: boolean): void {
@@ -155,9 +175,9 @@ export class BlockAlerter {
     if (!final && now - p.since < this.#opts.windowMs) return;
     this.#raise({
       area: 'guard',
-      kind: 'guard.blocked_burst',
+      kind: `guard.${p.verb}_burst`,
       severity: p.count >= 100 ? 'high' : 'medium',
-      message: `${p.count} more blocked requests from ${p.client} on rule ${p.ruleId} since ${new Date(p.since).toISOString()}`,
+      message: `${p.count} more ${p.verb} requests from ${p.client} on rule ${p.ruleId} since ${new Date(p.since).toISOString()}`,
       next: `look at \`mamori guard matches --client ${p.client} --rule ${p.ruleId}\`; consider blocking the client upstream`,
       details: {
         ruleId: p.ruleId,

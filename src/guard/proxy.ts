@@ -62,13 +62,17 @@ export interface ProxyOptions {
   onMatch?: (m: ProxyMatchLog) => void;
   /** Called with each match as a ModSecurity-style audit line (the network test runner). */
   onAuditLine?: (line: string) => void;
-  /** Called once per blocked request. */
+  /**
+   * Called once per blocked request; in detect mode, once per request (or response) that block
+   * mode would have refused, with `detected: true` (it was passed on).
+   */
   onBlock?: (info: {
     requestId: string;
     ruleIds: number[];
     score: number;
     uri: string;
     client: string;
+    detected?: boolean;
   }) => void;
   now?: () => Date;
 }
@@ -203,14 +207,17 @@ export async function startProxy(opts: ProxyOptions): Promise<RunningProxy> {
         });
       }
     };
-    const refuse = (status: number, score: number, what: string) => {
+    const report = (score: number, detected: boolean) =>
       opts.onBlock?.({
         requestId,
         ruleIds: t.matches.map((m) => m.id),
         score,
         uri: request.uri,
         client: request.remoteAddr,
+        ...(detected ? { detected } : {}),
       });
+    const refuse = (status: number, score: number, what: string) => {
+      report(score, false);
       res.writeHead(status, { 'content-type': 'text/plain', 'x-request-id': requestId });
       res.end(`${what} blocked\n`);
     };
@@ -223,6 +230,9 @@ export async function startProxy(opts: ProxyOptions): Promise<RunningProxy> {
       refuse(t.interruption.status, inbound, 'request');
       return;
     }
+    // detect mode: what block mode would have refused passes on, and is still reported
+    const detectedInRequest = t.detected !== undefined;
+    if (detectedInRequest) report(inbound, true);
     if (connect) {
       res.writeHead(405, {
         'content-type': 'text/plain',
@@ -280,6 +290,7 @@ export async function startProxy(opts: ProxyOptions): Promise<RunningProxy> {
       refuse(t.interruption.status, outbound, 'response');
       return;
     }
+    if (t.detected !== undefined && !detectedInRequest) report(outbound, true);
     const resHeaders: http.OutgoingHttpHeaders = {};
     for (const [k, v] of Object.entries(upRes.headers)) {
       if (!HOP_BY_HOP.has(k) && v !== undefined) resHeaders[k] = v;

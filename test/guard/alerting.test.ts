@@ -38,7 +38,11 @@ const block = (client: string, rule = 942100, i = 0): BlockInfo => ({
 /** Blocks counted in alerts: 1 per guard.blocked, `count` in the summaries. */
 function counted(alerts: Alert[]): number {
   return alerts.reduce(
-    (n, a) => n + (a.kind === 'guard.blocked' ? 1 : Number(a.details?.count ?? 0)),
+    (n, a) =>
+      n +
+      (a.kind === 'guard.blocked' || a.kind === 'guard.detected'
+        ? 1
+        : Number(a.details?.count ?? 0)),
     0,
   );
 }
@@ -81,6 +85,26 @@ describe('BlockAlerter', () => {
     expect(kinds.filter((k) => k === 'guard.blocked_many')).toHaveLength(1);
     expect(alerts.find((x) => x.kind === 'guard.blocked_many')?.details?.count).toBe(2998);
     expect(counted(alerts)).toBe(3003);
+  });
+
+  it('detect mode: what passed on is alerted as detected, apart from what was blocked', async () => {
+    const now = Date.UTC(2026, 11, 4);
+    const { sink, alerts } = recordingSink();
+    const a = new BlockAlerter({ sink, now: () => now, tickMs: 0, maxPairsPerWindow: 3 });
+    const seen = (client: string, i: number) => ({ ...block(client, 942100, i), detected: true });
+    a.blocked(seen('198.51.100.1', 0));
+    a.blocked(block('198.51.100.1', 942100, 1));
+    for (let i = 2; i < 12; i++) a.blocked(seen('198.51.100.1', i));
+    for (let i = 0; i < 50; i++) a.blocked(seen(`10.1.0.${i}`, i));
+    await a.close();
+    expect(alerts[0]).toMatchObject({ kind: 'guard.detected', severity: 'medium' });
+    expect(alerts[0]!.message).toMatch(/reached the application/);
+    expect(alerts[1]).toMatchObject({ kind: 'guard.blocked' });
+    const kinds = alerts.map((x) => x.kind);
+    expect(kinds).toContain('guard.detected_burst');
+    expect(kinds).toContain('guard.detected_many');
+    expect(kinds).not.toContain('guard.blocked_burst');
+    expect(counted(alerts)).toBe(62);
   });
 
   describe('through the shared sink into the store', () => {

@@ -1,7 +1,8 @@
 /**
  * Real attacks through the proxy to a loopback upstream: sqlmap- and XSS-style payloads in block
  * mode get 403 and never reach the upstream; clean requests pass untouched; request smuggling
- * (Content-Length with Transfer-Encoding) gets 400.
+ * (Content-Length with Transfer-Encoding) gets 400. In detect mode the attack passes on and is
+ * still reported, as detected.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -144,5 +145,46 @@ describe('guard proxy (block mode, CRS paranoia 1)', () => {
     });
     expect(reply.startsWith('HTTP/1.1 400')).toBe(true);
     expect(seen).not.toContain('GET /admin');
+  });
+});
+
+describe('guard proxy (detect mode, CRS paranoia 1)', () => {
+  let detect: RunningProxy;
+  const reported: { ruleIds: number[]; detected?: boolean }[] = [];
+  beforeAll(async () => {
+    const { engine } = loadRules(vector('waf/crs-rules'), { paranoia: 1, ruleEngine: 'On' });
+    detect = await startProxy({
+      listen: { host: '127.0.0.1', port: 0 },
+      upstream: `http://127.0.0.1:${upstreamPort}`,
+      engine,
+      mode: 'detect',
+      onBlock: (b) => reported.push(b),
+    });
+  }, 60_000);
+  afterAll(async () => {
+    await detect?.close();
+  });
+
+  it('passes the attack on, and reports it as detected (no silent pass)', async () => {
+    const before = seen.length;
+    const path = encodeURI(
+      "/item?id=1' AND 1=1 UNION ALL SELECT NULL,CONCAT(0x71,user(),0x71)-- -",
+    );
+    const r = await fetch(`http://127.0.0.1:${detect.port}${path}`, {
+      headers: { 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0', accept: '*/*' },
+    });
+    expect(r.status).toBe(200);
+    await r.text();
+    expect(seen.length).toBe(before + 1);
+    expect(reported).toHaveLength(1);
+    expect(reported[0]).toMatchObject({ detected: true });
+    expect(reported[0]!.ruleIds).toContain(949110);
+    // a clean request is not reported
+    const clean = await fetch(`http://127.0.0.1:${detect.port}/products?id=42`, {
+      headers: { 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0', accept: '*/*' },
+    });
+    expect(clean.status).toBe(200);
+    await clean.text();
+    expect(reported).toHaveLength(1);
   });
 });

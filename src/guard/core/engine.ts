@@ -67,6 +67,8 @@ export interface Transaction {
   bodyProcessor: string;
   forceBodyVariable: boolean;
   interruption?: Interruption;
+  /** DetectionOnly: the first disruptive action a rule asked for and the engine did not take. */
+  detected?: Interruption;
   matchedVar: string;
   matchedVarName: string;
   matchedVars: Entry[];
@@ -448,11 +450,12 @@ export function runPhase(t: Transaction, phase: number): void {
       item.disruptive === 'drop' ||
       item.disruptive === 'redirect'
     ) {
+      const status = Number(actionValue(rule.actions, 'status') || 403);
       if (t.ruleEngine === 'On') {
-        const status = Number(actionValue(rule.actions, 'status') || 403);
         t.interruption = { ruleId: rule.id, action: item.disruptive, status };
         return;
       }
+      t.detected ??= { ruleId: rule.id, action: item.disruptive, status };
     }
     if (item.disruptive === 'allow' && t.ruleEngine === 'On') return;
     if (item.skipAfter !== undefined) skipTo = item.skipAfter;
