@@ -166,6 +166,9 @@ export async function requestBatch(
     }
     const outputs = payees.map((p) => ({ address: p.address, amount: Number(p.amount) }));
     const total = outputs.reduce((s, o) => s + o.amount, 0);
+    if (total > 21_000_000 * 100_000_000) {
+      throw new MamoriError('E_INPUT', `the payees add up to ${formatBtc(BigInt(total))} BTC`);
+    }
     const policy = signed?.vp.policy ?? (await getPolicy(trx, w.id)) ?? emptyPolicy();
     const history = await trx
       .selectFrom('custody_withdrawal')

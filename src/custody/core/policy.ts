@@ -204,7 +204,10 @@ export function evaluateBatch(
     const d = evaluate(p, { ...ctx, to: o.address, amount: o.amount, history });
     history.push({ amount: o.amount, requestedAt: at, at: ctx.now });
     if (ctx.outputs.length === 1) return d;
-    const trace = d.trace.map((t) => ({ ...t, why: `output ${i + 1}: ${t.why}` }));
+    // a batch keeps, per output, the rules that matched (its full trace would be outputs × rules)
+    const trace = d.trace
+      .filter((t) => t.matched)
+      .map((t) => ({ ...t, why: `output ${i + 1}: ${t.why}` }));
     if (d.outcome === 'rejected') {
       return {
         ...d,
