@@ -7,23 +7,14 @@
  * itself.
  */
 import { timingSafeEqual } from 'node:crypto';
-import {
-  closeSync,
-  existsSync,
-  fstatSync,
-  fsyncSync,
-  openSync,
-  readFileSync,
-  renameSync,
-  writeSync,
-} from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { dirname, resolve } from 'node:path';
 import { createSecureContext, type TLSSocket } from 'node:tls';
 import type { HDKey } from '@scure/bip32';
 import { MamoriError } from '../shared/errors.js';
+import { writeFileAtomic } from '../shared/files.js';
 import { type CosignApproval, cosignCheck, type LedgerEntry, parseLedger } from './core/cosign.js';
 import { embeddedEvidence } from './core/evidence-field.js';
 import { decodePsbt, encodePsbt, signPsbt } from './core/psbt.js';
@@ -47,21 +38,7 @@ export function appendLedger(path: string, e: LedgerEntry): void {
   const old = existsSync(path) ? readFileSync(path, 'utf8') : '';
   parseLedger(old); // refuses a ledger damaged anywhere but in its last line
   const kept = old.endsWith('\n') || old === '' ? old : old.slice(0, old.lastIndexOf('\n') + 1);
-  const tmp = `${path}.tmp`;
-  const fd = openSync(tmp, 'w', 0o600);
-  try {
-    writeSync(fd, `${kept}${JSON.stringify(e)}\n`);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, path);
-  const dir = openSync(dirname(resolve(path)), 'r');
-  try {
-    fsyncSync(dir);
-  } finally {
-    closeSync(dir);
-  }
+  writeFileAtomic(path, `${kept}${JSON.stringify(e)}\n`, { mode: 0o600 });
 }
 
 export interface CosignRequest {

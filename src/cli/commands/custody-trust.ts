@@ -4,8 +4,9 @@
  * `src/custody/index.ts` and print. `id new|show`, `trust init|sign` and `cosigner serve` never
  * open the store.
  */
-import { existsSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { MamoriError } from '../../shared/errors.js';
+import { writeFileAtomic } from '../../shared/files.js';
 import { formatTable } from '../../shared/text.js';
 import type { OptionSpec, VerbSpec } from '../types.js';
 // functions only from custody.ts (hoisted): the two modules import each other
@@ -338,8 +339,7 @@ async function cosignerSign(
     const out = str(p, 'out');
     if (out) {
       // whole or not at all: a half-written PSBT is never left where the signed one should be
-      writeFileSync(`${out}.tmp`, `${r.psbt}\n`, { mode: 0o600 });
-      renameSync(`${out}.tmp`, out);
+      writeFileAtomic(out, `${r.psbt}\n`, { mode: 0o600 });
     }
     ctx.print({ ...r, file: out ?? null }, () =>
       out

@@ -413,9 +413,8 @@ const exportVerb: VerbSpec = {
       typeof values.format === 'string' ? values.format : 'json',
     );
     if (typeof values.output === 'string') {
-      const { writeFileSync, renameSync } = await import('node:fs');
-      writeFileSync(`${values.output}.tmp`, text);
-      renameSync(`${values.output}.tmp`, values.output);
+      const { writeFileAtomic } = await import('../../shared/files.js');
+      writeFileAtomic(values.output, text);
     } else ctx.io.stdout(text);
     return 0;
   },
