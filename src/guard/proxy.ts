@@ -16,6 +16,7 @@ import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { MamoriError } from '../shared/errors.js';
+import type { BlockInfo } from './alerting.js';
 import { type Engine, formatMatch, newTransaction, runPhase } from './core/engine.js';
 import { frontReject } from './core/front.js';
 import type { HttpRequest } from './core/request.js';
@@ -66,14 +67,7 @@ export interface ProxyOptions {
    * Called once per blocked request; in detect mode, once per request (or response) that block
    * mode would have refused, with `detected: true` (it was passed on).
    */
-  onBlock?: (info: {
-    requestId: string;
-    ruleIds: number[];
-    score: number;
-    uri: string;
-    client: string;
-    detected?: boolean;
-  }) => void;
+  onBlock?: (info: BlockInfo) => void;
   now?: () => Date;
 }
 
